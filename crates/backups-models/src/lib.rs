@@ -1,0 +1,54 @@
+//! Serde models of the Pieces OS **Backups API**, exact on the wire.
+//!
+//! This crate is plain data: no IO, no HTTP. Take it alone to read or write the API's JSON with
+//! any HTTP stack; `backups-proto` builds requests from it and `backups-hyper` sends them.
+//!
+//! What these models promise:
+//! - field names exactly as on the wire; unset optional fields are omitted, and `null` is read as
+//!   unset (the Dart SDK writes it);
+//! - an enum value this version does not know is kept in `Other` and written back unchanged;
+//!   unknown object fields are accepted;
+//! - `bytes` and `percentage` keep their written form (`1024` stays `1024`, `1.5` stays `1.5`);
+//! - timestamps read any RFC 3339 offset and precision and are written in UTC with `Z`.
+//!
+//! ```
+//! use backups_models::{Backups, Platform};
+//!
+//! let json = r#"{
+//!   "iterable": [{
+//!     "id": "1700000000000", "bytes": 1024, "device_name": "laptop",
+//!     "platform": "FUTURE_OS", "timestamp": "1700000000000", "version": "10.1.0",
+//!     "created": {"value": "2026-11-26T23:00:00+02:00", "readable": null}
+//!   }],
+//!   "indices": {"1700000000000": 0}
+//! }"#;
+//! let backups: Backups = serde_json::from_str(json)?;
+//! let backup = backups.get("1700000000000").unwrap();
+//! assert_eq!(backup.platform, Platform::Other("FUTURE_OS".into()));
+//!
+//! let written = serde_json::to_value(&backups)?;
+//! assert_eq!(written["iterable"][0]["platform"], "FUTURE_OS");
+//! assert_eq!(written["iterable"][0]["bytes"], 1024);
+//! assert_eq!(written["iterable"][0]["created"]["value"], "2026-11-26T21:00:00Z");
+//! # Ok::<(), serde_json::Error>(())
+//! ```
+
+#![forbid(unsafe_code)]
+
+mod backup;
+mod enums;
+mod number;
+mod progress;
+mod schema;
+mod timestamp;
+mod wire_enum;
+
+pub use backup::{Backup, BackupParts, Backups, SeededBackup};
+pub use enums::{Platform, ProgressStatus, SemanticVersion};
+pub use number::Number;
+pub use progress::{BackupStatus, BackupStreamedProgress, BackupsStreamedProgress};
+pub use schema::{EmbeddedModelSchema, Score};
+pub use timestamp::GroupedTimestamp;
+
+/// The date-time crate the models use, re-exported so that callers share one version.
+pub use time;
