@@ -1,1 +1,54 @@
-//! Placeholder: filled in by its issue.
+//! The sans-IO protocol layer of the Pieces OS **Backups API**.
+//!
+//! This crate knows the wire and does no IO: each operation builds a plain [`http::Request`] and
+//! parses an [`http::Response`] ([`operations`]); a [`ProgressDecoder`] turns the chunks of a
+//! progress stream into events; one [`Error`] type covers the whole SDK. Bring any HTTP stack by
+//! implementing [`Transport`], and [`Client`] gives you the four operations over it.
+//! `backups-hyper` is the default transport.
+//!
+//! ```
+//! use backups_proto::operations::{ApiOperation, DeleteBackup, ListBackups};
+//! use backups_proto::{BackupId, Endpoint};
+//!
+//! let endpoint = Endpoint::new("http://127.0.0.1:39300".parse()?);
+//! let request = ListBackups.request(&endpoint)?;
+//! assert_eq!(request.uri(), "http://127.0.0.1:39300/backups");
+//! assert_eq!(request.headers()["accept"], "application/json");
+//!
+//! let delete = DeleteBackup::new(BackupId::new("../etc")?).request(&endpoint)?;
+//! assert_eq!(delete.uri().path(), "/backups/%2E%2E%2Fetc/delete");
+//!
+//! let response = http::Response::builder()
+//!     .status(511)
+//!     .header("content-type", "text/plain; charset=utf-8")
+//!     .body(bytes::Bytes::from_static(b"User is not authenticated"))?;
+//! let err = ListBackups::parse_response(response).unwrap_err();
+//! assert_eq!(err.status().map(|s| s.as_u16()), Some(511));
+//! assert!(err.to_string().contains("sign in"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+#![forbid(unsafe_code)]
+
+mod backup_id;
+mod client;
+mod decoder;
+mod endpoint;
+mod error;
+mod operation;
+pub mod operations;
+mod response;
+mod transport;
+
+pub use backup_id::BackupId;
+pub use client::{Client, DEFAULT_MAX_BODY, Limits, ProgressStream};
+pub use decoder::{DEFAULT_MAX_FRAME, ProgressDecoder};
+pub use endpoint::{BaseUrl, DEFAULT_BASE_URL, DEFAULT_USER_AGENT, Endpoint};
+pub use error::{BoxError, EXCERPT_LIMIT, Error, TimeoutKind, TransportKind, excerpt};
+pub use operation::Operation;
+pub use transport::{Transport, TransportFn, transport_fn};
+
+/// The models, re-exported so that one dependency brings both.
+pub use backups_models as models;
+/// The `http` crate, re-exported so that callers and transports share one version.
+pub use http;

@@ -1,0 +1,317 @@
+//! [`Error`]: the one error type of the whole SDK.
+
+use core::fmt;
+
+use http::StatusCode;
+
+use crate::Operation;
+
+/// A boxed error from below the SDK (an IO error, a hyper error), kept as the source.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// How many bytes of a body an error quotes at most.
+pub const EXCERPT_LIMIT: usize = 256;
+
+/// Everything that can go wrong in a call, from building the request to reading the last byte.
+///
+/// Each variant says what happened and what to do. [`status`](Error::status),
+/// [`operation`](Error::operation) and [`is_retryable`](Error::is_retryable) answer the usual
+/// questions without matching.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// 511: Pieces OS needs the user to sign in before it can use cloud backups.
+    #[error(
+        "Pieces OS needs you to sign in before it can {}: sign in to Pieces OS (for example from the Pieces Desktop app), then try again (511: {message})",
+        .operation.describe()
+    )]
+    Unauthenticated {
+        /// The operation that was refused.
+        operation: Operation,
+        /// The server's text.
+        message: String,
+    },
+
+    /// 505: the local Pieces OS is too old for cloud backup operations.
+    #[error(
+        "this Pieces OS is too old to {}: update Pieces OS, then try again (505: {message})",
+        .operation.describe()
+    )]
+    OsOutdated {
+        /// The operation that was refused.
+        operation: Operation,
+        /// The server's text.
+        message: String,
+    },
+
+    /// 500: Pieces OS failed while handling the call.
+    #[error(
+        "Pieces OS failed to {} (500 Internal Server Error): {message}",
+        .operation.describe()
+    )]
+    Internal {
+        /// The operation that failed.
+        operation: Operation,
+        /// The server's text.
+        message: String,
+    },
+
+    /// A status the API does not document for this operation.
+    #[error("unexpected HTTP status {status} from {operation}: {excerpt}")]
+    UnexpectedStatus {
+        /// The operation called.
+        operation: Operation,
+        /// The status received.
+        status: StatusCode,
+        /// The start of the body, at most [`EXCERPT_LIMIT`] bytes.
+        excerpt: String,
+    },
+
+    /// A success status with a content type that is not the one the operation answers with.
+    #[error(
+        "{operation} answered with content type {content_type:?}, expected {expected}: {excerpt}"
+    )]
+    UnexpectedContentType {
+        /// The operation called.
+        operation: Operation,
+        /// The content type received.
+        content_type: String,
+        /// What was expected.
+        expected: &'static str,
+        /// The start of the body.
+        excerpt: String,
+    },
+
+    /// The body did not decode into the model the operation returns.
+    #[error(
+        "could not decode the {operation} response at `{path}`: {message} (body starts: {excerpt})"
+    )]
+    Decode {
+        /// The operation called.
+        operation: Operation,
+        /// Where in the JSON value decoding failed, such as `iterable[3].created.value`.
+        path: String,
+        /// What was wrong.
+        message: String,
+        /// The start of the body (or of the failing frame of a stream).
+        excerpt: String,
+    },
+
+    /// The body ended before it was whole: a progress stream cut inside an event, or ending
+    /// before a final status.
+    #[error("the {operation} response ended early: {detail}")]
+    Truncated {
+        /// The operation called.
+        operation: Operation,
+        /// What was missing.
+        detail: String,
+    },
+
+    /// The request was refused before any IO, such as an empty backup id or a bad base URL.
+    #[error("invalid request: {reason}")]
+    InvalidRequest {
+        /// Why.
+        reason: String,
+    },
+
+    /// The response body is larger than the configured limit.
+    #[error("the {} response body is larger than the limit of {limit} bytes", OptOp(.operation))]
+    BodyTooLarge {
+        /// The operation called, where known.
+        operation: Option<Operation>,
+        /// The limit, in bytes.
+        limit: u64,
+    },
+
+    /// One event of a progress stream is larger than the configured frame limit.
+    #[error("a {operation} progress event is larger than the limit of {limit} bytes")]
+    FrameTooLarge {
+        /// The operation called.
+        operation: Operation,
+        /// The limit, in bytes.
+        limit: usize,
+    },
+
+    /// A timeout ran out.
+    #[error("the {} call timed out: {kind}", OptOp(.operation))]
+    Timeout {
+        /// The operation called, where known.
+        operation: Option<Operation>,
+        /// Which timeout.
+        kind: TimeoutKind,
+    },
+
+    /// The server could not be reached, or the connection failed.
+    #[error("{kind} during the {} call: {source}", OptOp(.operation))]
+    Transport {
+        /// The operation called, where known.
+        operation: Option<Operation>,
+        /// What failed.
+        kind: TransportKind,
+        /// The underlying error.
+        #[source]
+        source: BoxError,
+    },
+}
+
+/// Which timeout ran out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TimeoutKind {
+    /// Opening the connection took too long.
+    Connect,
+    /// The whole call (headers and body) took too long.
+    Request,
+    /// A stream was silent for too long between two chunks.
+    Idle,
+}
+
+impl fmt::Display for TimeoutKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Connect => "no connection could be opened in time",
+            Self::Request => "no complete answer came in time",
+            Self::Idle => "the stream went silent for longer than the idle timeout",
+        })
+    }
+}
+
+/// What part of the transport failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransportKind {
+    /// No connection could be made: nothing was sent, so any call may be retried.
+    Connect,
+    /// The connection failed after it was made: the request may have reached the server.
+    Io,
+}
+
+impl fmt::Display for TransportKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Connect => "could not connect to Pieces OS (is it running at that address?)",
+            Self::Io => "the connection to Pieces OS failed",
+        })
+    }
+}
+
+struct OptOp<'a>(&'a Option<Operation>);
+
+impl fmt::Display for OptOp<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(operation) => operation.fmt(f),
+            None => f.write_str("API"),
+        }
+    }
+}
+
+impl Error {
+    /// A transport error with its source.
+    pub fn transport(kind: TransportKind, source: impl Into<BoxError>) -> Self {
+        Self::Transport {
+            operation: None,
+            kind,
+            source: source.into(),
+        }
+    }
+
+    /// A timeout error.
+    pub fn timeout(kind: TimeoutKind) -> Self {
+        Self::Timeout {
+            operation: None,
+            kind,
+        }
+    }
+
+    /// The HTTP status behind the error, if the server answered.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Self::Unauthenticated { .. } => StatusCode::from_u16(511).ok(),
+            Self::OsOutdated { .. } => Some(StatusCode::HTTP_VERSION_NOT_SUPPORTED),
+            Self::Internal { .. } => Some(StatusCode::INTERNAL_SERVER_ERROR),
+            Self::UnexpectedStatus { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The operation the error belongs to, where known.
+    pub fn operation(&self) -> Option<Operation> {
+        match self {
+            Self::Unauthenticated { operation, .. }
+            | Self::OsOutdated { operation, .. }
+            | Self::Internal { operation, .. }
+            | Self::UnexpectedStatus { operation, .. }
+            | Self::UnexpectedContentType { operation, .. }
+            | Self::Decode { operation, .. }
+            | Self::Truncated { operation, .. }
+            | Self::FrameTooLarge { operation, .. } => Some(*operation),
+            Self::BodyTooLarge { operation, .. }
+            | Self::Timeout { operation, .. }
+            | Self::Transport { operation, .. } => *operation,
+            Self::InvalidRequest { .. } => None,
+        }
+    }
+
+    /// Whether the same call may succeed if tried again unchanged.
+    ///
+    /// True for connection failures, timeouts and 500s; a caller must still only resend what is
+    /// safe to resend (see [`Operation::is_idempotent`]).
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            Self::Transport { .. } | Self::Timeout { .. } | Self::Internal { .. }
+        )
+    }
+
+    /// Whether nothing of the request can have reached the server.
+    pub fn is_connect(&self) -> bool {
+        matches!(
+            self,
+            Self::Transport {
+                kind: TransportKind::Connect,
+                ..
+            } | Self::Timeout {
+                kind: TimeoutKind::Connect,
+                ..
+            }
+        )
+    }
+
+    /// Fills in the operation where the error was made without knowing it (in a transport).
+    pub fn with_operation(mut self, op: Operation) -> Self {
+        match &mut self {
+            Self::BodyTooLarge { operation, .. }
+            | Self::Timeout { operation, .. }
+            | Self::Transport { operation, .. } => {
+                operation.get_or_insert(op);
+            }
+            _ => {}
+        }
+        self
+    }
+}
+
+impl From<core::convert::Infallible> for Error {
+    fn from(never: core::convert::Infallible) -> Self {
+        match never {}
+    }
+}
+
+/// The start of a body as text, cut at a character boundary, for error messages.
+pub fn excerpt(body: &[u8]) -> String {
+    let cut = &body[..body.len().min(EXCERPT_LIMIT)];
+    let text = match core::str::from_utf8(cut) {
+        Ok(text) => text.to_owned(),
+        Err(err) if err.error_len().is_none() => {
+            // The cut fell inside a character: drop the partial one.
+            String::from_utf8_lossy(&cut[..err.valid_up_to()]).into_owned()
+        }
+        Err(_) => String::from_utf8_lossy(cut).into_owned(),
+    };
+    if body.len() > EXCERPT_LIMIT {
+        format!("{text}…")
+    } else {
+        text
+    }
+}

@@ -1,0 +1,33 @@
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+
+use backups_models::Backups;
+
+use super::{ApiOperation, build_request};
+use crate::response::{check_status, decode_json, require_json};
+use crate::{Endpoint, Error, Operation};
+
+/// `GET /backups`: every backup (`backups_snapshot` in the official SDKs).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ListBackups;
+
+impl ApiOperation for ListBackups {
+    type Output = Backups;
+    const OPERATION: Operation = Operation::List;
+
+    fn request(&self, endpoint: &Endpoint) -> Result<Request<Bytes>, Error> {
+        build_request(
+            Self::OPERATION,
+            endpoint,
+            endpoint.list_uri().clone(),
+            "application/json",
+            None,
+        )
+    }
+
+    fn parse_response(response: Response<Bytes>) -> Result<Backups, Error> {
+        check_status(Self::OPERATION, &response, StatusCode::OK)?;
+        require_json(Self::OPERATION, &response)?;
+        decode_json(Self::OPERATION, response.body())
+    }
+}

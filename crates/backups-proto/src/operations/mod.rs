@@ -1,0 +1,85 @@
+//! One value per operation: each builds its `http::Request` and parses its response, with no IO.
+//!
+//! Use these directly to drive the API from any HTTP stack; [`Client`](crate::Client) does the
+//! same over a [`Transport`](crate::Transport).
+
+mod create;
+mod create_streamed;
+mod delete;
+mod list;
+
+pub use create::CreateBackup;
+pub use create_streamed::{CreateBackupStreamed, STREAM_ACCEPT};
+pub use delete::DeleteBackup;
+pub use list::ListBackups;
+
+use bytes::Bytes;
+use http::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
+use http::{Request, Response, Uri};
+use serde::Serialize;
+
+use crate::{Endpoint, Error, Operation};
+
+/// An API call: the request it sends and how its response is read.
+pub trait ApiOperation {
+    /// What a successful response yields.
+    type Output;
+
+    /// Which operation this is.
+    const OPERATION: Operation;
+
+    /// The request, with the endpoint's headers and the operation in its extensions.
+    fn request(&self, endpoint: &Endpoint) -> Result<Request<Bytes>, Error>;
+
+    /// Reads a whole response (status, headers and body).
+    fn parse_response(response: Response<Bytes>) -> Result<Self::Output, Error>;
+}
+
+/// Builds a request the way every operation does: endpoint headers, `Accept`, the JSON body with
+/// `Content-Type: application/json` (as the official client sends it even when the body is
+/// empty), an explicit `Content-Length` on POSTs, and the operation in the extensions.
+pub(crate) fn build_request(
+    operation: Operation,
+    endpoint: &Endpoint,
+    uri: Uri,
+    accept: &'static str,
+    body: Option<Bytes>,
+) -> Result<Request<Bytes>, Error> {
+    let method = operation.method();
+    let is_post = method == http::Method::POST;
+    let mut request = Request::new(body.unwrap_or_default());
+    *request.method_mut() = method;
+    *request.uri_mut() = uri;
+    let headers = request.headers_mut();
+    headers.extend(
+        endpoint
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone())),
+    );
+    headers.insert(ACCEPT, HeaderValue::from_static(accept));
+    if is_post {
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    }
+    if is_post {
+        let length = request.body().len();
+        request
+            .headers_mut()
+            .insert(CONTENT_LENGTH, HeaderValue::from(length));
+    }
+    request.extensions_mut().insert(operation);
+    Ok(request)
+}
+
+/// Serializes an optional request body.
+pub(crate) fn json_body<T: Serialize>(value: Option<&T>) -> Result<Option<Bytes>, Error> {
+    value
+        .map(|value| {
+            serde_json::to_vec(value)
+                .map(Bytes::from)
+                .map_err(|err| Error::InvalidRequest {
+                    reason: format!("cannot serialize the request body: {err}"),
+                })
+        })
+        .transpose()
+}

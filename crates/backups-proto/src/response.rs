@@ -1,0 +1,131 @@
+//! What every operation does with a response: map documented error statuses, check the content
+//! type, decode JSON naming the failing field.
+
+use bytes::Bytes;
+use http::header::CONTENT_TYPE;
+use http::{Response, StatusCode};
+use serde::de::DeserializeOwned;
+
+use crate::error::excerpt;
+use crate::{Error, Operation};
+
+/// Turns a status that is not the operation's success status into the SDK's error.
+pub(crate) fn check_status(
+    operation: Operation,
+    response: &Response<Bytes>,
+    success: StatusCode,
+) -> Result<(), Error> {
+    let status = response.status();
+    if status == success {
+        return Ok(());
+    }
+    let message = || excerpt(response.body()).trim().to_owned();
+    Err(match status.as_u16() {
+        511 => Error::Unauthenticated {
+            operation,
+            message: message(),
+        },
+        505 => Error::OsOutdated {
+            operation,
+            message: message(),
+        },
+        500 => Error::Internal {
+            operation,
+            message: message(),
+        },
+        _ => Error::UnexpectedStatus {
+            operation,
+            status,
+            excerpt: message(),
+        },
+    })
+}
+
+/// The media type of a `Content-Type` value, lowercased, without parameters.
+pub(crate) fn media_type(response: &Response<impl Sized>) -> Option<String> {
+    let value = response.headers().get(CONTENT_TYPE)?;
+    let text = String::from_utf8_lossy(value.as_bytes());
+    let essence = text.split(';').next().unwrap_or_default().trim();
+    Some(essence.to_ascii_lowercase())
+}
+
+/// Whether a media type holds JSON (`application/json` or any `+json` type).
+pub(crate) fn is_json(media_type: &str) -> bool {
+    media_type == "application/json" || media_type.ends_with("+json")
+}
+
+/// Checks that a success response is JSON; a missing `Content-Type` is given the benefit of the
+/// doubt, since JSON decoding will catch a body that is not.
+pub(crate) fn require_json(operation: Operation, response: &Response<Bytes>) -> Result<(), Error> {
+    match media_type(response) {
+        Some(media) if !is_json(&media) => Err(Error::UnexpectedContentType {
+            operation,
+            content_type: media,
+            expected: "application/json",
+            excerpt: excerpt(response.body()),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Decodes a JSON body, naming the path of the field that failed.
+pub(crate) fn decode_json<T: DeserializeOwned>(
+    operation: Operation,
+    body: &[u8],
+) -> Result<T, Error> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::Decode {
+            operation,
+            path: "(root)".into(),
+            message: "the body is empty where a JSON value is due".into(),
+            excerpt: String::new(),
+        });
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut deserializer)
+        .map_err(|err| decode_error(operation, err, body))?;
+    deserializer.end().map_err(|err| Error::Decode {
+        operation,
+        path: "(root)".into(),
+        message: format!("more data after the JSON value: {err}"),
+        excerpt: excerpt(body),
+    })?;
+    Ok(value)
+}
+
+pub(crate) fn decode_error(
+    operation: Operation,
+    err: serde_path_to_error::Error<serde_json::Error>,
+    body: &[u8],
+) -> Error {
+    let mut path = err.path().to_string();
+    let inner = err.into_inner();
+    let message = inner.to_string();
+    // serde reports a missing field at its parent object: name the field itself.
+    if let Some(field) = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next())
+    {
+        path = if path == "." {
+            field.to_owned()
+        } else {
+            format!("{path}.{field}")
+        };
+    }
+    if path == "." {
+        path = "(root)".into();
+    }
+    let truncated = inner.is_eof();
+    if truncated {
+        return Error::Truncated {
+            operation,
+            detail: format!("the JSON body stops after {} bytes ({message})", body.len()),
+        };
+    }
+    Error::Decode {
+        operation,
+        path,
+        message,
+        excerpt: excerpt(body),
+    }
+}
