@@ -246,12 +246,21 @@ impl<T: Transport> Client<T> {
 /// It ends after the body ends. A body cut inside an event, or ending before a final status
 /// (`COMPLETED`, `FAILED` or `CANCELED`), yields [`Error::Truncated`] as its last item; the
 /// transport's idle timeout bounds the silence between events.
-#[derive(Debug)]
 pub struct ProgressStream<B> {
     body: Option<B>,
     decoder: ProgressDecoder,
     saw_terminal: bool,
     done: bool,
+}
+
+impl<B> std::fmt::Debug for ProgressStream<B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProgressStream")
+            .field("decoder", &self.decoder)
+            .field("saw_terminal", &self.saw_terminal)
+            .field("done", &self.done)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<B> ProgressStream<B>
