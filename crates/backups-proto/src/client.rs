@@ -179,6 +179,20 @@ impl<T: Transport> Client<T> {
         O::parse_response(response)
     }
 
+    /// Runs an operation and returns its typed value together with the body exactly as the
+    /// server sent it (for printing or storing a response verbatim).
+    pub async fn execute_raw<O: ApiOperation>(
+        &self,
+        operation: &O,
+    ) -> Result<(O::Output, Bytes), Error> {
+        let request = operation.request(&self.endpoint)?;
+        let response = self.send(O::OPERATION, request).await?;
+        let response = self.read_whole(O::OPERATION, response).await?;
+        // Cloning `Bytes` shares the buffer; nothing is copied.
+        let body = response.body().clone();
+        Ok((O::parse_response(response)?, body))
+    }
+
     async fn send(
         &self,
         op: Operation,

@@ -223,3 +223,13 @@ fn delete_sends_the_encoded_id_once() {
     block_on(client.delete(&BackupId::new("x/y").unwrap())).unwrap();
     assert_eq!(calls.load(Ordering::SeqCst), 1);
 }
+
+#[test]
+fn execute_raw_returns_the_value_and_the_body_as_sent() {
+    use backups_proto::operations::ListBackups;
+    let chunks: Vec<&[u8]> = LISTING.chunks(7).collect();
+    let client = client_answering(200, "application/json", Chunks::new(&chunks));
+    let (backups, raw) = block_on(client.execute_raw(&ListBackups)).unwrap();
+    assert_eq!(backups.len(), 1);
+    assert_eq!(&raw[..], LISTING);
+}
