@@ -1,1 +1,66 @@
-//! Placeholder: filled in by its issue.
+//! A faithful local implementation of the Pieces OS **Backups API**.
+//!
+//! `backups-server` answers the API exactly as the official Pieces OS clients expect, over real
+//! sockets, so that the SDK, the CLI and the conformance suite can be exercised end to end and
+//! so that users can develop against the API offline. It backs up a data directory (the
+//! stand-in for the Pieces OS database) into a store directory (the stand-in for the cloud):
+//! a content-addressed, deduplicating store whose backups survive crashes and can be checked
+//! ([`verify_store`]) and written back out ([`restore_backup`]).
+//!
+//! Routes: `GET`/`HEAD /.well-known/health`, `GET /backups`, `POST /backups/create`,
+//! `POST /backups/create/streamed` (NDJSON progress for clients that ask for
+//! `application/x-ndjson`, otherwise the final event) and `POST /backups/{backup}/delete`.
+//!
+//! Start one in-process on a free port, call it, and stop it:
+//!
+//! ```
+//! use std::net::SocketAddr;
+//! use backups_server::{Server, ServerConfig};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let data = tempfile::tempdir()?;
+//! let store = tempfile::tempdir()?;
+//! std::fs::write(data.path().join("notes.txt"), "hello")?;
+//!
+//! let runtime = tokio::runtime::Runtime::new()?;
+//! runtime.block_on(async {
+//!     let listen: SocketAddr = "127.0.0.1:0".parse()?;
+//!     let config = ServerConfig::new(data.path(), store.path()).with_listen(listen);
+//!     let server = Server::start(config).await?;
+//!     assert!(server.base_url().starts_with("http://127.0.0.1:"));
+//!     assert_eq!(
+//!         std::fs::read_to_string(server.port_file())?,
+//!         server.local_addr().port().to_string(),
+//!     );
+//!     server.shutdown().await?;
+//!     Ok::<_, Box<dyn std::error::Error>>(())
+//! })?;
+//!
+//! // An empty store verifies.
+//! assert!(backups_server::verify_store(store.path())?.is_ok());
+//! # Ok(())
+//! # }
+//! ```
+
+#![forbid(unsafe_code)]
+
+mod accept;
+mod config;
+mod error;
+mod fault;
+mod id;
+mod manifest;
+mod origin;
+mod progress;
+mod restore;
+mod routes;
+mod server;
+mod store;
+mod verify;
+
+pub use config::{DEFAULT_PORT_FILE_NAME, DEFAULT_PORTS, ServerConfig};
+pub use error::{ServerError, StoreError};
+pub use fault::{Fault, UnknownFault};
+pub use restore::{RestoreSummary, restore_backup};
+pub use server::{RunningServer, Server};
+pub use verify::{Problem, VerifyReport, verify_store};

@@ -1,0 +1,166 @@
+//! `restore`: writes a backup back out as a directory tree.
+
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::path::Path;
+
+use crate::StoreError;
+use crate::id::is_valid_id;
+use crate::manifest::{Entry, is_hash, safe_relative};
+use crate::store::{object_path, read_manifest};
+
+/// What [`restore_backup`] wrote.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RestoreSummary {
+    /// Regular files written.
+    pub files: usize,
+    /// Directories created.
+    pub dirs: usize,
+    /// Symbolic links created.
+    pub symlinks: usize,
+    /// Bytes written.
+    pub bytes: u64,
+}
+
+/// Writes backup `id` of the store at `store_dir` to `to`, which must not exist or be an empty
+/// directory. Every file's content is checked against its hash while it is written; a mismatch
+/// stops the restore with [`StoreError::Corrupt`].
+pub fn restore_backup(store_dir: &Path, id: &str, to: &Path) -> Result<RestoreSummary, StoreError> {
+    let not_found = || StoreError::NotFound { id: id.to_owned() };
+    if !is_valid_id(id) {
+        return Err(not_found());
+    }
+    let manifest_path = store_dir.join("backups").join(format!("{id}.json"));
+    if !manifest_path.is_file() {
+        return Err(not_found());
+    }
+    let manifest = read_manifest(&manifest_path, id)?;
+    match fs::read_dir(to) {
+        Ok(mut entries) => {
+            if entries.next().is_some() {
+                return Err(StoreError::TargetNotEmpty {
+                    path: to.to_path_buf(),
+                });
+            }
+        }
+        Err(err) if err.kind() == io::ErrorKind::NotFound => {
+            fs::create_dir_all(to)
+                .map_err(StoreError::io(|| format!("create {}", to.display())))?;
+        }
+        Err(_) => {
+            return Err(StoreError::TargetNotEmpty {
+                path: to.to_path_buf(),
+            });
+        }
+    }
+
+    let corrupt = |what: String| StoreError::Corrupt {
+        id: id.to_owned(),
+        what,
+    };
+    let mut summary = RestoreSummary::default();
+    let mut dir_modes = Vec::new();
+    let mut buf = vec![0; 1024 * 1024];
+    for entry in &manifest.entries {
+        let dest = safe_relative(to, entry.path())
+            .ok_or_else(|| corrupt(format!("unsafe path {:?} in manifest", entry.path())))?;
+        match entry {
+            Entry::Dir { mode, .. } => {
+                fs::create_dir_all(&dest)
+                    .map_err(StoreError::io(|| format!("create {}", dest.display())))?;
+                // Applied last, so that a read-only directory can still be filled.
+                dir_modes.push((dest, *mode));
+                summary.dirs += 1;
+            }
+            Entry::File {
+                path,
+                size,
+                mode,
+                blake3,
+            } => {
+                if !is_hash(blake3) {
+                    return Err(corrupt(format!("{path}: invalid hash {blake3:?}")));
+                }
+                create_parent(&dest)?;
+                let written = copy_checked(&object_path(store_dir, blake3), &dest, &mut buf)
+                    .map_err(StoreError::io(|| format!("restore {}", dest.display())))?;
+                if written.0 != *blake3 || written.1 != *size {
+                    let _ = fs::remove_file(&dest);
+                    return Err(corrupt(format!(
+                        "{path}: content does not match its checksum"
+                    )));
+                }
+                set_mode(&dest, *mode)?;
+                summary.files += 1;
+                summary.bytes += written.1;
+            }
+            Entry::Symlink { target, .. } => {
+                create_parent(&dest)?;
+                symlink(target, &dest)?;
+                summary.symlinks += 1;
+            }
+        }
+    }
+    for (dir, mode) in dir_modes.into_iter().rev() {
+        set_mode(&dir, mode)?;
+    }
+    Ok(summary)
+}
+
+fn create_parent(dest: &Path) -> Result<(), StoreError> {
+    match dest.parent() {
+        Some(parent) => fs::create_dir_all(parent)
+            .map_err(StoreError::io(|| format!("create {}", parent.display()))),
+        None => Ok(()),
+    }
+}
+
+/// Copies `from` to a new file `to`, returning the hash and length of what was copied.
+fn copy_checked(from: &Path, to: &Path, buf: &mut [u8]) -> io::Result<(String, u64)> {
+    let mut input = File::open(from)?;
+    let mut output = File::options().write(true).create_new(true).open(to)?;
+    let mut hasher = blake3::Hasher::new();
+    let mut written = 0u64;
+    loop {
+        let n = match input.read(buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            Err(err) => return Err(err),
+        };
+        hasher.update(&buf[..n]);
+        output.write_all(&buf[..n])?;
+        written += n as u64;
+    }
+    Ok((hasher.finalize().to_hex().to_string(), written))
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) -> Result<(), StoreError> {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(mode))
+        .map_err(StoreError::io(|| format!("set mode of {}", path.display())))
+}
+
+#[cfg(not(unix))]
+fn set_mode(path: &Path, mode: u32) -> Result<(), StoreError> {
+    let mut permissions = fs::metadata(path)
+        .map_err(StoreError::io(|| format!("stat {}", path.display())))?
+        .permissions();
+    permissions.set_readonly(mode & 0o200 == 0);
+    fs::set_permissions(path, permissions)
+        .map_err(StoreError::io(|| format!("set mode of {}", path.display())))
+}
+
+#[cfg(unix)]
+fn symlink(target: &str, link: &Path) -> Result<(), StoreError> {
+    std::os::unix::fs::symlink(target, link)
+        .map_err(StoreError::io(|| format!("create link {}", link.display())))
+}
+
+/// Links are skipped where the platform cannot create them without privileges.
+#[cfg(not(unix))]
+fn symlink(_target: &str, _link: &Path) -> Result<(), StoreError> {
+    Ok(())
+}

@@ -1,0 +1,736 @@
+//! The backup store: content-addressed objects plus one manifest per backup.
+//!
+//! ```text
+//! <store>/
+//!   .lock                 held (flock) by the one server that owns the store
+//!   objects/ab/ab12…ef    file contents, named by their BLAKE3 hash, written once
+//!   backups/<id>.json     one manifest per completed backup
+//!   tmp/                  files being written; emptied at startup
+//!   trash/                manifests being deleted; emptied at startup
+//! ```
+//!
+//! Ordering rules that make a crash at any moment harmless:
+//! - an object is written to `tmp/`, synced, then renamed into `objects/`, so an object name
+//!   always holds complete content (dedup trusts names);
+//! - a manifest is written only after every object it names is synced and their directories are
+//!   synced, then it is itself written to `tmp/`, synced, renamed, and `backups/` is synced;
+//! - a delete first renames the manifest out of `backups/` (the backup is gone at that instant),
+//!   then removes objects no remaining manifest names.
+//!
+//! Creates hold the store gate shared and deletes hold it exclusively, so garbage collection
+//! never removes an object that a create in flight has found already present and reused.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use backups_models::{Backup, BackupParts, GroupedTimestamp, Number};
+use time::OffsetDateTime;
+use time::macros::format_description;
+use tokio::sync::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock};
+
+use crate::StoreError;
+use crate::id::{IdClock, is_valid_id};
+use crate::manifest::{self, Entry, Manifest};
+use crate::origin::Origin;
+
+/// Files up to this size are read into memory once; larger ones are streamed in chunks this big.
+const CHUNK: usize = 1024 * 1024;
+
+const OBJECTS: &str = "objects";
+const BACKUPS: &str = "backups";
+const TMP: &str = "tmp";
+const TRASH: &str = "trash";
+const LOCK: &str = ".lock";
+
+/// A store opened for writing by the one server that owns it.
+#[derive(Debug)]
+pub(crate) struct Store {
+    root: PathBuf,
+    /// Held for the store's lifetime: the OS releases the lock when the process dies.
+    _lock: File,
+    gate: Arc<RwLock<()>>,
+    index: Mutex<BTreeMap<String, Backup>>,
+    clock: Mutex<IdClock>,
+    tmp_seq: AtomicU64,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // The guarded maps stay consistent even if a holder panicked, so poisoning is ignored.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `root`, takes its lock, and recovers from any
+    /// crash: temporary files and half-deleted manifests are removed, then unreferenced objects.
+    pub(crate) fn open(root: &Path) -> Result<Store, StoreError> {
+        fs::create_dir_all(root).map_err(StoreError::io(|| {
+            format!("create store {}", root.display())
+        }))?;
+        let lock_path = root.join(LOCK);
+        let lock_file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(StoreError::io(|| format!("open {}", lock_path.display())))?;
+        match fs4::FileExt::try_lock(&lock_file) {
+            Ok(()) => {}
+            Err(fs4::TryLockError::WouldBlock) => {
+                return Err(StoreError::Locked {
+                    store: root.to_path_buf(),
+                    lock: lock_path,
+                });
+            }
+            Err(fs4::TryLockError::Error(source)) => {
+                return Err(StoreError::Io {
+                    context: format!("lock {}", lock_path.display()),
+                    source,
+                });
+            }
+        }
+        for dir in [OBJECTS, BACKUPS, TMP, TRASH] {
+            let path = root.join(dir);
+            fs::create_dir_all(&path)
+                .map_err(StoreError::io(|| format!("create {}", path.display())))?;
+        }
+        empty_dir(&root.join(TMP))?;
+        empty_dir(&root.join(TRASH))?;
+
+        let mut index = BTreeMap::new();
+        let mut clock = IdClock::default();
+        let mut referenced = HashSet::new();
+        let mut all_readable = true;
+        for (id, path) in manifest_files(root)? {
+            match read_manifest(&path, &id) {
+                Ok(manifest) => {
+                    referenced.extend(manifest.hashes().map(str::to_owned));
+                    clock.observe(&id);
+                    index.insert(id, manifest.backup);
+                }
+                // Kept on disk for `verify` to report; never listed, and never a reason to
+                // delete the objects it may name.
+                Err(_) => all_readable = false,
+            }
+        }
+        let store = Store {
+            root: root.to_path_buf(),
+            _lock: lock_file,
+            gate: Arc::new(RwLock::new(())),
+            index: Mutex::new(index),
+            clock: Mutex::new(clock),
+            tmp_seq: AtomicU64::new(0),
+        };
+        if all_readable {
+            store.remove_unreferenced(&referenced)?;
+        }
+        Ok(store)
+    }
+
+    /// Shared access, held by a create for its whole duration.
+    pub(crate) async fn share(&self) -> OwnedRwLockReadGuard<()> {
+        Arc::clone(&self.gate).read_owned().await
+    }
+
+    /// Exclusive access, held by a delete.
+    pub(crate) async fn exclusive(&self) -> OwnedRwLockWriteGuard<()> {
+        Arc::clone(&self.gate).write_owned().await
+    }
+
+    /// Every completed backup, newest first.
+    pub(crate) fn list(&self) -> Vec<Backup> {
+        lock(&self.index).values().rev().cloned().collect()
+    }
+
+    /// Snapshots `data_dir` as a new backup. `progress` is called with (bytes done, bytes in
+    /// all) at the start, after every chunk read and after every file.
+    pub(crate) fn create(
+        &self,
+        _shared: &OwnedRwLockReadGuard<()>,
+        data_dir: &Path,
+        origin: &Origin,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<Backup, StoreError> {
+        let new_id = lock(&self.clock).next(now_millis());
+        // The creation time is the id's millisecond, so `created` and `timestamp` agree and
+        // carry the millisecond precision the Dart and TypeScript clients write.
+        let created =
+            OffsetDateTime::from_unix_timestamp_nanos(i128::from(new_id.millis) * 1_000_000)
+                .unwrap_or_else(|_| OffsetDateTime::now_utc());
+        let walked = walk(data_dir, &self.root)?;
+        let total: u64 = walked.iter().map(|item| item.size).sum();
+        let hints = self.newest_hints();
+        let mut copied = Copied {
+            done: 0,
+            total,
+            report: progress,
+        };
+        copied.add(0);
+
+        let mut writer = ObjectWriter {
+            store: self,
+            buf: vec![0; CHUNK],
+            touched: BTreeSet::new(),
+            new_fanout: false,
+        };
+        let mut entries = Vec::with_capacity(walked.len());
+        let mut bytes = 0u64;
+        for item in walked {
+            match item.kind {
+                WalkKind::Dir { mode } => entries.push(Entry::Dir {
+                    path: item.rel,
+                    mode,
+                }),
+                WalkKind::Symlink { target } => entries.push(Entry::Symlink {
+                    path: item.rel,
+                    target,
+                }),
+                WalkKind::File { mode } => {
+                    let likely_stored = hints
+                        .get(&item.rel)
+                        .is_some_and(|(size, hash)| *size == item.size && self.has_object(hash));
+                    let Some((hash, size)) =
+                        writer.store_file(&item.abs, item.size, likely_stored, &mut copied)?
+                    else {
+                        // Removed since the walk: a live database may do that; skip it.
+                        continue;
+                    };
+                    bytes += size;
+                    entries.push(Entry::File {
+                        path: item.rel,
+                        size,
+                        mode,
+                        blake3: hash,
+                    });
+                }
+            }
+            copied.add(0);
+        }
+        writer.sync_dirs()?;
+
+        let readable = created
+            .format(format_description!(
+                "[year]-[month]-[day] [hour]:[minute]:[second] UTC"
+            ))
+            .unwrap_or_default();
+        let backup = Backup::new(BackupParts {
+            id: new_id.id.clone(),
+            bytes: Number::from(bytes),
+            created: GroupedTimestamp::new(created).with_readable(readable),
+            device_name: origin.device_name.clone(),
+            platform: origin.platform.clone(),
+            timestamp: new_id.millis.to_string(),
+            version: origin.version.clone(),
+        });
+        let manifest = Manifest {
+            format: manifest::FORMAT,
+            backup: backup.clone(),
+            entries,
+        };
+        let json = serde_json::to_vec_pretty(&manifest).map_err(|err| StoreError::Io {
+            context: "encode manifest".into(),
+            source: io::Error::other(err),
+        })?;
+        let tmp = self.write_tmp(&json)?;
+        let final_path = self.manifest_path(&new_id.id);
+        rename(&tmp, &final_path)?;
+        sync_dir(&self.root.join(BACKUPS))?;
+        lock(&self.index).insert(new_id.id, backup.clone());
+        Ok(backup)
+    }
+
+    /// Deletes a backup; `Ok(false)` when no backup has this id.
+    pub(crate) fn delete(
+        &self,
+        _exclusive: &OwnedRwLockWriteGuard<()>,
+        id: &str,
+    ) -> Result<bool, StoreError> {
+        if !is_valid_id(id) || !lock(&self.index).contains_key(id) {
+            return Ok(false);
+        }
+        let trashed = self.root.join(TRASH).join(format!("{id}.json"));
+        rename(&self.manifest_path(id), &trashed)?;
+        sync_dir(&self.root.join(BACKUPS))?;
+        lock(&self.index).remove(id);
+        fs::remove_file(&trashed)
+            .map_err(StoreError::io(|| format!("remove {}", trashed.display())))?;
+        self.collect_garbage()?;
+        Ok(true)
+    }
+
+    /// Removes every object no manifest names; does nothing if a manifest cannot be read.
+    fn collect_garbage(&self) -> Result<(), StoreError> {
+        let mut referenced = HashSet::new();
+        for (id, path) in manifest_files(&self.root)? {
+            match read_manifest(&path, &id) {
+                Ok(manifest) => referenced.extend(manifest.hashes().map(str::to_owned)),
+                Err(_) => return Ok(()),
+            }
+        }
+        self.remove_unreferenced(&referenced)
+    }
+
+    fn remove_unreferenced(&self, referenced: &HashSet<String>) -> Result<(), StoreError> {
+        let objects = self.root.join(OBJECTS);
+        for fanout in read_dir_names(&objects)? {
+            let dir = objects.join(&fanout);
+            if !dir.is_dir() {
+                continue;
+            }
+            for name in read_dir_names(&dir)? {
+                if !referenced.contains(&name) {
+                    let path = dir.join(&name);
+                    match fs::remove_file(&path) {
+                        Ok(()) => {}
+                        Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+                        Err(source) => {
+                            return Err(StoreError::Io {
+                                context: format!("remove {}", path.display()),
+                                source,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Path and size to hash of every file in the newest backup: files that look unchanged are
+    /// hashed before copying, so that an unchanged file costs a read and no write.
+    fn newest_hints(&self) -> HashMap<String, (u64, String)> {
+        let newest = lock(&self.index).keys().next_back().cloned();
+        let Some(id) = newest else {
+            return HashMap::new();
+        };
+        let Ok(manifest) = read_manifest(&self.manifest_path(&id), &id) else {
+            return HashMap::new();
+        };
+        manifest
+            .entries
+            .into_iter()
+            .filter_map(|entry| match entry {
+                Entry::File {
+                    path, size, blake3, ..
+                } => Some((path, (size, blake3))),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn manifest_path(&self, id: &str) -> PathBuf {
+        self.root.join(BACKUPS).join(format!("{id}.json"))
+    }
+
+    fn has_object(&self, hash: &str) -> bool {
+        object_path(&self.root, hash).is_file()
+    }
+
+    fn tmp_path(&self) -> PathBuf {
+        let seq = self.tmp_seq.fetch_add(1, Ordering::Relaxed);
+        self.root
+            .join(TMP)
+            .join(format!("{}-{seq}.tmp", std::process::id()))
+    }
+
+    /// Writes `bytes` to a new synced temporary file and returns its path.
+    fn write_tmp(&self, bytes: &[u8]) -> Result<PathBuf, StoreError> {
+        let path = self.tmp_path();
+        let mut file = create_new(&path)?;
+        file.write_all(bytes)
+            .and_then(|()| file.sync_data())
+            .map_err(StoreError::io(|| format!("write {}", path.display())))?;
+        Ok(path)
+    }
+}
+
+/// Writes objects for one create and remembers which directories need syncing.
+struct ObjectWriter<'a> {
+    store: &'a Store,
+    buf: Vec<u8>,
+    touched: BTreeSet<PathBuf>,
+    new_fanout: bool,
+}
+
+impl ObjectWriter<'_> {
+    /// Stores one file; returns its hash and the bytes read, or `None` if it no longer exists.
+    fn store_file(
+        &mut self,
+        path: &Path,
+        size: u64,
+        likely_stored: bool,
+        copied: &mut Copied<'_>,
+    ) -> Result<Option<(String, u64)>, StoreError> {
+        let mut file = match File::open(path) {
+            Ok(file) => file,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => {
+                return Err(StoreError::Io {
+                    context: format!("open {}", path.display()),
+                    source,
+                });
+            }
+        };
+        let read_err = StoreError::io(|| format!("read {}", path.display()));
+        if size <= CHUNK as u64 {
+            // Small: one read into memory, then write only if the content is new.
+            let mut content = Vec::with_capacity(size as usize);
+            file.read_to_end(&mut content).map_err(read_err)?;
+            let hash = blake3::hash(&content).to_hex().to_string();
+            copied.add(content.len() as u64);
+            if !self.store.has_object(&hash) {
+                let tmp = self.store.write_tmp(&content)?;
+                self.publish(&tmp, &hash)?;
+            }
+            return Ok(Some((hash, content.len() as u64)));
+        }
+        if likely_stored {
+            // Probably unchanged since the last backup: hash first, copy only if it changed.
+            let (hash, read) = hash_stream(&mut file, &mut self.buf, &mut |n| copied.add(n))
+                .map_err(StoreError::io(|| format!("read {}", path.display())))?;
+            if self.store.has_object(&hash) {
+                return Ok(Some((hash, read)));
+            }
+            file =
+                File::open(path).map_err(StoreError::io(|| format!("open {}", path.display())))?;
+            let (hash, read) = self.copy_new(&mut file, path, &mut |_| {})?;
+            return Ok(Some((hash, read)));
+        }
+        let (hash, read) = self.copy_new(&mut file, path, &mut |n| copied.add(n))?;
+        Ok(Some((hash, read)))
+    }
+
+    /// Copies a file into a temporary object while hashing it, then publishes it under its
+    /// hash unless that object already exists.
+    fn copy_new(
+        &mut self,
+        file: &mut File,
+        path: &Path,
+        on_chunk: &mut dyn FnMut(u64),
+    ) -> Result<(String, u64), StoreError> {
+        let tmp = self.store.tmp_path();
+        let mut out = create_new(&tmp)?;
+        let mut hasher = blake3::Hasher::new();
+        let mut read = 0u64;
+        loop {
+            let n = match file.read(&mut self.buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                Err(source) => {
+                    let _ = fs::remove_file(&tmp);
+                    return Err(StoreError::Io {
+                        context: format!("read {}", path.display()),
+                        source,
+                    });
+                }
+            };
+            let chunk = &self.buf[..n];
+            hasher.update(chunk);
+            if let Err(source) = out.write_all(chunk) {
+                let _ = fs::remove_file(&tmp);
+                return Err(StoreError::Io {
+                    context: format!("write {}", tmp.display()),
+                    source,
+                });
+            }
+            read += n as u64;
+            on_chunk(n as u64);
+        }
+        let hash = hasher.finalize().to_hex().to_string();
+        if self.store.has_object(&hash) {
+            drop(out);
+            let _ = fs::remove_file(&tmp);
+            return Ok((hash, read));
+        }
+        out.sync_data()
+            .map_err(StoreError::io(|| format!("sync {}", tmp.display())))?;
+        drop(out);
+        self.publish(&tmp, &hash)?;
+        Ok((hash, read))
+    }
+
+    /// Renames a synced temporary file to its object name.
+    fn publish(&mut self, tmp: &Path, hash: &str) -> Result<(), StoreError> {
+        let dest = object_path(&self.store.root, hash);
+        let dir = dest.parent().map(Path::to_path_buf).unwrap_or_default();
+        if !dir.is_dir() {
+            fs::create_dir_all(&dir)
+                .map_err(StoreError::io(|| format!("create {}", dir.display())))?;
+            self.new_fanout = true;
+        }
+        rename(tmp, &dest)?;
+        self.touched.insert(dir);
+        Ok(())
+    }
+
+    /// Syncs every directory that received an object, so their names survive a crash.
+    fn sync_dirs(&self) -> Result<(), StoreError> {
+        for dir in &self.touched {
+            sync_dir(dir)?;
+        }
+        if self.new_fanout {
+            sync_dir(&self.store.root.join(OBJECTS))?;
+        }
+        Ok(())
+    }
+}
+
+/// Progress of one create, in bytes.
+struct Copied<'a> {
+    done: u64,
+    total: u64,
+    report: &'a mut dyn FnMut(u64, u64),
+}
+
+impl Copied<'_> {
+    fn add(&mut self, n: u64) {
+        self.done += n;
+        // Files may grow between the walk and the copy; never report more than 100%.
+        self.total = self.total.max(self.done);
+        (self.report)(self.done, self.total);
+    }
+}
+
+fn hash_stream(
+    file: &mut File,
+    buf: &mut [u8],
+    on_chunk: &mut dyn FnMut(u64),
+) -> io::Result<(String, u64)> {
+    let mut hasher = blake3::Hasher::new();
+    let mut read = 0u64;
+    loop {
+        let n = match file.read(buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            Err(err) => return Err(err),
+        };
+        hasher.update(&buf[..n]);
+        read += n as u64;
+        on_chunk(n as u64);
+    }
+    Ok((hasher.finalize().to_hex().to_string(), read))
+}
+
+/// One thing found in the data directory.
+struct Walked {
+    rel: String,
+    abs: PathBuf,
+    size: u64,
+    kind: WalkKind,
+}
+
+enum WalkKind {
+    Dir { mode: u32 },
+    File { mode: u32 },
+    Symlink { target: String },
+}
+
+/// Everything under `data_dir`, parents before children, names sorted; the store itself is
+/// skipped when it lies inside the data directory. Sockets, FIFOs and devices are skipped.
+fn walk(data_dir: &Path, store_root: &Path) -> Result<Vec<Walked>, StoreError> {
+    let data_err = |reason: String| StoreError::DataDir {
+        path: data_dir.to_path_buf(),
+        reason,
+    };
+    let base = fs::canonicalize(data_dir).map_err(|err| data_err(err.to_string()))?;
+    if !base.is_dir() {
+        return Err(data_err("not a directory".into()));
+    }
+    let skip = fs::canonicalize(store_root).ok();
+    let mut out = Vec::new();
+    let mut pending = vec![(base.clone(), String::new())];
+    while let Some((dir, rel_dir)) = pending.pop() {
+        let mut names = Vec::new();
+        for entry in
+            fs::read_dir(&dir).map_err(StoreError::io(|| format!("read {}", dir.display())))?
+        {
+            let entry = entry.map_err(StoreError::io(|| format!("read {}", dir.display())))?;
+            names.push(entry.file_name());
+        }
+        names.sort();
+        let mut subdirs = Vec::new();
+        for name in names {
+            let abs = dir.join(&name);
+            let Some(name) = name.to_str() else {
+                return Err(StoreError::NonUtf8Path { path: abs });
+            };
+            let rel = if rel_dir.is_empty() {
+                name.to_owned()
+            } else {
+                format!("{rel_dir}/{name}")
+            };
+            let meta = match fs::symlink_metadata(&abs) {
+                Ok(meta) => meta,
+                Err(err) if err.kind() == io::ErrorKind::NotFound => continue,
+                Err(source) => {
+                    return Err(StoreError::Io {
+                        context: format!("stat {}", abs.display()),
+                        source,
+                    });
+                }
+            };
+            let file_type = meta.file_type();
+            if file_type.is_dir() {
+                if skip.as_deref() == Some(abs.as_path()) {
+                    continue;
+                }
+                out.push(Walked {
+                    rel: rel.clone(),
+                    abs: abs.clone(),
+                    size: 0,
+                    kind: WalkKind::Dir { mode: mode(&meta) },
+                });
+                subdirs.push((abs, rel));
+            } else if file_type.is_file() {
+                out.push(Walked {
+                    rel,
+                    abs,
+                    size: meta.len(),
+                    kind: WalkKind::File { mode: mode(&meta) },
+                });
+            } else if file_type.is_symlink() {
+                let target = fs::read_link(&abs)
+                    .map_err(StoreError::io(|| format!("read link {}", abs.display())))?;
+                let Some(target) = target.to_str() else {
+                    return Err(StoreError::NonUtf8Path { path: abs });
+                };
+                out.push(Walked {
+                    rel,
+                    abs,
+                    size: 0,
+                    kind: WalkKind::Symlink {
+                        target: target.to_owned(),
+                    },
+                });
+            }
+        }
+        // Reversed so that popping visits subdirectories in name order.
+        pending.extend(subdirs.into_iter().rev());
+    }
+    Ok(out)
+}
+
+#[cfg(unix)]
+fn mode(meta: &fs::Metadata) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    meta.permissions().mode() & 0o7777
+}
+
+#[cfg(not(unix))]
+fn mode(meta: &fs::Metadata) -> u32 {
+    if meta.is_dir() {
+        0o755
+    } else if meta.permissions().readonly() {
+        0o444
+    } else {
+        0o644
+    }
+}
+
+/// Where the object with this hash lives.
+pub(crate) fn object_path(root: &Path, hash: &str) -> PathBuf {
+    let fanout = hash.get(..2).unwrap_or("00");
+    root.join(OBJECTS).join(fanout).join(hash)
+}
+
+/// The manifests in the store, as (id, path), sorted by id; files that are not named
+/// `<valid id>.json` are ignored.
+pub(crate) fn manifest_files(root: &Path) -> Result<Vec<(String, PathBuf)>, StoreError> {
+    let dir = root.join(BACKUPS);
+    let mut out: Vec<(String, PathBuf)> = read_dir_names(&dir)?
+        .into_iter()
+        .filter_map(|name| {
+            let id = name.strip_suffix(".json")?;
+            is_valid_id(id).then(|| (id.to_owned(), dir.join(&name)))
+        })
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
+/// Reads and checks a manifest: known format, and the id inside matches the file name.
+pub(crate) fn read_manifest(path: &Path, id: &str) -> Result<Manifest, StoreError> {
+    let bad = |reason: String| StoreError::BadManifest {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let bytes = fs::read(path).map_err(|err| bad(err.to_string()))?;
+    let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|err| bad(err.to_string()))?;
+    if manifest.format != manifest::FORMAT {
+        return Err(bad(format!("unknown format {}", manifest.format)));
+    }
+    if manifest.backup.id != id {
+        return Err(bad(format!(
+            "names backup {:?}, not {id:?}",
+            manifest.backup.id
+        )));
+    }
+    Ok(manifest)
+}
+
+/// The UTF-8 names in a directory (others cannot be ours).
+fn read_dir_names(dir: &Path) -> Result<Vec<String>, StoreError> {
+    let mut names = Vec::new();
+    for entry in fs::read_dir(dir).map_err(StoreError::io(|| format!("read {}", dir.display())))? {
+        let entry = entry.map_err(StoreError::io(|| format!("read {}", dir.display())))?;
+        if let Ok(name) = entry.file_name().into_string() {
+            names.push(name);
+        }
+    }
+    Ok(names)
+}
+
+fn empty_dir(dir: &Path) -> Result<(), StoreError> {
+    for entry in fs::read_dir(dir).map_err(StoreError::io(|| format!("read {}", dir.display())))? {
+        let entry = entry.map_err(StoreError::io(|| format!("read {}", dir.display())))?;
+        let path = entry.path();
+        let result = if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            fs::remove_dir_all(&path)
+        } else {
+            fs::remove_file(&path)
+        };
+        result.map_err(StoreError::io(|| format!("remove {}", path.display())))?;
+    }
+    Ok(())
+}
+
+fn create_new(path: &Path) -> Result<File, StoreError> {
+    File::options()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(StoreError::io(|| format!("create {}", path.display())))
+}
+
+fn rename(from: &Path, to: &Path) -> Result<(), StoreError> {
+    fs::rename(from, to).map_err(StoreError::io(|| {
+        format!("rename {} to {}", from.display(), to.display())
+    }))
+}
+
+/// Makes a directory's entries (new names, renames) durable.
+#[cfg(unix)]
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), StoreError> {
+    File::open(dir)
+        .and_then(|file| file.sync_all())
+        .map_err(StoreError::io(|| format!("sync {}", dir.display())))
+}
+
+/// Directories cannot be opened for syncing here; renames are made durable by the OS.
+#[cfg(not(unix))]
+pub(crate) fn sync_dir(_dir: &Path) -> Result<(), StoreError> {
+    Ok(())
+}
+
+fn now_millis() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|elapsed| u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}

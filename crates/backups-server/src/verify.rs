@@ -1,0 +1,136 @@
+//! `verify`: checks every backup in a store against the checksums kept with it.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+
+use crate::StoreError;
+use crate::manifest::{Entry, is_hash, safe_relative};
+use crate::store::{manifest_files, object_path, read_manifest};
+
+/// What [`verify_store`] found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct VerifyReport {
+    /// The backups checked (readable or not).
+    pub backups: usize,
+    /// The distinct objects checked.
+    pub objects: usize,
+    /// The bytes hashed.
+    pub bytes: u64,
+    /// Every problem found; empty when the store is sound.
+    pub problems: Vec<Problem>,
+}
+
+impl VerifyReport {
+    /// Whether no problem was found.
+    pub fn is_ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// One thing wrong with one backup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Problem {
+    /// The backup concerned.
+    pub backup: String,
+    /// The file in the backup concerned, if any.
+    pub path: Option<String>,
+    /// What is wrong.
+    pub detail: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.path {
+            Some(path) => write!(f, "backup {}: {path}: {}", self.backup, self.detail),
+            None => write!(f, "backup {}: {}", self.backup, self.detail),
+        }
+    }
+}
+
+/// Checks every backup of the store at `store_dir`: each manifest must be readable, each path
+/// in it safe, and each object present with the recorded size and BLAKE3 hash.
+///
+/// It only reads, takes no lock, and may run beside a server; a backup deleted while it runs
+/// may then be reported as missing objects.
+pub fn verify_store(store_dir: &Path) -> Result<VerifyReport, StoreError> {
+    let mut report = VerifyReport::default();
+    // Each object is hashed once however many backups share it: hash -> (size, error).
+    let mut seen: HashMap<String, Result<u64, String>> = HashMap::new();
+    for (id, manifest_path) in manifest_files(store_dir)? {
+        report.backups += 1;
+        let manifest = match read_manifest(&manifest_path, &id) {
+            Ok(manifest) => manifest,
+            Err(err) => {
+                report.problems.push(Problem {
+                    backup: id,
+                    path: None,
+                    detail: err.to_string(),
+                });
+                continue;
+            }
+        };
+        let mut problem = |path: &str, detail: String| {
+            report.problems.push(Problem {
+                backup: id.clone(),
+                path: Some(path.to_owned()),
+                detail,
+            });
+        };
+        for entry in &manifest.entries {
+            if safe_relative(Path::new(""), entry.path()).is_none() {
+                problem(entry.path(), "unsafe path in manifest".into());
+                continue;
+            }
+            let Entry::File {
+                path, size, blake3, ..
+            } = entry
+            else {
+                continue;
+            };
+            if !is_hash(blake3) {
+                problem(path, format!("invalid hash {blake3:?}"));
+                continue;
+            }
+            let checked = seen.entry(blake3.clone()).or_insert_with(|| {
+                let result = hash_file(&object_path(store_dir, blake3));
+                match result {
+                    Ok((actual, read)) if actual == *blake3 => Ok(read),
+                    Ok((actual, _)) => Err(format!("object {blake3} has hash {actual}")),
+                    Err(err) => Err(format!("object {blake3}: {err}")),
+                }
+            });
+            match checked {
+                Ok(read) if *read == *size => {}
+                Ok(read) => problem(path, format!("size {read}, manifest says {size}")),
+                Err(detail) => problem(path, detail.clone()),
+            }
+        }
+    }
+    report.objects = seen.len();
+    report.bytes = seen.values().filter_map(|r| r.as_ref().ok()).sum();
+    Ok(report)
+}
+
+/// The BLAKE3 hash of a file and its length.
+pub(crate) fn hash_file(path: &Path) -> io::Result<(String, u64)> {
+    let mut file = File::open(path)?;
+    let mut hasher = blake3::Hasher::new();
+    let mut buf = vec![0; 1024 * 1024];
+    let mut read = 0u64;
+    loop {
+        let n = match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            Err(err) => return Err(err),
+        };
+        hasher.update(&buf[..n]);
+        read += n as u64;
+    }
+    Ok((hasher.finalize().to_hex().to_string(), read))
+}
