@@ -1,0 +1,258 @@
+//! Helpers shared by the integration tests: a server over temp dirs and a tiny HTTP/1.1 client
+//! over raw TCP, so that tests send exactly the bytes they mean (hostile paths included).
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use backups_server::{RunningServer, Server, ServerConfig};
+use tempfile::TempDir;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// A server started in-process on 127.0.0.1:0 over fresh temporary directories.
+pub struct TestServer {
+    pub server: RunningServer,
+    pub data: TempDir,
+    pub store: TempDir,
+    pub addr: SocketAddr,
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        Self::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(tweak: impl FnOnce(&mut ServerConfig)) -> TestServer {
+        let data = tempfile::tempdir().expect("data dir");
+        let store = tempfile::tempdir().expect("store dir");
+        write_tree(data.path());
+        let mut config = ServerConfig::new(data.path(), store.path())
+            .with_listen("127.0.0.1:0".parse().expect("addr"));
+        tweak(&mut config);
+        let server = Server::start(config).await.expect("server starts");
+        let addr = server.local_addr();
+        TestServer {
+            server,
+            data,
+            store,
+            addr,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        request(self.addr, "GET", path, &[], b"").await
+    }
+
+    pub async fn post(&self, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+        request(self.addr, "POST", path, headers, body).await
+    }
+
+    /// Creates a backup and returns it as JSON.
+    pub async fn create(&self) -> serde_json::Value {
+        let reply = self.post("/backups/create", &[], b"").await;
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        reply.json()
+    }
+
+    /// The listed backup ids, newest first.
+    pub async fn ids(&self) -> Vec<String> {
+        let reply = self.get("/backups").await;
+        assert_eq!(reply.status, 200);
+        reply.json()["iterable"]
+            .as_array()
+            .expect("iterable")
+            .iter()
+            .map(|b| b["id"].as_str().expect("id").to_owned())
+            .collect()
+    }
+}
+
+/// A small tree: nested dirs, an empty dir, an empty file, a multi-MiB file.
+pub fn write_tree(root: &Path) {
+    std::fs::create_dir_all(root.join("sub/deeper")).expect("mkdir");
+    std::fs::create_dir_all(root.join("empty-dir")).expect("mkdir");
+    std::fs::write(root.join("a.txt"), "alpha\n").expect("write");
+    std::fs::write(root.join("empty.bin"), b"").expect("write");
+    std::fs::write(root.join("sub/b.txt"), "beta\n".repeat(1000)).expect("write");
+    std::fs::write(root.join("sub/deeper/c.json"), r#"{"c":true}"#).expect("write");
+    std::fs::write(root.join("big.bin"), pseudo_random(3 * 1024 * 1024 + 17, 7)).expect("write");
+}
+
+/// Deterministic bytes that do not compress or repeat.
+pub fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect()
+}
+
+/// Every file under `root` as (relative path, content), sorted.
+pub fn tree_contents(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read_dir") {
+            let entry = entry.expect("entry");
+            let path = entry.path();
+            let rel = path.strip_prefix(root).expect("prefix").to_path_buf();
+            let kind = entry.file_type().expect("type");
+            if kind.is_dir() {
+                out.push((rel, b"<dir>".to_vec()));
+                stack.push(path);
+            } else {
+                out.push((rel, std::fs::read(&path).expect("read")));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Total size of the files under `root`.
+pub fn disk_usage(root: &Path) -> u64 {
+    let mut total = 0;
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read_dir") {
+            let entry = entry.expect("entry");
+            let meta = entry.metadata().expect("meta");
+            if meta.is_dir() {
+                stack.push(entry.path());
+            } else {
+                total += meta.len();
+            }
+        }
+    }
+    total
+}
+
+/// A parsed response.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|err| panic!("not JSON ({err}): {}", self.text()))
+    }
+
+    #[track_caller]
+    pub fn assert_text_error(&self, status: u16) {
+        assert_eq!(self.status, status, "body: {}", self.text());
+        assert_eq!(
+            self.header("content-type"),
+            Some("text/plain; charset=utf-8"),
+            "{self:?}"
+        );
+        assert!(!self.body.is_empty());
+    }
+}
+
+/// Sends one request with `Connection: close` and reads the whole response.
+pub async fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Reply {
+    let mut raw = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        raw.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if method != "GET" && method != "HEAD" {
+        raw.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    raw.push_str("\r\n");
+    let mut bytes = raw.into_bytes();
+    bytes.extend_from_slice(body);
+    send_raw(addr, &bytes, method == "HEAD").await
+}
+
+/// Sends raw bytes and parses the response (chunked bodies are decoded).
+pub async fn send_raw(addr: SocketAddr, request: &[u8], head: bool) -> Reply {
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    stream.write_all(request).await.expect("send");
+    let mut response = Vec::new();
+    tokio::time::timeout(Duration::from_secs(60), stream.read_to_end(&mut response))
+        .await
+        .expect("response in time")
+        .expect("read");
+    parse_response(&response, head)
+}
+
+pub fn parse_response(response: &[u8], head: bool) -> Reply {
+    let split = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no header end in {:?}", String::from_utf8_lossy(response)));
+    let head_text = String::from_utf8_lossy(&response[..split]).into_owned();
+    let mut lines = head_text.split("\r\n");
+    let status_line = lines.next().expect("status line");
+    let status = status_line
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status");
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    let raw_body = &response[split + 4..];
+    let chunked = headers.iter().any(|(n, v)| {
+        n.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
+    });
+    let body = if head {
+        Vec::new()
+    } else if chunked {
+        dechunk(raw_body)
+    } else {
+        raw_body.to_vec()
+    };
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+pub fn dechunk(mut raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(end) = raw.windows(2).position(|w| w == b"\r\n") else {
+            return out;
+        };
+        let size_text = String::from_utf8_lossy(&raw[..end]);
+        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
+            .expect("chunk size");
+        raw = &raw[end + 2..];
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&raw[..size]);
+        raw = &raw[size + 2..];
+    }
+}
