@@ -1,1 +1,97 @@
-//! Placeholder: filled in by its issue.
+//! The default transport of the Pieces OS **Backups API** SDK, on hyper 1.
+//!
+//! [`backups_proto`] knows the wire and does no IO; this crate sends its requests:
+//! - [`BackupsClient`]: a ready client, one line for the documented `http://localhost:1000`
+//!   ([`BackupsClient::localhost`]), a [`ClientBuilder`] for every setting, and
+//!   [`discover`] to find a running Pieces OS the way the official wrappers do;
+//! - [`HyperTransport`]: the [`Transport`] under it, with pooled keep-alive connections,
+//!   connect and request timeouts, an idle timeout between chunks of a progress stream, and
+//!   [`RetryPolicy`]-driven retries of the idempotent list when a connection could not be made
+//!   (a POST is never resent);
+//! - every failure is the SDK's one [`Error`] type, re-exported here.
+//!
+//! Calls need a Tokio runtime (with IO and time enabled, as `#[tokio::main]` sets up);
+//! building a client does not.
+//!
+//! Each call is a `tracing` span named `backups_call` at INFO level with the fields
+//! `operation`, `method`, `path`, `status`, `attempts`, `duration_ms` (from the request to the
+//! end of the body) and `error`, closed by an event. Nothing is printed unless the application
+//! installs a `tracing` subscriber.
+//!
+//! ```
+//! use std::convert::Infallible;
+//! use backups_hyper::BackupsClient;
+//! use bytes::Bytes;
+//! use http_body_util::Full;
+//! use hyper::{Request, Response, server::conn::http1, service::service_fn};
+//! use hyper_util::rt::TokioIo;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // A stand-in Pieces OS that knows one backup.
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! let base_url = format!("http://{}", listener.local_addr()?);
+//! tokio::spawn(async move {
+//!     while let Ok((stream, _)) = listener.accept().await {
+//!         let service = service_fn(|_request: Request<hyper::body::Incoming>| async {
+//!             let json = r#"{"iterable":[{"id":"b1","bytes":1024,"device_name":"laptop",
+//!                 "platform":"LINUX","timestamp":"1","version":"11.0.0",
+//!                 "created":{"value":"2026-11-26T21:00:00Z"}}]}"#;
+//!             let response = Response::builder()
+//!                 .header("content-type", "application/json")
+//!                 .body(Full::new(Bytes::from_static(json.as_bytes())));
+//!             Ok::<_, Infallible>(response.expect("a valid response"))
+//!         });
+//!         tokio::spawn(http1::Builder::new().serve_connection(TokioIo::new(stream), service));
+//!     }
+//! });
+//!
+//! let client = BackupsClient::builder().base_url(base_url).build()?;
+//! let backups = client.list().await?;
+//! assert_eq!(backups.iter().next().map(|b| b.id.as_str()), Some("b1"));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Against a real Pieces OS:
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = backups_hyper::discover().await?;
+//! let backup = client.create_streamed().await?.finish(|event| {
+//!     println!("{:?} {:?}", event.status, event.percentage);
+//! }).await?;
+//! println!("made backup {}", backup.id);
+//! # Ok(())
+//! # }
+//! ```
+
+#![forbid(unsafe_code)]
+
+mod body;
+mod builder;
+mod client;
+mod discovery;
+mod errors;
+mod retry;
+mod trace;
+mod transport;
+
+pub use body::ResponseBody;
+pub use builder::{APPLICATION_ID, ClientBuilder, IntoBaseUrl};
+pub use client::BackupsClient;
+pub use discovery::{
+    DEFAULT_HEALTH_TIMEOUT, DEFAULT_PROBE_CONNECT_TIMEOUT, Discovery, DiscoveryError, Finding,
+    HEALTH_PATH, LEGACY_PORTS, Located, Outcome, PORT_FILE, PROBE_PORT_FIRST, PROBE_PORT_LAST,
+    Place, Step, discover,
+};
+pub use retry::RetryPolicy;
+pub use transport::{
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_POOL_IDLE_TIMEOUT,
+    DEFAULT_REQUEST_TIMEOUT, HyperTransport, Timeouts,
+};
+
+pub use backups_proto::{
+    self as proto, BackupId, BaseUrl, Error, Limits, Operation, ProgressStream, TimeoutKind,
+    Transport, TransportKind, models,
+};

@@ -1,0 +1,139 @@
+//! Turning hyper's and hyper-util's errors into the SDK's [`Error`].
+
+use core::fmt;
+use std::error::Error as StdError;
+use std::io;
+
+use backups_proto::{Error, Operation, TimeoutKind, TransportKind};
+
+/// A lower-level failure, told as one line: every message of the error chain joined with `: `.
+///
+/// hyper-util's top-level errors say little ("client error (Connect)"); the useful part ("tcp
+/// connect error: Connection refused") is deeper in the chain, so the whole chain is the message.
+/// The chain is flattened into the text rather than exposed again as `source()`, so that an error
+/// reporter that walks sources does not print it twice.
+#[derive(Debug)]
+pub(crate) struct Failure(String);
+
+impl Failure {
+    pub(crate) fn new(context: &str, error: &(dyn StdError + 'static)) -> Self {
+        let mut text = String::from(context);
+        let mut next = Some(error);
+        while let Some(err) = next {
+            let message = err.to_string();
+            // hyper nests errors whose messages repeat their cause's; skip exact repeats.
+            if !message.is_empty() && !text.ends_with(&message) {
+                if !text.is_empty() {
+                    text.push_str(": ");
+                }
+                text.push_str(&message);
+            }
+            next = err.source();
+        }
+        Self(text)
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl StdError for Failure {}
+
+/// Maps a failure of the headers phase. `target` names the host and port, for the message.
+pub(crate) fn from_client_error(
+    error: hyper_util::client::legacy::Error,
+    target: &str,
+    operation: Option<Operation>,
+) -> Error {
+    let with_op = |err: Error| match operation {
+        Some(op) => err.with_operation(op),
+        None => err,
+    };
+    if error.is_connect() {
+        // hyper-util's HttpConnector reports its connect timeout as an io::Error of kind
+        // TimedOut inside the chain; an OS-level connect timeout looks the same and means the
+        // same thing.
+        if chain_has_io_kind(&error, io::ErrorKind::TimedOut) {
+            return with_op(Error::timeout(TimeoutKind::Connect));
+        }
+        return with_op(Error::transport(
+            TransportKind::Connect,
+            Failure::new(target, &error),
+        ));
+    }
+    with_op(Error::transport(
+        TransportKind::Io,
+        Failure::new(target, &error),
+    ))
+}
+
+/// Maps a failure while the body was being read.
+pub(crate) fn from_body_error(error: hyper::Error, operation: Option<Operation>) -> Error {
+    match operation {
+        // The peer closed the connection before the declared length or the last chunk: the
+        // body is cut, which is what Truncated says.
+        Some(operation) if error.is_incomplete_message() => Error::Truncated {
+            operation,
+            detail: Failure::new("the connection closed before the body was complete", &error)
+                .to_string(),
+        },
+        _ => {
+            let err = Error::transport(
+                TransportKind::Io,
+                Failure::new("reading the response body", &error),
+            );
+            match operation {
+                Some(op) => err.with_operation(op),
+                None => err,
+            }
+        }
+    }
+}
+
+fn chain_has_io_kind(error: &(dyn StdError + 'static), kind: io::ErrorKind) -> bool {
+    let mut next = Some(error);
+    while let Some(err) = next {
+        if err
+            .downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == kind)
+        {
+            return true;
+        }
+        next = err.source();
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Outer(io::Error);
+
+    impl fmt::Display for Outer {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("tcp connect error")
+        }
+    }
+
+    impl StdError for Outer {
+        fn source(&self) -> Option<&(dyn StdError + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn failure_joins_the_chain() {
+        let err = Outer(io::Error::new(io::ErrorKind::ConnectionRefused, "refused"));
+        assert_eq!(
+            Failure::new("127.0.0.1:1", &err).to_string(),
+            "127.0.0.1:1: tcp connect error: refused"
+        );
+        assert!(chain_has_io_kind(&err, io::ErrorKind::ConnectionRefused));
+        assert!(!chain_has_io_kind(&err, io::ErrorKind::TimedOut));
+    }
+}

@@ -1,0 +1,79 @@
+//! The `tracing` span of one call, and the event that closes it.
+
+use std::time::Instant;
+
+use tracing::Span;
+use tracing::field::Empty;
+
+use backups_proto::{Error, Operation};
+
+
+/// One call's span: opened when the request leaves, closed when its body ends, fails or is
+/// dropped, so that `duration_ms` covers the whole exchange, streamed bodies included.
+#[derive(Debug)]
+pub(crate) struct CallTrace {
+    span: Span,
+    start: Instant,
+    done: bool,
+}
+
+impl CallTrace {
+    pub(crate) fn new(operation: Option<Operation>, method: &http::Method, path: &str) -> Self {
+        let span = tracing::info_span!(
+            "backups_call",
+            operation = operation.map_or("unknown", Operation::name),
+            method = %method,
+            path,
+            status = Empty,
+            attempts = Empty,
+            duration_ms = Empty,
+            error = Empty,
+        );
+        Self {
+            span,
+            start: Instant::now(),
+            done: false,
+        }
+    }
+
+    pub(crate) fn span(&self) -> &Span {
+        &self.span
+    }
+
+    pub(crate) fn record_head(&self, status: http::StatusCode, attempts: u32) {
+        self.span.record("status", status.as_u16());
+        self.span.record("attempts", attempts);
+    }
+
+    /// Records the outcome once; later calls do nothing.
+    pub(crate) fn finish(&mut self, outcome: Result<(), &Error>) {
+        if self.done {
+            return;
+        }
+        self.done = true;
+        let duration_ms = u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.span.record("duration_ms", duration_ms);
+        match outcome {
+            Ok(()) => {
+                tracing::info!(parent: &self.span, duration_ms, "backups call finished");
+            }
+            Err(error) => {
+                self.span.record("error", tracing::field::display(error));
+                tracing::info!(parent: &self.span, duration_ms, %error, "backups call failed");
+            }
+        }
+    }
+}
+
+impl Drop for CallTrace {
+    fn drop(&mut self) {
+        if !self.done {
+            // The caller stopped reading before the end (or never read the body): still close
+            // the record with how long the call lasted.
+            self.done = true;
+            let duration_ms = u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX);
+            self.span.record("duration_ms", duration_ms);
+            tracing::debug!(parent: &self.span, duration_ms, "backups call body dropped before its end");
+        }
+    }
+}

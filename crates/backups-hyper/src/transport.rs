@@ -1,0 +1,291 @@
+//! [`HyperTransport`]: the SDK's [`Transport`] over hyper 1 and hyper-util's pooled client.
+
+use core::fmt;
+use std::future::Future;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body_util::Full;
+use hyper_util::client::legacy::Client as HyperClient;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use tokio::time::Instant;
+use tracing::Instrument;
+
+use backups_proto::{Error, Operation, TimeoutKind, Transport};
+
+use crate::body::ResponseBody;
+use crate::errors::from_client_error;
+use crate::retry::RetryPolicy;
+use crate::trace::CallTrace;
+
+/// The default time allowed to open a TCP connection: 5 s. Pieces OS runs on the same machine,
+/// so a connection that takes longer is not going to come.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The default time allowed for a whole plain call, headers and body: 120 s.
+///
+/// `create` answers only once the backup is made, which can take a while on a large database;
+/// a streamed create is not bound by it once its headers have arrived.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The default longest silence between two chunks of a progress stream: 60 s.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How long an unused pooled connection is kept: 90 s.
+pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// The timeouts of a [`HyperTransport`].
+///
+/// ```
+/// use std::time::Duration;
+/// use backups_hyper::Timeouts;
+///
+/// let timeouts = Timeouts::default().with_request(Duration::from_secs(10));
+/// assert_eq!(timeouts.request(), Duration::from_secs(10));
+/// assert_eq!(timeouts.connect(), Duration::from_secs(5));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    connect: Duration,
+    request: Duration,
+    idle: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            connect: DEFAULT_CONNECT_TIMEOUT,
+            request: DEFAULT_REQUEST_TIMEOUT,
+            idle: DEFAULT_IDLE_TIMEOUT,
+        }
+    }
+}
+
+impl Timeouts {
+    /// Sets the time allowed to open one TCP connection ([`TimeoutKind::Connect`]).
+    pub fn with_connect(mut self, connect: Duration) -> Self {
+        self.connect = connect;
+        self
+    }
+
+    /// Sets the time allowed for a whole call: retries and headers, and for a plain call the
+    /// body too ([`TimeoutKind::Request`]).
+    pub fn with_request(mut self, request: Duration) -> Self {
+        self.request = request;
+        self
+    }
+
+    /// Sets the longest silence between two chunks of a progress stream
+    /// ([`TimeoutKind::Idle`]).
+    pub fn with_idle(mut self, idle: Duration) -> Self {
+        self.idle = idle;
+        self
+    }
+
+    /// The connect timeout.
+    pub fn connect(&self) -> Duration {
+        self.connect
+    }
+
+    /// The request timeout.
+    pub fn request(&self) -> Duration {
+        self.request
+    }
+
+    /// The idle timeout of streams.
+    pub fn idle(&self) -> Duration {
+        self.idle
+    }
+}
+
+/// The default [`Transport`]: HTTP/1.1 over hyper 1, with a pool of keep-alive connections.
+///
+/// - Connections are pooled and reused (HTTP keep-alive, TCP keep-alive, `TCP_NODELAY`).
+/// - The headers phase is bound by the request timeout; opening a connection by the connect
+///   timeout. A plain call's body is bound by the same request deadline, a progress stream's by
+///   the idle timeout between chunks (see [`ResponseBody`]).
+/// - A refused connection is [`Error::Transport`] of kind
+///   [`Connect`](backups_proto::TransportKind::Connect); anything failing after the connection
+///   was made is kind [`Io`](backups_proto::TransportKind::Io).
+/// - List is retried on connect failures per the [`RetryPolicy`]; a POST never is.
+/// - Each call is a `tracing` span named `backups_call` (see the crate docs).
+///
+/// Plain `http` only: Pieces OS listens on localhost without TLS.
+///
+/// Creating one needs no runtime; sending needs a Tokio runtime with the time and IO drivers
+/// enabled (`#[tokio::main]` has both). Cloning is cheap and shares the pool.
+#[derive(Clone)]
+pub struct HyperTransport {
+    client: HyperClient<HttpConnector, Full<Bytes>>,
+    timeouts: Timeouts,
+    retry: RetryPolicy,
+}
+
+impl Default for HyperTransport {
+    fn default() -> Self {
+        Self::new(Timeouts::default(), RetryPolicy::default())
+    }
+}
+
+impl fmt::Debug for HyperTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HyperTransport")
+            .field("timeouts", &self.timeouts)
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl HyperTransport {
+    /// A transport with these timeouts and retry policy, and the default pool settings.
+    pub fn new(timeouts: Timeouts, retry: RetryPolicy) -> Self {
+        Self::with_pool(timeouts, retry, DEFAULT_POOL_IDLE_TIMEOUT, usize::MAX)
+    }
+
+    /// A transport with explicit pool settings: how long an unused connection is kept, and how
+    /// many unused connections are kept at most.
+    pub fn with_pool(
+        timeouts: Timeouts,
+        retry: RetryPolicy,
+        pool_idle_timeout: Duration,
+        pool_max_idle: usize,
+    ) -> Self {
+        let mut connector = HttpConnector::new();
+        connector.set_connect_timeout(Some(timeouts.connect));
+        // Requests are small and written at once; Nagle's delay only adds latency.
+        connector.set_nodelay(true);
+        connector.set_keepalive(Some(pool_idle_timeout));
+        let client = HyperClient::builder(TokioExecutor::new())
+            // The timer lets the pool drop connections that have been idle too long.
+            .pool_timer(TokioTimer::new())
+            .pool_idle_timeout(pool_idle_timeout)
+            .pool_max_idle_per_host(pool_max_idle)
+            // A request queued on a pooled connection that turns out to be closed, before any of
+            // it was written, is resent on a new one; it is hyper-util's default, spelled out
+            // because the never-resend-a-POST rule depends on "before any of it was written".
+            .retry_canceled_requests(true)
+            .build(connector);
+        Self {
+            client,
+            timeouts,
+            retry,
+        }
+    }
+
+    /// The timeouts in force.
+    pub fn timeouts(&self) -> Timeouts {
+        self.timeouts
+    }
+
+    /// The retry policy in force.
+    pub fn retry_policy(&self) -> RetryPolicy {
+        self.retry
+    }
+
+    async fn call(&self, request: Request<Bytes>) -> Result<Response<ResponseBody>, Error> {
+        let operation = request.extensions().get::<Operation>().copied();
+        let (parts, body) = request.into_parts();
+        let mut trace = CallTrace::new(operation, &parts.method, parts.uri.path());
+        let deadline = Instant::now() + self.timeouts.request;
+        let target = parts
+            .uri
+            .authority()
+            .map_or_else(String::new, |a| a.to_string());
+
+        let attempts = self
+            .send_with_retries(operation, &parts, &body, &target, deadline)
+            .instrument(trace.span().clone());
+        let result = match tokio::time::timeout_at(deadline, attempts).await {
+            Ok(result) => result,
+            Err(_elapsed) => Err(with_operation(
+                Error::timeout(TimeoutKind::Request),
+                operation,
+            )),
+        };
+        let (response, attempts) = match result {
+            Ok(answer) => answer,
+            Err(error) => {
+                trace.finish(Err(&error));
+                return Err(error);
+            }
+        };
+        trace.record_head(response.status(), attempts);
+        let (head, incoming) = response.into_parts();
+        let body = if operation.is_some_and(Operation::is_streamed) {
+            // A stream may legitimately last longer than any deadline; only silence is an error.
+            ResponseBody::with_idle_timeout(incoming, operation, self.timeouts.idle, trace)
+        } else {
+            ResponseBody::with_deadline(incoming, operation, deadline, trace)
+        };
+        Ok(Response::from_parts(head, body))
+    }
+
+    /// Sends the request, again if the policy allows; returns the response and how many
+    /// attempts it took.
+    async fn send_with_retries(
+        &self,
+        operation: Option<Operation>,
+        parts: &http::request::Parts,
+        body: &Bytes,
+        target: &str,
+        deadline: Instant,
+    ) -> Result<(Response<hyper::body::Incoming>, u32), Error> {
+        let mut attempt = 1;
+        loop {
+            let request = rebuild(parts, body, operation);
+            let error = match self.client.request(request).await {
+                Ok(response) => return Ok((response, attempt)),
+                Err(error) => from_client_error(error, target, operation),
+            };
+            let delay = match self.retry.delay_after(attempt) {
+                Some(delay) if self.retry.allows(operation, &error) => delay,
+                _ => return Err(error),
+            };
+            // Waiting past the deadline would turn a clear "refused" into a vaguer timeout.
+            if Instant::now() + delay >= deadline {
+                return Err(error);
+            }
+            tracing::debug!(attempt, delay_ms = delay.as_millis() as u64, %error, "retrying");
+            tokio::time::sleep(delay).await;
+            attempt += 1;
+        }
+    }
+}
+
+impl Transport for HyperTransport {
+    type Body = ResponseBody;
+
+    fn send(
+        &self,
+        request: Request<Bytes>,
+    ) -> impl Future<Output = Result<Response<ResponseBody>, Error>> + Send {
+        self.call(request)
+    }
+}
+
+/// A fresh request from the kept parts: `http::Request` is not `Clone` (its extensions are
+/// not), and each attempt consumes its request. The body is `Bytes`, so this copies no payload.
+fn rebuild(
+    parts: &http::request::Parts,
+    body: &Bytes,
+    operation: Option<Operation>,
+) -> Request<Full<Bytes>> {
+    let mut request = Request::new(Full::new(body.clone()));
+    *request.method_mut() = parts.method.clone();
+    *request.uri_mut() = parts.uri.clone();
+    *request.version_mut() = parts.version;
+    *request.headers_mut() = parts.headers.clone();
+    if let Some(op) = operation {
+        request.extensions_mut().insert(op);
+    }
+    request
+}
+
+fn with_operation(error: Error, operation: Option<Operation>) -> Error {
+    match operation {
+        Some(op) => error.with_operation(op),
+        None => error,
+    }
+}
