@@ -98,7 +98,7 @@ async fn create_list_delete_round_trip() {
         .await;
     assert_eq!(deleted.status, 204, "{}", deleted.text());
     assert!(deleted.body.is_empty());
-    assert_eq!(t.ids().await, [second.id.clone()]);
+    assert_eq!(t.ids().await, vec![second.id]);
 
     let again = t
         .post(&format!("/backups/{}/delete", first.id), &[], b"")
@@ -184,10 +184,8 @@ async fn streamed_progress_is_flushed_as_it_is_made() {
     let delay = Duration::from_millis(40);
     let t = TestServer::start_with(|c| c.progress_delay = delay).await;
     let mut stream = TcpStream::connect(t.addr).await.expect("connect");
-    let request = format!(
-        "POST /backups/create/streamed HTTP/1.1\r\nHost: x\r\nAccept: application/x-ndjson\r\n\
-         Content-Length: 0\r\nConnection: close\r\n\r\n"
-    );
+    let request = "POST /backups/create/streamed HTTP/1.1\r\nHost: x\r\nAccept: application/x-ndjson\r\n\
+         Content-Length: 0\r\nConnection: close\r\n\r\n";
     stream.write_all(request.as_bytes()).await.expect("send");
     let started = Instant::now();
     let mut seen = Vec::new();
