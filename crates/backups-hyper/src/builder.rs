@@ -219,7 +219,9 @@ impl ClientBuilder {
 
     /// The base URL that will be used (the default when none was set).
     pub fn get_base_url(&self) -> BaseUrl {
-        self.base_url.clone().unwrap_or_else(|| Endpoint::default().base_url().clone())
+        self.base_url
+            .clone()
+            .unwrap_or_else(|| Endpoint::default().base_url().clone())
     }
 
     /// Builds the client. Needs no runtime; calls need a Tokio runtime.

@@ -238,7 +238,8 @@ fn write_findings(f: &mut fmt::Formatter<'_>, findings: &[Finding]) -> fmt::Resu
                     Place::Port(port) => port,
                     _ => break,
                 };
-                let follows = matches!(next.place, Place::Port(port) if Some(port) == last.checked_add(1));
+                let follows =
+                    matches!(next.place, Place::Port(port) if Some(port) == last.checked_add(1));
                 if follows && next.step == finding.step && next.outcome == finding.outcome {
                     end += 1;
                 } else {
@@ -330,7 +331,9 @@ impl Discovery {
 
     /// Adds a port file to read; the first call replaces the default one.
     pub fn port_file(mut self, path: impl Into<PathBuf>) -> Self {
-        self.port_files.get_or_insert_with(Vec::new).push(path.into());
+        self.port_files
+            .get_or_insert_with(Vec::new)
+            .push(path.into());
         self
     }
 

@@ -74,12 +74,18 @@ pub(crate) fn from_client_error(
 pub(crate) fn from_body_error(error: hyper::Error, operation: Option<Operation>) -> Error {
     match operation {
         // The peer closed the connection before the declared length or the last chunk: the
-        // body is cut, which is what Truncated says.
-        Some(operation) if error.is_incomplete_message() => Error::Truncated {
-            operation,
-            detail: Failure::new("the connection closed before the body was complete", &error)
-                .to_string(),
-        },
+        // body is cut, which is what Truncated says. hyper reports that as an io::Error of
+        // kind UnexpectedEof in the chain (its own "incomplete message" is for the head).
+        Some(operation)
+            if error.is_incomplete_message()
+                || chain_has_io_kind(&error, io::ErrorKind::UnexpectedEof) =>
+        {
+            Error::Truncated {
+                operation,
+                detail: Failure::new("the connection closed before the body was complete", &error)
+                    .to_string(),
+            }
+        }
         _ => {
             let err = Error::transport(
                 TransportKind::Io,

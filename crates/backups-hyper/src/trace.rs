@@ -7,7 +7,6 @@ use tracing::field::Empty;
 
 use backups_proto::{Error, Operation};
 
-
 /// One call's span: opened when the request leaves, closed when its body ends, fails or is
 /// dropped, so that `duration_ms` covers the whole exchange, streamed bodies included.
 #[derive(Debug)]
