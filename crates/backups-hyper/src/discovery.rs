@@ -343,13 +343,15 @@ impl Discovery {
         self
     }
 
-    /// Replaces the ports probed in parallel (default 39300 to 39333).
+    /// Replaces the ports probed in parallel (default 39300 to 39333); when several are
+    /// healthy, the first in this list wins.
     pub fn probe_ports(mut self, ports: impl IntoIterator<Item = u16>) -> Self {
         self.probe_ports = ports.into_iter().collect();
         self
     }
 
-    /// Replaces the legacy ports, tried in order after the probe (default 1000, 5323).
+    /// Replaces the legacy ports, probed after the others, in parallel too; the first healthy
+    /// one in this list wins (default 1000, 5323).
     pub fn legacy_ports(mut self, ports: impl IntoIterator<Item = u16>) -> Self {
         self.legacy_ports = ports.into_iter().collect();
         self
@@ -445,8 +447,9 @@ impl Discovery {
             }
         }
 
-        // 2. The current range, all at once; the lowest healthy port wins, as Pieces OS takes
-        //    the first free one. 3. The legacy ports, all at once; the first listed wins.
+        // 2. The current range, all at once; the first healthy port of the list wins: with the
+        //    default ascending range that is the lowest, the one Pieces OS takes first.
+        // 3. The legacy ports, the same way.
         for step in [Step::Probe, Step::Legacy] {
             let ports = match step {
                 Step::Probe => &self.probe_ports,
@@ -636,4 +639,74 @@ async fn health_check(stream: TcpStream, authority: String) -> Result<(), String
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Report(Vec<Finding>);
+
+    impl fmt::Display for Report {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write_findings(f, &self.0)
+        }
+    }
+
+    fn port(step: Step, port: u16, outcome: Outcome) -> Finding {
+        Finding {
+            step,
+            place: Place::Port(port),
+            outcome,
+        }
+    }
+
+    #[test]
+    fn runs_of_silent_ports_are_folded_into_ranges() {
+        let mut findings = vec![Finding {
+            step: Step::PortFile,
+            place: Place::Home,
+            outcome: Outcome::NoHome,
+        }];
+        findings.extend((39300..=39310).map(|p| port(Step::Probe, p, Outcome::NotListening)));
+        findings.push(port(
+            Step::Probe,
+            39311,
+            Outcome::Unhealthy("status 404".into()),
+        ));
+        findings.extend((39312..=39333).map(|p| port(Step::Probe, p, Outcome::NotListening)));
+        findings.push(port(Step::Legacy, 1000, Outcome::ConnectTimeout));
+        findings.push(port(Step::Legacy, 5323, Outcome::NotListening));
+        assert_eq!(
+            Report(findings).to_string(),
+            "home directory: unknown (neither HOME nor USERPROFILE is set); \
+             ports 39300-39310: nothing listening; \
+             port 39311: answered, but not as a healthy Pieces OS (status 404); \
+             ports 39312-39333: nothing listening; \
+             port 1000: no connection in time; \
+             port 5323: nothing listening"
+        );
+        assert_eq!(
+            Report(Vec::new()).to_string(),
+            "nothing (no port file, no ports to probe)"
+        );
+    }
+
+    #[tokio::test]
+    async fn port_files_are_read_strictly() {
+        let dir = std::env::temp_dir().join(format!("backups-hyper-unit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let cases = [
+            (" 39301\r\n", Outcome::HoldsPort(39301)),
+            ("0", Outcome::NotAPort("0".into())),
+            ("70000", Outcome::NotAPort("70000".into())),
+            ("", Outcome::NotAPort(String::new())),
+        ];
+        for (index, (content, expected)) in cases.into_iter().enumerate() {
+            let path = dir.join(format!("port-{index}"));
+            std::fs::write(&path, content).expect("write");
+            assert_eq!(read_port_file(&path).await, expected, "{content:?}");
+        }
+        assert_eq!(read_port_file(&dir.join("absent")).await, Outcome::Missing);
+    }
 }
