@@ -116,7 +116,7 @@ impl Body for ResponseBody {
                     idle: Some(idle),
                 }) = this.timer.as_mut()
                 {
-                    sleep.as_mut().reset(Instant::now() + *idle);
+                    sleep.as_mut().reset(after(*idle));
                 }
                 Poll::Ready(Some(Ok(frame)))
             }
@@ -162,6 +162,15 @@ impl Body for ResponseBody {
             self.inner.size_hint()
         }
     }
+}
+
+/// The instant `duration` from now; a duration too large to add (such as `Duration::MAX`, for
+/// "no timeout") gives a point decades away instead of panicking on overflow.
+pub(crate) fn after(duration: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(duration)
+        .or_else(|| now.checked_add(Duration::from_secs(60 * 60 * 24 * 365 * 30)))
+        .unwrap_or(now)
 }
 
 impl fmt::Debug for ResponseBody {

@@ -708,5 +708,6 @@ mod tests {
             assert_eq!(read_port_file(&path).await, expected, "{content:?}");
         }
         assert_eq!(read_port_file(&dir.join("absent")).await, Outcome::Missing);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

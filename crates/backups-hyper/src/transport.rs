@@ -15,7 +15,7 @@ use tracing::Instrument;
 
 use backups_proto::{Error, Operation, TimeoutKind, Transport};
 
-use crate::body::ResponseBody;
+use crate::body::{ResponseBody, after};
 use crate::errors::from_client_error;
 use crate::retry::RetryPolicy;
 use crate::trace::CallTrace;
@@ -188,7 +188,7 @@ impl HyperTransport {
         let operation = request.extensions().get::<Operation>().copied();
         let (parts, body) = request.into_parts();
         let mut trace = CallTrace::new(operation, &parts.method, parts.uri.path());
-        let deadline = Instant::now() + self.timeouts.request;
+        let deadline = after(self.timeouts.request);
         let target = parts
             .uri
             .authority()
@@ -244,7 +244,7 @@ impl HyperTransport {
                 _ => return Err(error),
             };
             // Waiting past the deadline would turn a clear "refused" into a vaguer timeout.
-            if Instant::now() + delay >= deadline {
+            if after(delay) >= deadline {
                 return Err(error);
             }
             tracing::debug!(attempt, delay_ms = delay.as_millis() as u64, %error, "retrying");

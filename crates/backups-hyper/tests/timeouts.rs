@@ -169,3 +169,37 @@ async fn a_connect_that_hangs_hits_the_connect_timeout() {
     );
     drop(listener);
 }
+
+/// `Duration::MAX` means "no timeout": it must not overflow a clock.
+#[tokio::test]
+async fn huge_timeouts_do_not_overflow() {
+    let server = TestServer::start(|_| {
+        Reply::new(200)
+            .header("content-type", "application/x-ndjson")
+            .chunked(
+                b"{\"status\":\"INITIALIZED\",\"percentage\":0}\n{\"status\":\"CANCELED\"}\n",
+                &[10],
+                Duration::from_millis(1),
+            )
+    })
+    .await;
+    let client = BackupsClient::builder()
+        .base_url(server.url())
+        .connect_timeout(Duration::MAX)
+        .request_timeout(Duration::MAX)
+        .idle_timeout(Duration::MAX)
+        .retry(
+            backups_hyper::RetryPolicy::new(u32::MAX)
+                .with_base_delay(Duration::MAX)
+                .with_max_delay(Duration::MAX),
+        )
+        .build()
+        .expect("client");
+    let mut stream = client.create_streamed().await.expect("head");
+    let mut count = 0;
+    while let Some(event) = stream.next_event().await {
+        event.expect("event");
+        count += 1;
+    }
+    assert_eq!(count, 2);
+}
