@@ -1,0 +1,246 @@
+//! HTTP Archive (HAR 1.2) documents, read and written with this crate's own serde types.
+//!
+//! Only the parts of HAR 1.2 a case needs are typed; everything else a tool wrote (cookies,
+//! timings, cache, `_initiator` and the like) is kept in `extra` maps so that a file round-trips.
+//! The `har` crate is not used on purpose: it drops the underscore-prefixed custom fields, which
+//! is where a case keeps what it expects.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Any fields a type does not name, kept as they were.
+pub type Extra = BTreeMap<String, Value>;
+
+/// A HAR file: `{"log": {...}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Har {
+    /// The log.
+    pub log: Log,
+}
+
+/// The `log` object.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Log {
+    /// The HAR version, `1.2`.
+    pub version: String,
+    /// The tool that wrote the file.
+    pub creator: Creator,
+    /// What the case is about, in words (HAR's own `comment`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// The case family the results table counts it under (custom field `_family`).
+    #[serde(rename = "_family", default, skip_serializing_if = "Option::is_none")]
+    pub family: Option<String>,
+    /// Where the case's facts come from (custom field `_source`): a section of `wire.md`, an
+    /// observed official SDK behaviour, or a recording.
+    #[serde(rename = "_source", default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// How a live server reproduces the case (custom field `_live`); absent when it cannot.
+    #[serde(rename = "_live", default, skip_serializing_if = "Option::is_none")]
+    pub live: Option<Value>,
+    /// The exchanges, in the order they must happen.
+    pub entries: Vec<Entry>,
+    /// Fields this type does not name.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// The `creator` object.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Creator {
+    /// The tool's name.
+    pub name: String,
+    /// The tool's version.
+    pub version: String,
+}
+
+/// One exchange.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Entry {
+    /// When the request started (ISO 8601).
+    #[serde(default)]
+    pub started_date_time: String,
+    /// The total time in milliseconds.
+    #[serde(default)]
+    pub time: f64,
+    /// The request the client must send.
+    pub request: Request,
+    /// The response replayed.
+    pub response: Response,
+    /// The operation and its arguments (custom field `_operation`).
+    #[serde(
+        rename = "_operation",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub operation: Option<Value>,
+    /// How the response body is split when replayed (custom field `_chunks`).
+    #[serde(rename = "_chunks", default, skip_serializing_if = "Option::is_none")]
+    pub chunks: Option<Value>,
+    /// A body generated at load time instead of `content.text` (custom field `_generate`).
+    #[serde(rename = "_generate", default, skip_serializing_if = "Option::is_none")]
+    pub generate: Option<Value>,
+    /// Whether the connection drops after the last chunk (custom field `_abort`).
+    #[serde(rename = "_abort", default, skip_serializing_if = "Option::is_none")]
+    pub abort: Option<bool>,
+    /// The expected outcome (custom field `_expect`).
+    #[serde(rename = "_expect", default, skip_serializing_if = "Option::is_none")]
+    pub expect: Option<Value>,
+    /// Request headers that must be absent (custom field `_forbidHeaders`).
+    #[serde(
+        rename = "_forbidHeaders",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub forbid_headers: Option<Vec<String>>,
+    /// Recorded request headers checked even though they are relaxed by default, such as
+    /// `user-agent` (custom field `_requireHeaders`).
+    #[serde(
+        rename = "_requireHeaders",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub require_headers: Option<Vec<String>>,
+    /// Fields this type does not name (`cache`, `timings`, a tool's own custom fields).
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// A header or query parameter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NameValue {
+    /// The name.
+    pub name: String,
+    /// The value.
+    pub value: String,
+}
+
+/// The `request` object.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Request {
+    /// The method.
+    pub method: String,
+    /// The absolute URL; only its path and query are compared.
+    pub url: String,
+    /// The HTTP version, such as `HTTP/1.1`.
+    #[serde(default)]
+    pub http_version: String,
+    /// The headers the request must carry (a subset: others are allowed).
+    #[serde(default)]
+    pub headers: Vec<NameValue>,
+    /// The query parameters.
+    #[serde(default)]
+    pub query_string: Vec<NameValue>,
+    /// The body, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub post_data: Option<PostData>,
+    /// Fields this type does not name.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// The `postData` object.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PostData {
+    /// The media type of the body.
+    #[serde(default)]
+    pub mime_type: String,
+    /// The body text.
+    #[serde(default)]
+    pub text: String,
+    /// Fields this type does not name.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// The `response` object.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Response {
+    /// The status code.
+    pub status: u16,
+    /// The reason phrase.
+    #[serde(default)]
+    pub status_text: String,
+    /// The HTTP version.
+    #[serde(default)]
+    pub http_version: String,
+    /// The headers sent back.
+    #[serde(default)]
+    pub headers: Vec<NameValue>,
+    /// The body.
+    pub content: Content,
+    /// Fields this type does not name.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// The `content` object of a response.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Content {
+    /// The body size in bytes.
+    #[serde(default)]
+    pub size: i64,
+    /// The media type.
+    #[serde(default)]
+    pub mime_type: String,
+    /// The body: text, or base64 when `encoding` says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// `base64` when `text` is base64-encoded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<String>,
+    /// Fields this type does not name.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl Har {
+    /// Reads a HAR document.
+    pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+
+    /// Writes a HAR document, pretty-printed with a final newline.
+    pub fn to_json(&self) -> String {
+        // Serializing plain strings, numbers and maps cannot fail.
+        let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_underscore_and_unknown_fields() {
+        let text = r#"{"log":{"version":"1.2","creator":{"name":"devtools","version":"1"},
+            "_family":"success","_source":"wire.md","pages":[],
+            "entries":[{"startedDateTime":"2026-01-01T00:00:00Z","time":1,
+              "request":{"method":"GET","url":"http://h/backups","httpVersion":"HTTP/1.1",
+                "headers":[],"queryString":[],"cookies":[],"headersSize":-1,"bodySize":0},
+              "response":{"status":200,"statusText":"OK","httpVersion":"HTTP/1.1","headers":[],
+                "cookies":[],"content":{"size":2,"mimeType":"application/json","text":"{}"},
+                "redirectURL":"","headersSize":-1,"bodySize":2},
+              "cache":{},"timings":{"send":0,"wait":0,"receive":0},
+              "_operation":"list","_chunks":[1,1],"_initiator":{"type":"other"}}]}}"#;
+        let har = Har::from_json(text).unwrap();
+        assert_eq!(har.log.family.as_deref(), Some("success"));
+        assert!(har.log.extra.contains_key("pages"));
+        let entry = &har.log.entries[0];
+        assert_eq!(entry.operation, Some(Value::from("list")));
+        assert_eq!(entry.chunks, Some(serde_json::json!([1, 1])));
+        assert!(entry.extra.contains_key("_initiator"));
+        assert!(entry.request.extra.contains_key("cookies"));
+        let again = Har::from_json(&har.to_json()).unwrap();
+        assert_eq!(again, har);
+    }
+}

@@ -1,0 +1,175 @@
+//! Running cases: in process through the [`ReplayTransport`], and over HTTP against any
+//! [`Transport`] through the [`ReplayServer`].
+
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use backups_proto::{Client, Endpoint, Transport};
+
+use crate::case::Case;
+use crate::outcome::Outcome;
+use crate::replay::ReplayTransport;
+use crate::report::{CaseResult, SuiteReport};
+use crate::server::ReplayServer;
+
+/// The base URL the in-process replay uses; nothing is sent there.
+const REPLAY_BASE: &str = "http://127.0.0.1:39300";
+
+/// What running a case produced: the outcome of each call, and every problem found.
+#[derive(Debug, Clone)]
+pub struct CaseRun {
+    /// The case.
+    pub case: Case,
+    /// The outcome of each exchange's call, in order.
+    pub outcomes: Vec<Outcome>,
+    /// Request mismatches, unused exchanges and outcomes that differ from `_expect`.
+    pub problems: Vec<String>,
+}
+
+impl CaseRun {
+    /// Whether the case passed.
+    pub fn passed(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    /// The case's line in a report.
+    pub fn result(&self, suite: &str) -> CaseResult {
+        CaseResult {
+            suite: suite.to_owned(),
+            case: self.case.name.clone(),
+            operation: self.case.operation().name().to_owned(),
+            family: self.case.family.clone(),
+            passed: self.passed(),
+            detail: self.problems.join("\n"),
+        }
+    }
+}
+
+/// Runs a case through the SDK's [`Client`] over a [`ReplayTransport`], in process.
+///
+/// The replay's futures never wait on anything outside themselves, so this needs no runtime.
+pub fn run_replay(case: &Case) -> CaseRun {
+    let replay = ReplayTransport::new(case);
+    let endpoint = Endpoint::new(REPLAY_BASE.parse().unwrap_or_else(|_| unreachable!()));
+    let client = Client::new(replay.clone(), endpoint);
+    let mut outcomes = Vec::new();
+    let mut problems = Vec::new();
+    for (index, exchange) in case.exchanges.iter().enumerate() {
+        let outcome = block_on(Outcome::of_call(&client, &exchange.call));
+        if let Err(problem) = outcome.check(&exchange.expect) {
+            problems.push(format!("exchange {index}: {problem}"));
+        }
+        outcomes.push(outcome);
+    }
+    if let Err(report) = replay.finish() {
+        problems.push(report.to_string());
+    }
+    CaseRun {
+        case: case.clone(),
+        outcomes,
+        problems,
+    }
+}
+
+/// Drives a future that never waits on anything outside itself (the replay's).
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+    }
+}
+
+/// Runs the built-in cases against your transport, over real HTTP: the test helper for anyone
+/// bringing their own [`Transport`].
+///
+/// It starts a [`ReplayServer`] on `127.0.0.1`, makes each case's calls through a [`Client`] over
+/// `transport`, and checks for every case that the server received exactly the recorded requests
+/// and that the client returned the same outcome as with the in-process [`ReplayTransport`] (the
+/// text of transport errors aside) and the one the case expects. Call it from a test with your
+/// runtime:
+///
+/// ```no_run
+/// # async fn demo<T: backups_proto::Transport>(my_transport: T) {
+/// let report = backups_conformance::check_transport(my_transport).await;
+/// println!("{}", report.table());
+/// report.assert_passed();
+/// # }
+/// ```
+pub async fn check_transport<T: Transport>(transport: T) -> SuiteReport {
+    match Case::builtin() {
+        Ok(cases) => check_transport_with(transport, &cases).await,
+        Err(err) => SuiteReport {
+            results: vec![CaseResult {
+                suite: "transport".into(),
+                case: "(loading cases)".into(),
+                operation: "-".into(),
+                family: "-".into(),
+                passed: false,
+                detail: err.to_string(),
+            }],
+        },
+    }
+}
+
+/// [`check_transport`] with cases of your own.
+pub async fn check_transport_with<T: Transport>(transport: T, cases: &[Case]) -> SuiteReport {
+    let server = match ReplayServer::start() {
+        Ok(server) => server,
+        Err(err) => {
+            return SuiteReport {
+                results: vec![CaseResult {
+                    suite: "transport".into(),
+                    case: "(starting the replay server)".into(),
+                    operation: "-".into(),
+                    family: "-".into(),
+                    passed: false,
+                    detail: err.to_string(),
+                }],
+            };
+        }
+    };
+    let base = server
+        .base_url()
+        .parse()
+        .unwrap_or_else(|_| unreachable!("127.0.0.1:port is a base URL"));
+    let client = Client::new(&transport, Endpoint::new(base));
+    let mut report = SuiteReport::default();
+    for case in cases {
+        let reference = run_replay(case);
+        server.play(case);
+        let mut problems = Vec::new();
+        let mut outcomes = Vec::new();
+        for (index, exchange) in case.exchanges.iter().enumerate() {
+            let outcome = Outcome::of_call(&client, &exchange.call).await;
+            if let Err(problem) = outcome.check(&exchange.expect) {
+                problems.push(format!("exchange {index}: {problem}"));
+            }
+            if let Some(expected) = reference.outcomes.get(index) {
+                if outcome.comparable() != expected.comparable() {
+                    problems.push(format!(
+                        "exchange {index}: the outcome differs from the replay's:\n{}",
+                        crate::matching::json_diff(
+                            &serde_json::to_value(expected.comparable()).unwrap_or_default(),
+                            &serde_json::to_value(outcome.comparable()).unwrap_or_default(),
+                        )
+                    ));
+                }
+            }
+            outcomes.push(outcome);
+        }
+        if let Err(err) = server.finish_case() {
+            problems.push(err.to_string());
+        }
+        let run = CaseRun {
+            case: case.clone(),
+            outcomes,
+            problems,
+        };
+        report.results.push(run.result("transport"));
+    }
+    report
+}
