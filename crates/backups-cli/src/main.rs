@@ -1,2 +1,92 @@
-//! Placeholder.
-fn main() {}
+//! `pieces-backups`: manage Pieces OS backups from a terminal or a script.
+//!
+//! ```text
+//! pieces-backups demo                  # the whole API against a temporary local server
+//! pieces-backups list [--json]
+//! pieces-backups create [--stream] [--json]
+//! pieces-backups delete ID
+//! ```
+//!
+//! Errors are one line on stderr and a distinct exit status (see `pieces-backups --help`).
+
+#![forbid(unsafe_code)]
+
+mod args;
+mod commands;
+mod connect;
+mod demo;
+mod exit;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::args::{Cli, Command};
+use crate::commands::{ProgressMode, Stop};
+use crate::exit::Exit;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("pieces-backups: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    let json = cli.global.json;
+    let (result, url) = match cli.command {
+        Command::Demo => (demo::run(json, &mut out).await, None),
+        command => {
+            let (client, url) = match connect::client(&cli.global).await {
+                Ok(found) => found,
+                Err(failure) => {
+                    eprintln!("pieces-backups: {}", failure.message);
+                    return failure.exit.code();
+                }
+            };
+            let result = match command {
+                Command::List => commands::list(&client, json, &mut out).await,
+                Command::Create { stream: false } => {
+                    commands::create(&client, json, &mut out).await
+                }
+                Command::Create { stream: true } => {
+                    commands::create_streamed(&client, ProgressMode::for_stdout(json), &mut out)
+                        .await
+                }
+                Command::Delete { id } => commands::delete(&client, &id, json, &mut out).await,
+                Command::Demo => Ok(()),
+            };
+            (result, Some(url))
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Stop::Interrupted) => {
+            eprintln!("pieces-backups: interrupted");
+            Exit::Interrupted.code()
+        }
+        Err(Stop::Api(err)) => {
+            let exit = Exit::for_error(&err);
+            match (exit, url) {
+                (Exit::CannotConnect, Some(url)) => {
+                    eprintln!(
+                        "pieces-backups: cannot connect: is Pieces OS running at {url}? ({err})"
+                    )
+                }
+                _ => eprintln!("pieces-backups: {err}"),
+            }
+            exit.code()
+        }
+    }
+}

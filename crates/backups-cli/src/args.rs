@@ -1,0 +1,88 @@
+//! The command line, as clap reads it.
+
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+const EXIT_STATUSES: &str = "\
+Exit statuses:
+  0    success
+  2    usage error (bad arguments)
+  3    cannot connect: is Pieces OS running at that address?
+  4    Pieces OS needs you to sign in (HTTP 511)
+  5    Pieces OS is too old for backups: update it (HTTP 505)
+  6    other server error (HTTP 500, unknown backup, unexpected status)
+  7    bad response (malformed, truncated or oversized)
+  8    timed out
+  130  interrupted (Ctrl-C)
+
+Environment:
+  PIECES_OS_URL   base URL of Pieces OS, as --host";
+
+/// Manage Pieces OS backups: list, create, delete.
+///
+/// Without --host or PIECES_OS_URL, the running Pieces OS is discovered: its port file, then
+/// ports 39300 to 39333, then the legacy ports 1000 and 5323.
+#[derive(Debug, Parser)]
+#[command(name = "pieces-backups", version, after_help = EXIT_STATUSES)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: Global,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Options every subcommand accepts, before or after its name.
+#[derive(Debug, Args)]
+pub(crate) struct Global {
+    /// Base URL of Pieces OS, such as http://localhost:39300
+    #[arg(long, global = true, env = "PIECES_OS_URL", value_name = "URL")]
+    pub(crate) host: Option<String>,
+
+    /// For list, create and delete, the longest the whole call may take; for a stream, the
+    /// longest silence between two events (never a limit on the whole backup)
+    #[arg(long, global = true, value_name = "SECONDS", value_parser = parse_seconds)]
+    pub(crate) timeout: Option<Duration>,
+
+    /// Print JSON instead of text (NDJSON for a stream)
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// List every backup, newest first as the server orders them
+    #[command(after_help = "Example:\n  pieces-backups list\n  pieces-backups list --json")]
+    List,
+
+    /// Back the local database up and print the new backup
+    #[command(
+        after_help = "Example:\n  pieces-backups create\n  pieces-backups create --stream\n  pieces-backups create --stream --json > progress.ndjson"
+    )]
+    Create {
+        /// Follow the backup's progress as it is made (a progress bar on a terminal)
+        #[arg(long)]
+        stream: bool,
+    },
+
+    /// Delete one backup by its id
+    #[command(after_help = "Example:\n  pieces-backups delete 1764190800000")]
+    Delete {
+        /// The id of the backup, as `list` shows it
+        id: String,
+    },
+
+    /// Run the whole API against a temporary in-process reference server
+    #[command(after_help = "Example:\n  pieces-backups demo")]
+    Demo,
+}
+
+fn parse_seconds(text: &str) -> Result<Duration, String> {
+    let seconds: f64 = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    if !seconds.is_finite() || seconds <= 0.0 {
+        return Err("the timeout must be a positive number of seconds".into());
+    }
+    Duration::try_from_secs_f64(seconds).map_err(|err| err.to_string())
+}
