@@ -1,2 +1,32 @@
-//! Project tasks.
-fn main() {}
+//! Project tasks, run as `cargo xtask <task>`.
+//!
+//! Each task lives in its own module; `main` only dispatches on the first argument.
+
+mod bench;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    let task = args.next();
+    let rest: Vec<String> = args.collect();
+    match task.as_deref() {
+        Some("bench") => bench::run(&rest),
+        Some("help") | Some("--help") | Some("-h") | None => {
+            usage();
+            ExitCode::SUCCESS
+        }
+        Some(other) => {
+            eprintln!("xtask: unknown task `{other}`");
+            usage();
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn usage() {
+    eprintln!("usage: cargo xtask <task> [options]");
+    eprintln!();
+    eprintln!("tasks:");
+    eprintln!("  bench [--quick] [--json FILE]   side-by-side performance comparisons");
+}
