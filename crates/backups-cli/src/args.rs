@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 const EXIT_STATUSES: &str = "\
 Exit statuses:
   0    success
+  1    local failure (the demo could not write its temporary files or start its server)
   2    usage error (bad arguments)
   3    cannot connect: is Pieces OS running at that address?
   4    Pieces OS needs you to sign in (HTTP 511)

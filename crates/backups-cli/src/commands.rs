@@ -17,6 +17,8 @@ pub(crate) enum Stop {
     Api(Error),
     /// The user pressed Ctrl-C.
     Interrupted,
+    /// Something on this machine failed (the demo's temporary files or server).
+    Local(String),
 }
 
 impl From<Error> for Stop {

@@ -54,11 +54,7 @@ fn step(out: &mut impl Write, text: &str) {
 
 /// Runs the demo, writing what happens to `out`.
 pub(crate) async fn run(json: bool, out: &mut impl Write) -> Result<(), Stop> {
-    let io_error = |what: &str, err: std::io::Error| {
-        Stop::Api(backups_proto::Error::InvalidRequest {
-            reason: format!("{what}: {err}"),
-        })
-    };
+    let io_error = |what: &str, err: std::io::Error| Stop::Local(format!("{what}: {err}"));
     let root =
         tempfile::tempdir().map_err(|err| io_error("cannot make a temporary directory", err))?;
     let data = root.path().join("data");
@@ -73,11 +69,9 @@ pub(crate) async fn run(json: bool, out: &mut impl Write) -> Result<(), Stop> {
     config.port_file = Some(root.path().join(".port.txt"));
     // Slow enough for the progress bar to be seen, quick enough for a demo.
     config.progress_delay = Duration::from_millis(60);
-    let server = Server::start(config).await.map_err(|err| {
-        Stop::Api(backups_proto::Error::InvalidRequest {
-            reason: format!("cannot start the reference server: {err}"),
-        })
-    })?;
+    let server = Server::start(config)
+        .await
+        .map_err(|err| Stop::Local(format!("cannot start the reference server: {err}")))?;
     let url = server.base_url();
     step(out, &format!("Started the reference server at {url}"));
     writeln!(
@@ -118,9 +112,9 @@ pub(crate) async fn run(json: bool, out: &mut impl Write) -> Result<(), Stop> {
 
     let stopped = server.shutdown().await;
     if let (Ok(()), Err(err)) = (&result, stopped) {
-        return Err(Stop::Api(backups_proto::Error::InvalidRequest {
-            reason: format!("the reference server did not stop cleanly: {err}"),
-        }));
+        return Err(Stop::Local(format!(
+            "the reference server did not stop cleanly: {err}"
+        )));
     }
     if result.is_ok() {
         step(

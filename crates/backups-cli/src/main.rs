@@ -72,6 +72,10 @@ async fn run(cli: Cli) -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(Stop::Local(message)) => {
+            eprintln!("pieces-backups: {message}");
+            ExitCode::FAILURE
+        }
         Err(Stop::Interrupted) => {
             eprintln!("pieces-backups: interrupted");
             Exit::Interrupted.code()
