@@ -191,11 +191,12 @@ impl Outcome {
     }
 
     /// The outcome with what legitimately differs between transports removed: the text of
-    /// transport and timeout errors, which quotes the transport's own error.
+    /// transport, timeout and truncation errors, which quotes the transport's own error (a body
+    /// cut short is reported by the transport as `Truncated` with its own words).
     pub fn comparable(&self) -> Outcome {
         let mut outcome = self.clone();
         if let OutcomeResult::Error(report) = &mut outcome.result {
-            if matches!(report.kind.as_str(), "Transport" | "Timeout") {
+            if matches!(report.kind.as_str(), "Transport" | "Timeout" | "Truncated") {
                 report.display.clear();
             }
         }

@@ -228,13 +228,22 @@ impl Transport for ReplayTransport {
         let recorded = self
             .answer(&request)
             .map_err(|mismatch| Error::transport(TransportKind::Io, mismatch))?;
-        Ok(response_of(recorded))
+        Ok(response_of(recorded, op_of(&request)))
     }
 }
 
-/// The `http::Response` a recorded response replays as.
-pub fn response_of(recorded: RecordedResponse) -> Response<ReplayBody> {
-    let mut response = Response::new(ReplayBody::new(recorded.chunks, recorded.abort));
+fn op_of(request: &Request<Bytes>) -> Operation {
+    request
+        .extensions()
+        .get::<Operation>()
+        .copied()
+        .unwrap_or(Operation::List)
+}
+
+/// The `http::Response` a recorded response replays as, for a call of `operation`.
+pub fn response_of(recorded: RecordedResponse, operation: Operation) -> Response<ReplayBody> {
+    let body = ReplayBody::new(recorded.chunks, recorded.abort, operation);
+    let mut response = Response::new(body);
     *response.status_mut() = recorded.status;
     for (name, value) in recorded.headers {
         if let (Ok(name), Ok(value)) = (
@@ -252,17 +261,19 @@ pub fn response_of(recorded: RecordedResponse) -> Response<ReplayBody> {
 pub struct ReplayBody {
     chunks: VecDeque<Bytes>,
     abort: bool,
+    operation: Operation,
     /// Whether the next poll yields `Pending` before handing out a chunk.
     stall: bool,
 }
 
 impl ReplayBody {
     /// A body of these chunks; with `abort`, it fails after the last one as a dropped connection
-    /// does.
-    pub fn new(chunks: Vec<Bytes>, abort: bool) -> Self {
+    /// does: with [`Error::Truncated`], as the transport contract asks of a body cut short.
+    pub fn new(chunks: Vec<Bytes>, abort: bool, operation: Operation) -> Self {
         Self {
             chunks: chunks.into(),
             abort,
+            operation,
             stall: true,
         }
     }
@@ -286,11 +297,11 @@ impl Body for ReplayBody {
             return Poll::Ready(Some(Ok(Frame::data(chunk))));
         }
         if std::mem::take(&mut self.abort) {
-            let reset = std::io::Error::new(
-                std::io::ErrorKind::ConnectionReset,
-                "the connection dropped before the body ended (recorded _abort)",
-            );
-            return Poll::Ready(Some(Err(Error::transport(TransportKind::Io, reset))));
+            return Poll::Ready(Some(Err(Error::Truncated {
+                operation: self.operation,
+                detail: "the connection closed before the body was complete (recorded _abort)"
+                    .into(),
+            })));
         }
         Poll::Ready(None)
     }

@@ -1,0 +1,104 @@
+//! Live mode: the cases a server can reproduce, run against `backups-server` over TCP through
+//! the hyper transport, so that the recordings and reality cannot drift apart. Then the whole
+//! recorded suite through the hyper transport over real HTTP (`check_transport`).
+
+use backups_conformance::{
+    Call, Case, CaseResult, LiveSetup, Outcome, SuiteReport, check_transport,
+};
+use backups_hyper::{BackupsClient, HyperTransport};
+use backups_server::{Fault, Server, ServerConfig};
+
+async fn run_live(case: &Case, setup: &LiveSetup) -> Result<Vec<String>, String> {
+    let data = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let store = tempfile::tempdir().map_err(|e| e.to_string())?;
+    std::fs::write(data.path().join("notes.txt"), "conformance").map_err(|e| e.to_string())?;
+    let mut config = ServerConfig::new(data.path(), store.path())
+        .with_listen("127.0.0.1:0".parse().map_err(|e| format!("{e}"))?);
+    if let LiveSetup::Fault(name) = setup {
+        config.simulate = Some(name.parse::<Fault>().map_err(|e| e.to_string())?);
+    }
+    let server = Server::start(config).await.map_err(|e| e.to_string())?;
+    let client = BackupsClient::builder()
+        .base_url(server.base_url())
+        .build()
+        .map_err(|e| e.to_string())?
+        .into_inner();
+    let mut problems = Vec::new();
+    for (index, exchange) in case.exchanges.iter().enumerate() {
+        let mut call = exchange.call.clone();
+        if let (LiveSetup::CreateFirst, Call::Delete { id, .. }) = (setup, &mut call) {
+            *id = client
+                .create()
+                .await
+                .map_err(|e| format!("setup create: {e}"))?
+                .id;
+        }
+        let outcome = Outcome::of_call(&client, &call).await;
+        // A live server's ids, times and number of progress steps are its own: compare the
+        // kind of outcome, its status and, for a stream, how it ends.
+        let mut expect = exchange.expect.clone();
+        expect.events = None;
+        expect.path = None;
+        if let Err(problem) = outcome.check(&expect) {
+            problems.push(format!("exchange {index}: {problem}"));
+        }
+        if let (Some(events), None) = (&outcome.events, outcome.error()) {
+            let statuses: Vec<&str> = events.iter().filter_map(|e| e["status"].as_str()).collect();
+            if statuses.first() != Some(&"INITIALIZED") || statuses.last() != Some(&"COMPLETED") {
+                problems.push(format!("exchange {index}: progress went {statuses:?}"));
+            }
+            if events.len() < 2 {
+                problems.push(format!(
+                    "exchange {index}: {} event(s): the NDJSON stream was not streamed",
+                    events.len()
+                ));
+            }
+        }
+    }
+    server.shutdown().await.map_err(|e| e.to_string())?;
+    Ok(problems)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_server_reproduces_the_recorded_cases() {
+    let cases = Case::builtin().unwrap();
+    let mut report = SuiteReport::default();
+    for case in &cases {
+        let Some(setup) = &case.live else { continue };
+        let (passed, detail) = match run_live(case, setup).await {
+            Ok(problems) => (problems.is_empty(), problems.join("\n")),
+            Err(err) => (false, format!("could not run: {err}")),
+        };
+        report.results.push(CaseResult {
+            suite: "live".into(),
+            case: case.name.clone(),
+            operation: case.operation().name().into(),
+            family: case.family.clone(),
+            passed,
+            detail,
+        });
+    }
+    report.write_results("live").expect("results file");
+    println!("{}", report.table());
+    // Every operation's success, the NDJSON stream, each fault and the unknown id.
+    assert!(
+        report.results.len() >= 17,
+        "only {} live cases",
+        report.results.len()
+    );
+    report.assert_passed();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hyper_transport_passes_every_recorded_case() {
+    let report = check_transport(HyperTransport::default()).await;
+    let mut renamed = report.clone();
+    for result in &mut renamed.results {
+        result.suite = "transport-hyper".into();
+    }
+    renamed
+        .write_results("transport-hyper")
+        .expect("results file");
+    println!("{}", report.table());
+    report.assert_passed();
+}
