@@ -260,7 +260,7 @@ fn read_body(
             }
             let mut chunk = vec![0; size];
             reader.read_exact(&mut chunk)?;
-            if line(reader)? != "" {
+            if !line(reader)?.is_empty() {
                 return Err(bad("a chunk does not end with CRLF"));
             }
             send(chunk)?;

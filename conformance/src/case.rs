@@ -107,8 +107,8 @@ pub enum Call {
     Delete {
         /// The id as the caller gives it (before encoding).
         id: String,
-        /// The optional body.
-        backup: Option<Backup>,
+        /// The optional body (boxed: a backup is large next to the other calls).
+        backup: Option<Box<Backup>>,
     },
 }
 
@@ -356,7 +356,8 @@ fn call_from_value(value: &Value) -> Result<Call, String> {
                 .to_owned(),
             backup: arg("backup")
                 .map(|b| serde_json::from_value(b.clone()).map_err(|e| format!("backup: {e}")))
-                .transpose()?,
+                .transpose()?
+                .map(Box::new),
         }),
         other => Err(format!(
             "unknown operation {other:?}: expected list, create, create_streamed or delete"

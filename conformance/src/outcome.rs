@@ -105,8 +105,7 @@ impl Outcome {
             }
             Call::CreateStreamed { seed } => {
                 let mut events = Vec::new();
-                let mut operation = CreateBackupStreamed::default();
-                operation.seed = seed.clone();
+                let operation = CreateBackupStreamed { seed: seed.clone() };
                 let result = match client.create_streamed_with(operation).await {
                     Err(err) => Err(err),
                     Ok(stream) => {
@@ -124,7 +123,7 @@ impl Outcome {
                     Err(err) => Err(err),
                     Ok(id) => {
                         let mut delete = DeleteBackup::new(id);
-                        delete.backup = backup.clone();
+                        delete.backup = backup.as_deref().cloned();
                         client.execute(&delete).await
                     }
                 };

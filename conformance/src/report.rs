@@ -114,10 +114,11 @@ pub fn render_table(results: &[CaseResult]) -> String {
     families.sort_unstable();
     let order = ["list", "create", "create_streamed", "delete", "models"];
     operations.sort_by_key(|op| order.iter().position(|o| o == op).unwrap_or(order.len()));
-    let width = families.iter().map(|f| f.len()).max().unwrap_or(0).max(9);
+    // Each column as wide as its family's name (the cells are shorter).
+    let width = |family: &str| family.len().max(5);
     let mut text = format!("{:<16}", "operation");
     for family in &families {
-        let _ = write!(text, " {family:>width$}");
+        let _ = write!(text, " {family:>w$}", w = width(family));
     }
     text.push_str(&format!(" {:>9}\n", "total"));
     for op in &operations {
@@ -132,7 +133,7 @@ pub fn render_table(results: &[CaseResult]) -> String {
                 }
                 None => "-".to_owned(),
             };
-            let _ = write!(text, " {cell:>width$}");
+            let _ = write!(text, " {cell:>w$}", w = width(family));
         }
         let _ = writeln!(text, " {:>9}", format!("{}/{}", total.0, total.1));
     }

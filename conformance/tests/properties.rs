@@ -370,8 +370,7 @@ fn requests_satisfy_the_wire_contract() {
         ),
         |(base, seed)| {
             let endpoint = Endpoint::new(base.parse().unwrap());
-            let mut op = CreateBackupStreamed::default();
-            op.seed = seed.clone();
+            let op = CreateBackupStreamed { seed: seed.clone() };
             let request = op.request(&endpoint).unwrap();
             prop_assert_eq!(
                 request.uri().to_string(),
