@@ -1,239 +1,43 @@
-//! Project tasks, run as `cargo xtask <task>`:
+//! Project tasks, run as `cargo xtask <task>`.
 //!
-//! - `conformance`: runs the conformance suite (replay, property tests, live mode against
-//!   `backups-server`, and the recorded cases through the hyper and `std::net` transports), then
-//!   prints each operation by each case family with pass and fail counts; exits non-zero on any
-//!   failure.
-//! - `record --base-url URL [--redact] [--out DIR] [--prefix NAME]`: records fresh HAR cases
-//!   from a live server.
+//! Each task lives in its own module; `main` only dispatches on the first argument.
 
 #![forbid(unsafe_code)]
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+mod bench;
+mod conformance;
 
-use serde_json::Value;
-
-/// The variable the conformance tests read to know where to write their results.
-const RESULTS_DIR_ENV: &str = "BACKUPS_CONFORMANCE_RESULTS";
+use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        Some("conformance") => conformance(&args[1..]),
-        Some("record") => record(&args[1..]),
-        _ => {
-            eprintln!(
-                "usage: cargo xtask conformance [-- extra cargo test args]\n       \
-                 cargo xtask record --base-url URL [--redact] [--out DIR] [--prefix NAME]"
-            );
+    let mut args = std::env::args().skip(1);
+    let task = args.next();
+    let rest: Vec<String> = args.collect();
+    match task.as_deref() {
+        Some("bench") => bench::run(&rest),
+        Some("conformance") => conformance::run(&rest),
+        Some("record") => conformance::record(&rest),
+        Some("help") | Some("--help") | Some("-h") | None => {
+            usage();
+            ExitCode::SUCCESS
+        }
+        Some(other) => {
+            eprintln!("xtask: unknown task `{other}`");
+            usage();
             ExitCode::from(2)
         }
     }
 }
 
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map_or_else(|| PathBuf::from("."), Path::to_owned)
-}
-
-fn cargo() -> Command {
-    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    command.current_dir(workspace_root());
-    command
-}
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .map(|dir| {
-            if dir.is_relative() {
-                workspace_root().join(dir)
-            } else {
-                dir
-            }
-        })
-        .unwrap_or_else(|| workspace_root().join("target"))
-}
-
-fn record(args: &[String]) -> ExitCode {
-    let status = cargo()
-        .args([
-            "run",
-            "--quiet",
-            "-p",
-            "backups-conformance",
-            "--example",
-            "record",
-            "--",
-        ])
-        .args(args)
-        .status();
-    match status {
-        Ok(status) if status.success() => ExitCode::SUCCESS,
-        Ok(_) => ExitCode::FAILURE,
-        Err(err) => {
-            eprintln!("cannot run cargo: {err}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-/// One line of a results file.
-struct Result_ {
-    suite: String,
-    case: String,
-    operation: String,
-    family: String,
-    passed: bool,
-    detail: String,
-}
-
-fn conformance(extra: &[String]) -> ExitCode {
-    let results_dir = target_dir().join("conformance-results");
-    // Stale results from an earlier run must not count.
-    let _ = std::fs::remove_dir_all(&results_dir);
-    if let Err(err) = std::fs::create_dir_all(&results_dir) {
-        eprintln!("cannot create {}: {err}", results_dir.display());
-        return ExitCode::FAILURE;
-    }
-    println!("==> cargo test -p backups-conformance (replay, properties, transports, live)");
-    let status = cargo()
-        .args(["test", "-p", "backups-conformance", "--tests"])
-        .args(extra)
-        .env(RESULTS_DIR_ENV, &results_dir)
-        .status();
-    let tests_passed = match status {
-        Ok(status) => status.success(),
-        Err(err) => {
-            eprintln!("cannot run cargo: {err}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let results = match read_results(&results_dir) {
-        Ok(results) => results,
-        Err(err) => {
-            eprintln!(
-                "cannot read the results in {}: {err}",
-                results_dir.display()
-            );
-            return ExitCode::FAILURE;
-        }
-    };
-    let suites: Vec<&str> = {
-        let mut suites: Vec<&str> = results.iter().map(|r| r.suite.as_str()).collect();
-        suites.sort_unstable();
-        suites.dedup();
-        suites
-    };
-    println!("\n==> conformance results ({} checks)\n", results.len());
-    print!("{}", table(&results));
-    for suite in &suites {
-        let (pass, fail) = count(results.iter().filter(|r| r.suite == *suite));
-        println!("suite {suite:<16} {pass:>4} passed {fail:>4} failed");
-    }
-    let failures: Vec<&Result_> = results.iter().filter(|r| !r.passed).collect();
-    for failure in &failures {
-        println!(
-            "\nFAILED {} {} ({} / {}):\n{}",
-            failure.suite, failure.case, failure.operation, failure.family, failure.detail
-        );
-    }
-    let expected = ["live", "property", "replay", "transport", "transport-hyper"];
-    let missing: Vec<&&str> = expected.iter().filter(|s| !suites.contains(s)).collect();
-    if !missing.is_empty() {
-        println!("\nno results from suite(s) {missing:?}: did their tests run?");
-    }
-    if tests_passed && failures.is_empty() && missing.is_empty() {
-        println!("\nconformance: all passed");
-        ExitCode::SUCCESS
-    } else {
-        println!("\nconformance: FAILED");
-        ExitCode::FAILURE
-    }
-}
-
-fn read_results(dir: &Path) -> std::io::Result<Vec<Result_>> {
-    let mut results = Vec::new();
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.extension().is_none_or(|ext| ext != "jsonl") {
-            continue;
-        }
-        for line in std::fs::read_to_string(&path)?.lines() {
-            let value: Value = serde_json::from_str(line)
-                .map_err(|err| std::io::Error::other(format!("{}: {err}", path.display())))?;
-            let text = |key: &str| value[key].as_str().unwrap_or_default().to_owned();
-            results.push(Result_ {
-                suite: text("suite"),
-                case: text("case"),
-                operation: text("operation"),
-                family: text("family"),
-                passed: value["passed"].as_bool().unwrap_or(false),
-                detail: text("detail"),
-            });
-        }
-    }
-    Ok(results)
-}
-
-fn count<'a>(results: impl Iterator<Item = &'a Result_>) -> (usize, usize) {
-    results.fold((0, 0), |(pass, fail), r| {
-        if r.passed {
-            (pass + 1, fail)
-        } else {
-            (pass, fail + 1)
-        }
-    })
-}
-
-/// Each operation by each case family, `passed/failed` summed over the suites.
-fn table(results: &[Result_]) -> String {
-    let mut cells: BTreeMap<(&str, &str), (usize, usize)> = BTreeMap::new();
-    let mut families: Vec<&str> = Vec::new();
-    for r in results {
-        if !families.contains(&r.family.as_str()) {
-            families.push(&r.family);
-        }
-        let cell = cells.entry((&r.operation, &r.family)).or_default();
-        if r.passed {
-            cell.0 += 1;
-        } else {
-            cell.1 += 1;
-        }
-    }
-    families.sort_unstable();
-    let order = ["list", "create", "create_streamed", "delete", "models"];
-    let mut operations: Vec<&str> = results.iter().map(|r| r.operation.as_str()).collect();
-    operations.sort_by_key(|op| {
-        (
-            order.iter().position(|o| o == op).unwrap_or(order.len()),
-            *op,
-        )
-    });
-    operations.dedup();
-    // Each column as wide as its family's name (the cells are shorter).
-    let width = |family: &str| family.len().max(5);
-    let mut out = format!("{:<16}", "operation");
-    for family in &families {
-        out.push_str(&format!(" {family:>w$}", w = width(family)));
-    }
-    out.push_str(&format!(" {:>9}\n", "total"));
-    for op in operations {
-        out.push_str(&format!("{op:<16}"));
-        let mut total = (0, 0);
-        for family in &families {
-            let cell = cells.get(&(op, family)).map_or("-".to_owned(), |&(p, f)| {
-                total.0 += p;
-                total.1 += f;
-                format!("{p}/{f}")
-            });
-            out.push_str(&format!(" {cell:>w$}", w = width(family)));
-        }
-        out.push_str(&format!(" {:>9}\n", format!("{}/{}", total.0, total.1)));
-    }
-    out.push_str("(cells: passed/failed, summed over the suites)\n");
-    out
+fn usage() {
+    eprintln!("usage: cargo xtask <task> [options]");
+    eprintln!();
+    eprintln!("tasks:");
+    eprintln!("  bench [--quick] [--json FILE]   side-by-side performance comparisons");
+    eprintln!(
+        "  conformance [cargo test args]   replay, property, transport and live suites, then the table"
+    );
+    eprintln!(
+        "  record --base-url URL [--redact] [--out DIR] [--prefix NAME]   record HAR cases from a live server"
+    );
 }
