@@ -83,7 +83,8 @@ pub(crate) fn run(extra: &[String]) -> ExitCode {
     }
     println!("==> cargo test -p backups-conformance (replay, properties, transports, live)");
     let status = cargo()
-        .args(["test", "-p", "backups-conformance", "--tests"])
+        // No fail-fast: one failing suite must not hide the results of the others.
+        .args(["test", "-p", "backups-conformance", "--tests", "--no-fail-fast"])
         .args(extra)
         .env(RESULTS_DIR_ENV, &results_dir)
         .status();
