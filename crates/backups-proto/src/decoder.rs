@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use backups_models::BackupStreamedProgress;
 
 use crate::error::excerpt;
-use crate::response::decode_error;
+use crate::response::deserialize_value;
 use crate::{Error, Operation};
 
 /// The default limit on one progress event, in bytes.
@@ -277,12 +277,9 @@ impl ProgressDecoder {
             return;
         }
         let mut deserializer = serde_json::Deserializer::from_slice(frame);
-        match serde_path_to_error::deserialize(&mut deserializer) {
+        match deserialize_value(self.operation, &mut deserializer, frame) {
             Ok(event) => self.ready.push_back(Ok(event)),
-            Err(err) => {
-                let err = decode_error(self.operation, err, frame);
-                self.fail(err);
-            }
+            Err(err) => self.fail(err),
         }
     }
 
