@@ -2,13 +2,13 @@
 //! docs/conformance.md).
 //!
 //! Kept light on purpose: these tasks shell out to cargo and read the JSON lines the test
-//! binaries write, rather than linking the crates they check.
+//! binaries write, rather than linking the crates they check; the lines are flat objects of
+//! strings and booleans, read by the small parser at the end of this file, so xtask has no
+//! dependencies at all.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
-
-use serde_json::Value;
 
 /// The variable the conformance tests read to know where to write their results.
 const RESULTS_DIR_ENV: &str = "BACKUPS_CONFORMANCE_RESULTS";
@@ -84,7 +84,13 @@ pub(crate) fn run(extra: &[String]) -> ExitCode {
     println!("==> cargo test -p backups-conformance (replay, properties, transports, live)");
     let status = cargo()
         // No fail-fast: one failing suite must not hide the results of the others.
-        .args(["test", "-p", "backups-conformance", "--tests", "--no-fail-fast"])
+        .args([
+            "test",
+            "-p",
+            "backups-conformance",
+            "--tests",
+            "--no-fail-fast",
+        ])
         .args(extra)
         .env(RESULTS_DIR_ENV, &results_dir)
         .status();
@@ -146,15 +152,19 @@ fn read_results(dir: &Path) -> std::io::Result<Vec<Result_>> {
             continue;
         }
         for line in std::fs::read_to_string(&path)?.lines() {
-            let value: Value = serde_json::from_str(line)
-                .map_err(|err| std::io::Error::other(format!("{}: {err}", path.display())))?;
-            let text = |key: &str| value[key].as_str().unwrap_or_default().to_owned();
+            let fields = parse_flat_object(line).ok_or_else(|| {
+                std::io::Error::other(format!("{}: bad line {line}", path.display()))
+            })?;
+            let text = |key: &str| match fields.get(key) {
+                Some(Field::Text(text)) => text.clone(),
+                _ => String::new(),
+            };
             results.push(Result_ {
                 suite: text("suite"),
                 case: text("case"),
                 operation: text("operation"),
                 family: text("family"),
-                passed: value["passed"].as_bool().unwrap_or(false),
+                passed: matches!(fields.get("passed"), Some(Field::Bool(true))),
                 detail: text("detail"),
             });
         }
@@ -219,4 +229,102 @@ fn table(results: &[Result_]) -> String {
     }
     out.push_str("(cells: passed/failed, summed over the suites)\n");
     out
+}
+
+/// A value of a flat JSON object.
+enum Field {
+    Text(String),
+    Bool(bool),
+    Other,
+}
+
+/// Reads a JSON object whose values are strings, booleans, numbers or null (what the results
+/// files hold); `None` for anything else.
+fn parse_flat_object(line: &str) -> Option<BTreeMap<String, Field>> {
+    let mut chars = line.trim().chars().peekable();
+    let mut fields = BTreeMap::new();
+    let skip_ws = |chars: &mut std::iter::Peekable<std::str::Chars<'_>>| {
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+    };
+    let string = |chars: &mut std::iter::Peekable<std::str::Chars<'_>>| -> Option<String> {
+        if chars.next()? != '"' {
+            return None;
+        }
+        let mut out = String::new();
+        loop {
+            match chars.next()? {
+                '"' => return Some(out),
+                '\\' => match chars.next()? {
+                    'n' => out.push('\n'),
+                    't' => out.push('\t'),
+                    'r' => out.push('\r'),
+                    'b' => out.push('\u{8}'),
+                    'f' => out.push('\u{c}'),
+                    'u' => {
+                        let hex: String = (0..4).filter_map(|_| chars.next()).collect();
+                        let code = u32::from_str_radix(&hex, 16).ok()?;
+                        // Surrogate pairs are rare in results; a lone one becomes U+FFFD.
+                        out.push(char::from_u32(code).unwrap_or('\u{fffd}'));
+                    }
+                    other => out.push(other),
+                },
+                c => out.push(c),
+            }
+        }
+    };
+    skip_ws(&mut chars);
+    if chars.next()? != '{' {
+        return None;
+    }
+    loop {
+        skip_ws(&mut chars);
+        if chars.peek() == Some(&'}') {
+            chars.next();
+            return Some(fields);
+        }
+        let key = string(&mut chars)?;
+        skip_ws(&mut chars);
+        if chars.next()? != ':' {
+            return None;
+        }
+        skip_ws(&mut chars);
+        let value = match chars.peek()? {
+            '"' => Field::Text(string(&mut chars)?),
+            _ => {
+                let word: String =
+                    std::iter::from_fn(|| chars.next_if(|c| !matches!(c, ',' | '}'))).collect();
+                match word.trim() {
+                    "true" => Field::Bool(true),
+                    "false" => Field::Bool(false),
+                    _ => Field::Other,
+                }
+            }
+        };
+        fields.insert(key, value);
+        skip_ws(&mut chars);
+        match chars.next()? {
+            ',' => continue,
+            '}' => return Some(fields),
+            _ => return None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_results_line() {
+        let line =
+            r#"{"suite":"replay","case":"a \"b\"\n\u00e9","passed":false,"n":3,"detail":"x, }"}"#;
+        let fields = parse_flat_object(line).unwrap();
+        assert!(matches!(fields.get("case"), Some(Field::Text(t)) if t == "a \"b\"\n\u{e9}"));
+        assert!(matches!(fields.get("passed"), Some(Field::Bool(false))));
+        assert!(matches!(fields.get("detail"), Some(Field::Text(t)) if t == "x, }"));
+        assert!(matches!(fields.get("n"), Some(Field::Other)));
+        assert!(parse_flat_object("not json").is_none());
+    }
 }
