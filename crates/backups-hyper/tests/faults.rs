@@ -1,0 +1,416 @@
+//! Every operation against a peer that misbehaves in each way of [`Fault`] (and against a port
+//! nothing listens on): each call ends within its timeouts with the SDK's typed error, never a
+//! panic, a hang or a progress stream that ends quietly short; an over-limit body is refused
+//! without reading it all; no POST reaches the peer twice.
+
+mod fault_peer;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use backups_hyper::{
+    BackupId, BackupsClient, Error, Operation, RetryPolicy, TimeoutKind, TransportKind,
+};
+use fault_peer::{Fault, FaultPeer};
+use tokio::net::TcpListener;
+
+/// Every configured timeout.
+const TIMEOUT: Duration = Duration::from_millis(300);
+/// How long any call may take, timeouts included (generous, for a loaded CI machine).
+const BOUND: Duration = Duration::from_millis(2500);
+const MAX_BODY: u64 = 64 * 1024;
+const MAX_FRAME: usize = 16 * 1024;
+
+fn client(url: &str, retry: RetryPolicy) -> BackupsClient {
+    BackupsClient::builder()
+        .base_url(url)
+        .connect_timeout(TIMEOUT)
+        .request_timeout(TIMEOUT)
+        .idle_timeout(TIMEOUT)
+        .max_body(MAX_BODY)
+        .max_frame(MAX_FRAME)
+        .retry(retry)
+        .build()
+        .expect("client")
+}
+
+/// How a call ended, as a short name that tests compare.
+fn kind(error: &Error) -> String {
+    match error {
+        Error::Transport {
+            kind: TransportKind::Connect,
+            ..
+        } => "connect".into(),
+        Error::Transport {
+            kind: TransportKind::Io,
+            ..
+        } => "io".into(),
+        Error::Timeout {
+            kind: TimeoutKind::Connect,
+            ..
+        } => "timeout-connect".into(),
+        Error::Timeout {
+            kind: TimeoutKind::Request,
+            ..
+        } => "timeout-request".into(),
+        Error::Timeout {
+            kind: TimeoutKind::Idle,
+            ..
+        } => "timeout-idle".into(),
+        Error::Truncated { .. } => "truncated".into(),
+        Error::Decode { .. } => "decode".into(),
+        Error::BodyTooLarge { .. } => "body-too-large".into(),
+        Error::FrameTooLarge { .. } => "frame-too-large".into(),
+        Error::Internal { .. } => "internal".into(),
+        other => format!("unexpected: {other:?}"),
+    }
+}
+
+/// The outcome of one call.
+#[derive(Debug)]
+struct Outcome {
+    /// `ok` or the error's kind.
+    result: String,
+    /// Progress events received before the end (streamed create only).
+    events: usize,
+    elapsed: Duration,
+}
+
+/// Runs `operation` and checks what every outcome must satisfy, whatever the fault.
+async fn run(client: &BackupsClient, operation: Operation) -> Outcome {
+    let started = Instant::now();
+    let plain = |result: Result<(), Error>| result.map(|()| 0).map_err(|error| (error, 0));
+    let call = async {
+        match operation {
+            Operation::List => plain(client.list().await.map(drop)),
+            Operation::Create => plain(client.create().await.map(drop)),
+            Operation::Delete => {
+                let id = BackupId::new("a").expect("id");
+                plain(client.delete(&id).await)
+            }
+            _ => {
+                let mut stream = client.create_streamed().await.map_err(|error| (error, 0))?;
+                let mut events = 0;
+                let mut completed = false;
+                while let Some(event) = stream.next_event().await {
+                    match event {
+                        Ok(event) => {
+                            events += 1;
+                            completed |= event.backup.is_some();
+                        }
+                        Err(error) => {
+                            // An error is the stream's last item.
+                            assert!(stream.next_event().await.is_none(), "{operation}");
+                            return Err((error, events));
+                        }
+                    }
+                }
+                // A stream that ends without an error ended with its finished backup.
+                assert!(completed, "{operation}: silent truncation after {events}");
+                Ok(events)
+            }
+        }
+    };
+    let result = tokio::time::timeout(Duration::from_secs(10), call)
+        .await
+        .unwrap_or_else(|_| panic!("{operation}: hung"));
+    let elapsed = started.elapsed();
+    let (result, events) = match result {
+        Ok(events) => ("ok".to_owned(), events),
+        Err((error, events)) => {
+            assert_eq!(error.operation(), Some(operation), "{error:?}");
+            (kind(&error), events)
+        }
+    };
+    Outcome {
+        result,
+        events,
+        elapsed,
+    }
+}
+
+const OPERATIONS: [Operation; 4] = [
+    Operation::List,
+    Operation::Create,
+    Operation::CreateStreamed,
+    Operation::Delete,
+];
+
+/// Runs the four operations at once against a fresh peer with `fault`, with retries on, and
+/// checks the shared promises: every call ends in time, with an allowed outcome, and no request
+/// reached the peer twice.
+async fn check(fault: Fault, expected: [&[&str]; 4]) -> (FaultPeer, Vec<Outcome>) {
+    let peer = FaultPeer::start(fault).await;
+    let url = peer.url();
+    let mut calls = tokio::task::JoinSet::new();
+    for (index, operation) in OPERATIONS.into_iter().enumerate() {
+        // One client per call, so a connection spoiled by one call cannot touch another.
+        let client = client(&url, RetryPolicy::default());
+        calls.spawn(async move { (index, run(&client, operation).await) });
+    }
+    let mut outcomes: Vec<Option<Outcome>> = (0..4).map(|_| None).collect();
+    while let Some(joined) = calls.join_next().await {
+        let (index, outcome) = joined.expect("no panic");
+        outcomes[index] = Some(outcome);
+    }
+    let outcomes: Vec<Outcome> = outcomes.into_iter().map(Option::unwrap).collect();
+    eprintln!("{fault:?}: {outcomes:?}");
+    for ((operation, outcome), allowed) in OPERATIONS.iter().zip(&outcomes).zip(expected) {
+        assert!(
+            allowed.contains(&outcome.result.as_str()),
+            "{fault:?} {operation}: got {outcome:?}, expected one of {allowed:?}"
+        );
+        assert!(
+            outcome.elapsed < BOUND,
+            "{fault:?} {operation}: took {:?}",
+            outcome.elapsed
+        );
+    }
+    // Each call sent its request once: a POST is never resent, and a list whose request was
+    // received is not resent either.
+    let mut seen = BTreeMap::new();
+    for path in peer.requests() {
+        *seen.entry(path).or_insert(0) += 1;
+    }
+    assert!(seen.values().all(|&n| n == 1), "{fault:?}: {seen:?}");
+    (peer, outcomes)
+}
+
+const IO: &[&str] = &["io", "truncated"];
+
+#[tokio::test]
+async fn refused_connections_are_connect_errors() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    for operation in OPERATIONS {
+        let client = client(&format!("http://127.0.0.1:{port}"), RetryPolicy::none());
+        let outcome = run(&client, operation).await;
+        assert_eq!(outcome.result, "connect", "{operation}");
+        assert!(outcome.elapsed < BOUND, "{operation}: {outcome:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_reset_before_the_request_is_read() {
+    let (peer, _) = check(Fault::ResetBeforeRead, [IO, IO, IO, IO]).await;
+    assert!(peer.requests().is_empty());
+}
+
+#[tokio::test]
+async fn a_close_before_the_answer() {
+    let (peer, _) = check(Fault::CloseBeforeAnswer, [IO, IO, IO, IO]).await;
+    assert_eq!(peer.requests().len(), 4);
+}
+
+#[tokio::test]
+async fn a_reset_in_the_middle_of_the_body() {
+    let (_, outcomes) = check(Fault::ResetMidBody, [IO, IO, IO, IO]).await;
+    // Half a stream holds its first event, which arrives before the error.
+    assert!(outcomes[2].events >= 1, "{:?}", outcomes[2]);
+}
+
+#[tokio::test]
+async fn a_stall_before_the_headers_hits_the_request_timeout() {
+    let timeout = &["timeout-request"][..];
+    let (_, outcomes) = check(
+        Fault::StallBeforeHeaders,
+        [timeout, timeout, timeout, timeout],
+    )
+    .await;
+    for outcome in &outcomes {
+        assert!(outcome.elapsed >= TIMEOUT, "{outcome:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_stall_in_the_middle_of_the_body() {
+    let deadline = &["timeout-request"][..];
+    let (_, outcomes) = check(
+        Fault::StallMidStream,
+        [deadline, deadline, &["timeout-idle"], deadline],
+    )
+    .await;
+    assert!(outcomes[2].events >= 1, "{:?}", outcomes[2]);
+}
+
+#[tokio::test]
+async fn a_head_sent_one_byte_at_a_time_hits_the_request_timeout() {
+    let timeout = &["timeout-request"][..];
+    check(Fault::DripHead, [timeout, timeout, timeout, timeout]).await;
+}
+
+/// A plain call's body must arrive before the request deadline; a progress stream that keeps
+/// sending is never cut, however long it takes.
+#[tokio::test]
+async fn a_body_sent_one_byte_at_a_time() {
+    let deadline = &["timeout-request"][..];
+    let (_, outcomes) = check(Fault::DripBody, [deadline, deadline, &["ok"], deadline]).await;
+    assert_eq!(outcomes[2].events, 3);
+    assert!(
+        outcomes[2].elapsed > TIMEOUT,
+        "the stream outlived the request timeout: {:?}",
+        outcomes[2]
+    );
+}
+
+#[tokio::test]
+async fn a_content_length_shorter_than_the_body() {
+    // The client reads what was declared: half a JSON document (or stream) is an error; half an
+    // error text is still the error.
+    let (_, outcomes) = check(
+        Fault::ShortContentLength,
+        [
+            &["truncated"],
+            &["truncated"],
+            &["truncated"],
+            &["internal"],
+        ],
+    )
+    .await;
+    assert!(outcomes[2].events >= 1, "{:?}", outcomes[2]);
+}
+
+#[tokio::test]
+async fn a_content_length_longer_than_the_body() {
+    let cut = &["truncated"][..];
+    let (_, outcomes) = check(Fault::LongContentLength, [cut, cut, cut, cut]).await;
+    // Every event arrived, then the stream still reports the missing bytes.
+    assert_eq!(outcomes[2].events, 3, "{:?}", outcomes[2]);
+}
+
+#[tokio::test]
+async fn broken_chunked_encoding() {
+    let (_, outcomes) = check(Fault::BrokenChunked, [IO, IO, IO, IO]).await;
+    for outcome in &outcomes {
+        assert!(
+            outcome.elapsed < TIMEOUT,
+            "failed on the bytes, not on a timeout: {outcome:?}"
+        );
+    }
+}
+
+/// The peer could not send the body it declared: the client stopped reading at its limit, so
+/// the memory used is bounded by the limit, not by what the peer offers.
+#[tokio::test]
+async fn a_declared_body_over_the_limit_is_refused_unread() {
+    let too_large = &["body-too-large"][..];
+    let (peer, _) = check(
+        Fault::OverLimitDeclared,
+        [too_large, too_large, &["frame-too-large"], too_large],
+    )
+    .await;
+    // Four calls, each offered 1 GiB.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(peer.write_failed(), "the client hung up");
+    eprintln!("the peer wrote {} bytes", peer.written());
+    assert!(peer.written() < 64 * 1024 * 1024, "{}", peer.written());
+}
+
+#[tokio::test]
+async fn an_endless_chunked_body_stops_at_the_limit() {
+    let too_large = &["body-too-large"][..];
+    let (peer, _) = check(
+        Fault::OverLimitChunked,
+        [too_large, too_large, &["frame-too-large"], too_large],
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(peer.write_failed(), "the client hung up");
+    eprintln!("the peer wrote {} bytes", peer.written());
+    assert!(peer.written() < 64 * 1024 * 1024, "{}", peer.written());
+}
+
+/// HTTP/1.0 without a length: the body ends at the close, which is a normal end.
+#[tokio::test]
+async fn a_close_delimited_http10_body_is_read_whole() {
+    let ok = &["ok"][..];
+    let (_, outcomes) = check(Fault::Http10Complete, [ok, ok, ok, ok]).await;
+    assert_eq!(outcomes[2].events, 3);
+}
+
+/// When the close comes early, the JSON or the stream is visibly cut: never a quiet success.
+#[tokio::test]
+async fn a_close_delimited_body_cut_short_is_an_error() {
+    let (_, outcomes) = check(
+        Fault::Http10Cut,
+        [
+            &["truncated"],
+            &["truncated"],
+            &["truncated"],
+            &["internal"],
+        ],
+    )
+    .await;
+    assert!(outcomes[2].events >= 1, "{:?}", outcomes[2]);
+}
+
+/// The first two connection attempts are refused (the port is reserved but not listening yet);
+/// list retries and succeeds on the third, and the peer sees exactly one connection.
+#[tokio::test]
+async fn list_succeeds_after_two_refused_connections() {
+    let policy = RetryPolicy::new(5)
+        .with_base_delay(Duration::from_millis(150))
+        .with_max_delay(Duration::from_millis(600));
+    // Attempts at 0 ms, 150 ms and 450 ms; the listener opens at 300 ms.
+    let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = std_listener.local_addr().expect("addr");
+    drop(std_listener);
+    let client = BackupsClient::builder()
+        .base_url(format!("http://{addr}"))
+        .connect_timeout(TIMEOUT)
+        .request_timeout(Duration::from_secs(5))
+        .retry(policy)
+        .build()
+        .expect("client");
+    let opener = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let listener = TcpListener::bind(addr).await.expect("rebind");
+        FaultPeer::on(listener, Fault::Http10Complete)
+    });
+    let started = Instant::now();
+    let backups = client.list().await.expect("list after two refusals");
+    let elapsed = started.elapsed();
+    assert_eq!(backups.iterable.len(), 2);
+    // Two waits (150 + 300 ms) happened, so the third attempt is the one that worked.
+    assert!(elapsed >= Duration::from_millis(450), "{elapsed:?}");
+    let peer = opener.await.expect("peer");
+    assert_eq!(
+        peer.counters
+            .connections
+            .load(std::sync::atomic::Ordering::SeqCst),
+        1
+    );
+    assert_eq!(peer.requests_to("/backups"), 1);
+}
+
+/// Whatever goes wrong after the connection is made, a create reaches the peer once.
+#[tokio::test]
+async fn create_is_never_sent_twice() {
+    let patient = RetryPolicy::new(5).with_base_delay(Duration::from_millis(5));
+    for fault in [
+        Fault::CloseBeforeAnswer,
+        Fault::ResetMidBody,
+        Fault::StallBeforeHeaders,
+        Fault::BrokenChunked,
+    ] {
+        let peer = FaultPeer::start(fault).await;
+        let client = client(&peer.url(), patient);
+        client.create().await.expect_err("fails");
+        let streamed = client.create_streamed().await;
+        if let Ok(mut stream) = streamed {
+            while let Some(Ok(_)) = stream.next_event().await {}
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert_eq!(peer.requests_to("/backups/create"), 1, "{fault:?}");
+        assert_eq!(peer.requests_to("/backups/create/streamed"), 1, "{fault:?}");
+    }
+}
+
+#[test]
+fn every_fault_is_covered() {
+    // A new fault needs a test above; this count is the reminder.
+    assert_eq!(Fault::ALL.len(), 14);
+}
