@@ -1,6 +1,7 @@
 //! [`ProgressDecoder`]: a sans-IO reader of progress streams.
 
 use std::collections::VecDeque;
+use std::ops::Range;
 
 use backups_models::BackupStreamedProgress;
 
@@ -19,8 +20,9 @@ const RECORD_SEPARATOR: u8 = 0x1E;
 /// It reads a single JSON object, NDJSON, whitespace-separated JSON values and RFC 7464 JSON text
 /// sequences alike, and yields the same events however the input is split into chunks. Each byte
 /// is scanned once to find where an object ends (tracking strings, escapes and nesting), and each
-/// object is parsed once, so total work is linear in the input. Memory holds at most one
-/// unfinished event, bounded by the frame limit.
+/// object is parsed once, so total work is linear in the input. Memory holds the raw bytes of the
+/// events pushed and not yet taken plus at most one unfinished event, which the frame limit
+/// bounds; events are parsed as they are taken, straight into the value returned.
 ///
 /// After the last chunk, [`finish`](Self::finish) reports a stream cut inside an event: truncation
 /// is never silent. The first error ends decoding; events before it are still delivered.
@@ -41,12 +43,21 @@ const RECORD_SEPARATOR: u8 = 0x1E;
 pub struct ProgressDecoder {
     max_frame: usize,
     operation: Operation,
-    /// The bytes of an event that started in an earlier chunk.
-    partial: Vec<u8>,
+    /// Complete events not yet taken, then the bytes of an unfinished one.
+    buf: Vec<u8>,
+    /// Where each complete event not yet taken lies in `buf`.
+    frames: VecDeque<Range<usize>>,
+    /// How far `buf` has been scanned.
+    pos: usize,
+    /// Where the unfinished event starts in `buf` (meaningful inside an object).
+    frame_start: usize,
+    /// The stream offset of `buf[0]`, for error messages.
+    offset: u64,
     scan: Scan,
-    ready: VecDeque<Result<BackupStreamedProgress, Error>>,
+    /// An error found while scanning, delivered after the events before it.
+    error: Option<Error>,
+    /// Decoding has ended on an error.
     failed: bool,
-    consumed: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,108 +89,134 @@ impl ProgressDecoder {
         Self {
             max_frame,
             operation: Operation::CreateStreamed,
-            partial: Vec::new(),
+            buf: Vec::new(),
+            frames: VecDeque::new(),
+            pos: 0,
+            frame_start: 0,
+            offset: 0,
             scan: Scan::Between,
-            ready: VecDeque::new(),
+            error: None,
             failed: false,
-            consumed: 0,
         }
     }
 
     /// Feeds the next chunk of the stream.
     pub fn push(&mut self, chunk: &[u8]) {
-        if self.failed {
+        if self.has_failed() {
             return;
         }
-        let mut pos = 0;
-        while pos < chunk.len() {
+        if self.frames.is_empty() {
+            // Every complete event has been taken: keep only the unfinished one.
+            let keep = match self.scan {
+                Scan::Between => self.pos,
+                Scan::Object { .. } => self.frame_start,
+            };
+            self.buf.drain(..keep);
+            self.offset += keep as u64;
+            self.pos -= keep;
+            self.frame_start = self.frame_start.saturating_sub(keep);
+        }
+        self.buf.extend_from_slice(chunk);
+        while self.pos < self.buf.len() {
             match self.scan {
-                Scan::Between => match chunk[pos..]
-                    .iter()
-                    .position(|&b| !(b.is_ascii_whitespace() || b == RECORD_SEPARATOR))
-                {
-                    None => pos = chunk.len(),
-                    Some(skip) => {
-                        pos += skip;
-                        if chunk[pos] != b'{' {
-                            let at = self.consumed + pos as u64;
-                            self.fail(Error::Decode {
-                                operation: self.operation,
-                                path: "(root)".into(),
-                                message: format!(
-                                    "expected a JSON object at byte {at}, found {:?}",
-                                    char::from(chunk[pos])
-                                ),
-                                excerpt: excerpt(&chunk[pos..]),
-                            });
+                Scan::Between => {
+                    let rest = &self.buf[self.pos..];
+                    let Some(skip) = rest
+                        .iter()
+                        .position(|&b| !(b.is_ascii_whitespace() || b == RECORD_SEPARATOR))
+                    else {
+                        self.pos = self.buf.len();
+                        break;
+                    };
+                    self.pos += skip;
+                    let found = self.buf[self.pos];
+                    if found != b'{' {
+                        let at = self.offset + self.pos as u64;
+                        let excerpt = excerpt(&self.buf[self.pos..]);
+                        self.stop(Error::Decode {
+                            operation: self.operation,
+                            path: "(root)".into(),
+                            message: format!(
+                                "expected a JSON object at byte {at}, found {:?}",
+                                char::from(found)
+                            ),
+                            excerpt,
+                        });
+                        return;
+                    }
+                    self.frame_start = self.pos;
+                    self.scan = Scan::Object {
+                        depth: 0,
+                        in_string: false,
+                        escaped: false,
+                    };
+                }
+                Scan::Object { .. } => match scan_object(&mut self.scan, &self.buf[self.pos..]) {
+                    Some(end) => {
+                        self.pos += end;
+                        if self.pos - self.frame_start > self.max_frame {
+                            self.stop_too_large();
                             return;
                         }
-                        self.scan = Scan::Object {
-                            depth: 0,
-                            in_string: false,
-                            escaped: false,
-                        };
-                        let start = pos;
-                        match self.scan_object(&chunk[pos..]) {
-                            Some(end) => {
-                                pos += end;
-                                self.emit_frame(&chunk[start..pos]);
-                            }
-                            None => {
-                                self.keep_partial(&chunk[start..]);
-                                pos = chunk.len();
-                            }
+                        self.frames.push_back(self.frame_start..self.pos);
+                    }
+                    None => {
+                        self.pos = self.buf.len();
+                        if self.pos - self.frame_start > self.max_frame {
+                            self.stop_too_large();
+                            return;
                         }
                     }
                 },
-                Scan::Object { .. } => match self.scan_object(&chunk[pos..]) {
-                    Some(end) => {
-                        let mut frame = std::mem::take(&mut self.partial);
-                        frame.extend_from_slice(&chunk[pos..pos + end]);
-                        pos += end;
-                        self.emit_frame(&frame);
-                        frame.clear();
-                        self.partial = frame;
-                    }
-                    None => {
-                        self.keep_partial(&chunk[pos..]);
-                        pos = chunk.len();
-                    }
-                },
-            }
-            if self.failed {
-                return;
             }
         }
-        self.consumed += chunk.len() as u64;
     }
 
     /// Says the stream has ended; an unfinished event becomes a [`Error::Truncated`].
     pub fn finish(&mut self) {
-        if self.failed {
+        if self.has_failed() {
             return;
         }
         if let Scan::Object { .. } = self.scan {
-            let held = self.partial.len();
-            self.fail(Error::Truncated {
+            let partial = &self.buf[self.frame_start..];
+            let held = partial.len();
+            let detail = format!(
+                "the stream ended inside a progress event after {held} bytes of it ({})",
+                excerpt(partial)
+            );
+            self.stop(Error::Truncated {
                 operation: self.operation,
-                detail: format!(
-                    "the stream ended inside a progress event after {held} bytes of it ({})",
-                    excerpt(&self.partial)
-                ),
+                detail,
             });
         }
     }
 
     /// The next decoded event, or the error that ended decoding.
     pub fn next_event(&mut self) -> Option<Result<BackupStreamedProgress, Error>> {
-        self.ready.pop_front()
+        if self.failed {
+            return None;
+        }
+        if let Some(frame) = self.frames.pop_front() {
+            let bytes = &self.buf[frame];
+            let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+            let result = deserialize_value(self.operation, &mut deserializer, bytes);
+            if result.is_err() {
+                // The first error ends decoding; a later one found by the scan is dropped.
+                self.end();
+            }
+            return Some(result);
+        }
+        let error = self.error.take()?;
+        self.end();
+        Some(Err(error))
     }
 
-    /// Whether decoding has stopped on an error (which [`next_event`](Self::next_event) yields
-    /// after the events before it).
+    /// Whether decoding has stopped on an error, which [`next_event`](Self::next_event) yields
+    /// after the events before it. An event that is not valid JSON is found when it is taken;
+    /// a stream that holds something other than objects, an event over the limit and a cut
+    /// inside an event are found by [`push`](Self::push) and [`finish`](Self::finish).
     pub fn has_failed(&self) -> bool {
-        self.failed
+        self.failed || self.error.is_some()
     }
 
     /// Whether an event has started and not yet ended.
@@ -189,103 +226,97 @@ impl ProgressDecoder {
 
     /// Takes every decoded event, or the first error.
     pub fn collect(&mut self) -> Result<Vec<BackupStreamedProgress>, Error> {
-        self.ready.drain(..).collect()
+        let mut events = Vec::with_capacity(self.frames.len());
+        while let Some(event) = self.next_event() {
+            events.push(event?);
+        }
+        Ok(events)
     }
 
-    /// Scans `bytes` from inside (or at the start of) an object; returns the length up to and
-    /// including the brace that closes it, or `None` if it does not close in `bytes`.
-    fn scan_object(&mut self, bytes: &[u8]) -> Option<usize> {
-        let Scan::Object {
-            mut depth,
-            mut in_string,
-            mut escaped,
-        } = self.scan
-        else {
-            return None;
-        };
-        let mut i = 0;
-        let found = loop {
-            if escaped {
-                if i >= bytes.len() {
-                    break None;
-                }
-                escaped = false;
-                i += 1;
-                continue;
+    fn stop_too_large(&mut self) {
+        self.stop(Error::FrameTooLarge {
+            operation: self.operation,
+            limit: self.max_frame,
+        });
+    }
+
+    /// Records the error that ends scanning; the events before it stay deliverable.
+    fn stop(&mut self, err: Error) {
+        let delivered_end = self.frames.back().map_or(0, |frame| frame.end);
+        self.buf.truncate(delivered_end);
+        self.buf.shrink_to_fit();
+        self.error = Some(err);
+    }
+
+    /// Ends decoding and frees the buffer.
+    fn end(&mut self) {
+        self.failed = true;
+        self.frames.clear();
+        self.buf = Vec::new();
+    }
+}
+
+/// Scans `bytes` from inside (or at the start of) an object; returns the length up to and
+/// including the brace that closes it, or `None` if it does not close in `bytes`.
+fn scan_object(scan: &mut Scan, bytes: &[u8]) -> Option<usize> {
+    let Scan::Object {
+        mut depth,
+        mut in_string,
+        mut escaped,
+    } = *scan
+    else {
+        return None;
+    };
+    let mut i = 0;
+    let found = loop {
+        if escaped {
+            if i >= bytes.len() {
+                break None;
             }
-            if in_string {
-                match memchr::memchr2(b'"', b'\\', &bytes[i..]) {
-                    None => break None,
-                    Some(at) => {
-                        i += at;
-                        if bytes[i] == b'"' {
-                            in_string = false;
-                        } else {
-                            escaped = true;
-                        }
-                        i += 1;
+            escaped = false;
+            i += 1;
+            continue;
+        }
+        if in_string {
+            match memchr::memchr2(b'"', b'\\', &bytes[i..]) {
+                None => break None,
+                Some(at) => {
+                    i += at;
+                    if bytes[i] == b'"' {
+                        in_string = false;
+                    } else {
+                        escaped = true;
                     }
+                    i += 1;
                 }
-            } else {
-                match memchr::memchr3(b'"', b'{', b'}', &bytes[i..]) {
-                    None => break None,
-                    Some(at) => {
-                        i += at;
-                        match bytes[i] {
-                            b'"' => in_string = true,
-                            b'{' => depth += 1,
-                            _ => {
-                                depth -= 1;
-                                if depth == 0 {
-                                    break Some(i + 1);
-                                }
+            }
+        } else {
+            match memchr::memchr3(b'"', b'{', b'}', &bytes[i..]) {
+                None => break None,
+                Some(at) => {
+                    i += at;
+                    match bytes[i] {
+                        b'"' => in_string = true,
+                        b'{' => depth += 1,
+                        _ => {
+                            depth -= 1;
+                            if depth == 0 {
+                                break Some(i + 1);
                             }
                         }
-                        i += 1;
                     }
+                    i += 1;
                 }
             }
-        };
-        self.scan = match found {
-            Some(_) => Scan::Between,
-            None => Scan::Object {
-                depth,
-                in_string,
-                escaped,
-            },
-        };
-        found
-    }
-
-    fn keep_partial(&mut self, bytes: &[u8]) {
-        if self.partial.len() + bytes.len() > self.max_frame {
-            self.fail(Error::FrameTooLarge {
-                operation: self.operation,
-                limit: self.max_frame,
-            });
-            return;
         }
-        self.partial.extend_from_slice(bytes);
-    }
-
-    fn emit_frame(&mut self, frame: &[u8]) {
-        if frame.len() > self.max_frame {
-            self.fail(Error::FrameTooLarge {
-                operation: self.operation,
-                limit: self.max_frame,
-            });
-            return;
-        }
-        let mut deserializer = serde_json::Deserializer::from_slice(frame);
-        match deserialize_value(self.operation, &mut deserializer, frame) {
-            Ok(event) => self.ready.push_back(Ok(event)),
-            Err(err) => self.fail(err),
-        }
-    }
-
-    fn fail(&mut self, err: Error) {
-        self.failed = true;
-        self.partial = Vec::new();
-        self.ready.push_back(Err(err));
-    }
+    };
+    *scan = match found {
+        Some(_) => Scan::Between,
+        None => Scan::Object {
+            depth,
+            in_string,
+            escaped,
+        },
+    };
+    found
 }

@@ -98,17 +98,25 @@ pub(crate) fn decode_json<T: DeserializeOwned>(
 /// decoded again through `serde_path_to_error`, which names the failing field; the error is the
 /// same either way, since decoding is deterministic. Tracking the path on every decode costs
 /// about a third of the parse time of a large listing.
+#[inline]
 pub(crate) fn deserialize_value<T: DeserializeOwned>(
     operation: Operation,
     deserializer: &mut serde_json::Deserializer<serde_json::de::SliceRead<'_>>,
     bytes: &[u8],
 ) -> Result<T, Error> {
-    let first = match T::deserialize(deserializer) {
-        Ok(value) => return Ok(value),
-        Err(err) => err,
-    };
+    T::deserialize(deserializer).map_err(|first| path_error::<T>(operation, first, bytes))
+}
+
+/// The error of a failed decode, with the path of the failing field.
+#[cold]
+#[inline(never)]
+fn path_error<T: DeserializeOwned>(
+    operation: Operation,
+    first: serde_json::Error,
+    bytes: &[u8],
+) -> Error {
     let mut again = serde_json::Deserializer::from_slice(bytes);
-    Err(match serde_path_to_error::deserialize::<_, T>(&mut again) {
+    match serde_path_to_error::deserialize::<_, T>(&mut again) {
         Err(err) => decode_error(operation, err, bytes),
         // Cannot happen; report the first error without a path rather than hide it.
         Ok(_) => Error::Decode {
@@ -117,7 +125,7 @@ pub(crate) fn deserialize_value<T: DeserializeOwned>(
             message: first.to_string(),
             excerpt: excerpt(bytes),
         },
-    })
+    }
 }
 
 pub(crate) fn decode_error(
