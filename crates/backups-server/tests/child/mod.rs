@@ -1,0 +1,124 @@
+//! The real `backups-server` binary as a child process: start it on a free port, kill it with
+//! SIGKILL (no cleanup runs), read its resident memory.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::request;
+
+pub struct Running {
+    pub child: Child,
+    pub addr: SocketAddr,
+}
+
+impl Running {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The resident set size in KiB, from `/proc` (Linux only; `None` elsewhere).
+    pub fn rss_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    }
+
+    /// SIGKILL, then reap.
+    pub fn kill(mut self) {
+        self.child.kill().expect("kill");
+        self.child.wait().expect("reap");
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the binary on `127.0.0.1:0` and waits until its health check answers.
+pub async fn spawn(data: &Path, store: &Path, port_file: &Path, extra: &[&str]) -> Running {
+    let _ = std::fs::remove_file(port_file);
+    let child = Command::new(env!("CARGO_BIN_EXE_backups-server"))
+        .arg("--data")
+        .arg(data)
+        .arg("--store")
+        .arg(store)
+        .arg("--port-file")
+        .arg(port_file)
+        .args(["--listen", "127.0.0.1:0"])
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn backups-server");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        let port = std::fs::read_to_string(port_file)
+            .ok()
+            .and_then(|text| text.trim().parse::<u16>().ok());
+        if let Some(port) = port {
+            let addr = SocketAddr::from(([127, 0, 0, 1], port));
+            if request(addr, "GET", "/.well-known/health", &[], b"")
+                .await
+                .status
+                == 200
+            {
+                return Running { child, addr };
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let mut child = child;
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("server did not start within 30 s");
+}
+
+/// A port file path in `dir`.
+pub fn port_file(dir: &Path) -> PathBuf {
+    dir.join("port.txt")
+}
+
+/// A seed from `var` if set, else from the clock; printed so a failure can be replayed.
+pub fn seed(var: &str) -> u64 {
+    let seed = std::env::var(var)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(1, |d| d.as_nanos() as u64)
+        });
+    eprintln!("seed {seed} (replay with {var}={seed})");
+    seed
+}
+
+/// A small xorshift generator: enough randomness for kill points and operation mixes.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Self(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// A number in `0..n` (`n` > 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+}
