@@ -36,7 +36,11 @@ pub struct ResponseBody {
 }
 
 struct Timer {
-    sleep: Pin<Box<Sleep>>,
+    /// Armed the first time the body has to wait: a body that is already there (the common
+    /// case for a small response) costs no timer.
+    sleep: Option<Pin<Box<Sleep>>>,
+    /// When the timer fires if nothing comes first.
+    deadline: Instant,
     /// `Some` for an idle timeout, rearmed after each frame; `None` for a fixed deadline.
     idle: Option<Duration>,
 }
@@ -53,7 +57,8 @@ impl ResponseBody {
             inner,
             operation,
             Timer {
-                sleep: Box::pin(tokio::time::sleep_until(deadline)),
+                sleep: None,
+                deadline,
                 idle: None,
             },
             trace,
@@ -71,7 +76,8 @@ impl ResponseBody {
             inner,
             operation,
             Timer {
-                sleep: Box::pin(tokio::time::sleep(idle)),
+                sleep: None,
+                deadline: after(idle),
                 idle: Some(idle),
             },
             trace,
@@ -113,10 +119,14 @@ impl Body for ResponseBody {
             Poll::Ready(Some(Ok(frame))) => {
                 if let Some(Timer {
                     sleep,
+                    deadline,
                     idle: Some(idle),
                 }) = this.timer.as_mut()
                 {
-                    sleep.as_mut().reset(after(*idle));
+                    *deadline = after(*idle);
+                    if let Some(sleep) = sleep {
+                        sleep.as_mut().reset(*deadline);
+                    }
                 }
                 Poll::Ready(Some(Ok(frame)))
             }
@@ -134,7 +144,11 @@ impl Body for ResponseBody {
                 let Some(timer) = this.timer.as_mut() else {
                     return Poll::Pending;
                 };
-                if timer.sleep.as_mut().poll(cx).is_pending() {
+                let deadline = timer.deadline;
+                let sleep = timer
+                    .sleep
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+                if sleep.as_mut().poll(cx).is_pending() {
                     return Poll::Pending;
                 }
                 let kind = if timer.idle.is_some() {

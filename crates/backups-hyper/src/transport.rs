@@ -189,13 +189,9 @@ impl HyperTransport {
         let (parts, body) = request.into_parts();
         let mut trace = CallTrace::new(operation, &parts.method, parts.uri.path());
         let deadline = after(self.timeouts.request);
-        let target = parts
-            .uri
-            .authority()
-            .map_or_else(String::new, |a| a.to_string());
 
         let attempts = self
-            .send_with_retries(operation, &parts, &body, &target, deadline)
+            .send_with_retries(operation, &parts, &body, deadline)
             .instrument(trace.span().clone());
         let result = match tokio::time::timeout_at(deadline, attempts).await {
             Ok(result) => result,
@@ -229,7 +225,6 @@ impl HyperTransport {
         operation: Option<Operation>,
         parts: &http::request::Parts,
         body: &Bytes,
-        target: &str,
         deadline: Instant,
     ) -> Result<(Response<hyper::body::Incoming>, u32), Error> {
         let mut attempt = 1;
@@ -237,7 +232,11 @@ impl HyperTransport {
             let request = rebuild(parts, body, operation);
             let error = match self.client.request(request).await {
                 Ok(response) => return Ok((response, attempt)),
-                Err(error) => from_client_error(error, target, operation),
+                Err(error) => {
+                    // Only a failure needs the target as text.
+                    let target = parts.uri.authority().map_or("", |a| a.as_str());
+                    from_client_error(error, target, operation)
+                }
             };
             let delay = match self.retry.delay_after(attempt) {
                 Some(delay) if self.retry.allows(operation, &error) => delay,
