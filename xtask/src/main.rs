@@ -6,6 +6,7 @@
 
 mod bench;
 mod conformance;
+mod fuzz;
 
 use std::process::ExitCode;
 
@@ -17,6 +18,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(&rest),
         Some("conformance") => conformance::run(&rest),
         Some("record") => conformance::record(&rest),
+        Some("fuzz") => fuzz::run(&rest),
         Some("help") | Some("--help") | Some("-h") | None => {
             usage();
             ExitCode::SUCCESS
@@ -36,6 +38,9 @@ fn usage() {
     eprintln!("  bench [--quick] [--json FILE]   side-by-side performance comparisons");
     eprintln!(
         "  conformance [cargo test args]   replay, property, transport and live suites, then the table"
+    );
+    eprintln!(
+        "  fuzz [--seconds N] [--only TARGET]   run each cargo-fuzz target N seconds (nightly)"
     );
     eprintln!(
         "  record --base-url URL [--redact] [--out DIR] [--prefix NAME]   record HAR cases from a live server"
