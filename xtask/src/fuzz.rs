@@ -204,8 +204,8 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
             command.arg("--target-dir").arg(dir);
         }
         let output = command
-            .args(["--", "-max_total_time"])
-            .arg(options.seconds.to_string())
+            .arg("--")
+            .arg(format!("-max_total_time={}", options.seconds))
             .stdout(Stdio::inherit())
             .output();
         let (ok, log) = match output {
