@@ -1,12 +1,9 @@
 //! [`ProgressDecoder`]: a sans-IO reader of progress streams.
 
-use std::collections::VecDeque;
-use std::ops::Range;
-
 use backups_models::BackupStreamedProgress;
 
 use crate::error::excerpt;
-use crate::response::deserialize_value;
+use crate::response::{deserialize_value, path_error};
 use crate::{Error, Operation};
 
 /// The default limit on one progress event, in bytes.
@@ -18,11 +15,11 @@ const RECORD_SEPARATOR: u8 = 0x1E;
 /// Reads `BackupStreamedProgress` events from a byte stream: push chunks in, take events out.
 ///
 /// It reads a single JSON object, NDJSON, whitespace-separated JSON values and RFC 7464 JSON text
-/// sequences alike, and yields the same events however the input is split into chunks. Each byte
-/// is scanned once to find where an object ends (tracking strings, escapes and nesting), and each
-/// object is parsed once, so total work is linear in the input. Memory holds the raw bytes of the
-/// events pushed and not yet taken plus at most one unfinished event, which the frame limit
-/// bounds; events are parsed as they are taken, straight into the value returned.
+/// sequences alike, and yields the same events however the input is split into chunks. An event
+/// that lies whole in the buffer is parsed in place, where the parser itself finds its end; only
+/// an event cut by a chunk boundary is scanned for its end (tracking strings, escapes and
+/// nesting) as its bytes come, then parsed once. Total work is linear in the input. Memory holds
+/// the bytes pushed and not yet taken; an unfinished event is bounded by the frame limit.
 ///
 /// After the last chunk, [`finish`](Self::finish) reports a stream cut inside an event: truncation
 /// is never silent. The first error ends decoding; events before it are still delivered.
@@ -43,21 +40,33 @@ const RECORD_SEPARATOR: u8 = 0x1E;
 pub struct ProgressDecoder {
     max_frame: usize,
     operation: Operation,
-    /// Complete events not yet taken, then the bytes of an unfinished one.
+    /// Bytes pushed and not yet taken; `buf[..pos]` is consumed.
     buf: Vec<u8>,
-    /// Where each complete event not yet taken lies in `buf`.
-    frames: VecDeque<Range<usize>>,
-    /// How far `buf` has been scanned.
+    /// Where the next event (or the whitespace before it) starts.
     pos: usize,
-    /// Where the unfinished event starts in `buf` (meaningful inside an object).
-    frame_start: usize,
     /// The stream offset of `buf[0]`, for error messages.
     offset: u64,
-    scan: Scan,
-    /// An error found while scanning, delivered after the events before it.
+    /// What is known of the event at `pos`.
+    next: Next,
+    /// No more bytes will come.
+    finished: bool,
+    /// An error found while pushing or finishing, delivered after the events before it.
     error: Option<Error>,
     /// Decoding has ended on an error.
     failed: bool,
+}
+
+/// What is known of the event at `pos`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Next {
+    /// Nothing yet: the parser will find out, which costs no scan in the common case of whole
+    /// events inside one chunk.
+    Unknown,
+    /// The parser ran out of bytes inside it, so it is being scanned for its end as bytes come,
+    /// `scanned` bytes from `pos` so far; it is parsed once, when whole.
+    Partial { scan: Scan, scanned: usize },
+    /// It is whole and ends at `end`.
+    Complete { end: usize },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,6 +79,16 @@ enum Scan {
         in_string: bool,
         escaped: bool,
     },
+}
+
+const OBJECT_START: Scan = Scan::Object {
+    depth: 0,
+    in_string: false,
+    escaped: false,
+};
+
+fn is_separator(byte: u8) -> bool {
+    byte.is_ascii_whitespace() || byte == RECORD_SEPARATOR
 }
 
 impl Default for ProgressDecoder {
@@ -90,11 +109,10 @@ impl ProgressDecoder {
             max_frame,
             operation: Operation::CreateStreamed,
             buf: Vec::new(),
-            frames: VecDeque::new(),
             pos: 0,
-            frame_start: 0,
             offset: 0,
-            scan: Scan::Between,
+            next: Next::Unknown,
+            finished: false,
             error: None,
             failed: false,
         }
@@ -102,89 +120,51 @@ impl ProgressDecoder {
 
     /// Feeds the next chunk of the stream.
     pub fn push(&mut self, chunk: &[u8]) {
-        if self.has_failed() {
+        if self.has_failed() || self.finished {
             return;
         }
-        if self.frames.is_empty() {
-            // Every complete event has been taken: keep only the unfinished one.
-            let keep = match self.scan {
-                Scan::Between => self.pos,
-                Scan::Object { .. } => self.frame_start,
-            };
-            self.buf.drain(..keep);
-            self.offset += keep as u64;
-            self.pos -= keep;
-            self.frame_start = self.frame_start.saturating_sub(keep);
+        // Drop what was taken once it is at least half the buffer: amortized linear.
+        if self.pos > 0 && self.pos * 2 >= self.buf.len() {
+            self.buf.drain(..self.pos);
+            self.offset += self.pos as u64;
+            if let Next::Complete { end } = &mut self.next {
+                *end -= self.pos;
+            }
+            self.pos = 0;
         }
         self.buf.extend_from_slice(chunk);
-        while self.pos < self.buf.len() {
-            match self.scan {
-                Scan::Between => {
-                    let rest = &self.buf[self.pos..];
-                    let Some(skip) = rest
-                        .iter()
-                        .position(|&b| !(b.is_ascii_whitespace() || b == RECORD_SEPARATOR))
-                    else {
-                        self.pos = self.buf.len();
-                        break;
-                    };
-                    self.pos += skip;
-                    let found = self.buf[self.pos];
-                    if found != b'{' {
-                        let at = self.offset + self.pos as u64;
-                        let excerpt = excerpt(&self.buf[self.pos..]);
-                        self.stop(Error::Decode {
-                            operation: self.operation,
-                            path: "(root)".into(),
-                            message: format!(
-                                "expected a JSON object at byte {at}, found {:?}",
-                                char::from(found)
-                            ),
-                            excerpt,
-                        });
-                        return;
-                    }
-                    self.frame_start = self.pos;
-                    self.scan = Scan::Object {
-                        depth: 0,
-                        in_string: false,
-                        escaped: false,
-                    };
-                }
-                Scan::Object { .. } => match scan_object(&mut self.scan, &self.buf[self.pos..]) {
-                    Some(end) => {
-                        self.pos += end;
-                        if self.pos - self.frame_start > self.max_frame {
-                            self.stop_too_large();
-                            return;
-                        }
-                        self.frames.push_back(self.frame_start..self.pos);
-                    }
-                    None => {
-                        self.pos = self.buf.len();
-                        if self.pos - self.frame_start > self.max_frame {
-                            self.stop_too_large();
-                            return;
-                        }
-                    }
+        if let Next::Partial { mut scan, scanned } = self.next {
+            let from = self.pos + scanned;
+            self.next = match scan_object(&mut scan, &self.buf[from..]) {
+                Some(len) => Next::Complete { end: from + len },
+                None => Next::Partial {
+                    scan,
+                    scanned: self.buf.len() - self.pos,
                 },
-            }
+            };
+            self.check_partial_size();
         }
     }
 
     /// Says the stream has ended; an unfinished event becomes a [`Error::Truncated`].
     pub fn finish(&mut self) {
-        if self.has_failed() {
+        if self.has_failed() || self.finished {
             return;
         }
-        if let Scan::Object { .. } = self.scan {
-            let partial = &self.buf[self.frame_start..];
-            let held = partial.len();
+        self.finished = true;
+        let tail_start = match self.next {
+            Next::Partial { .. } => Some(self.pos),
+            Next::Complete { end } => last_unfinished(&self.buf[end..]).map(|at| end + at),
+            Next::Unknown => last_unfinished(&self.buf[self.pos..]).map(|at| self.pos + at),
+        };
+        if let Some(start) = tail_start {
+            let partial = &self.buf[start..];
             let detail = format!(
-                "the stream ended inside a progress event after {held} bytes of it ({})",
+                "the stream ended inside a progress event after {} bytes of it ({})",
+                partial.len(),
                 excerpt(partial)
             );
-            self.stop(Error::Truncated {
+            self.error = Some(Error::Truncated {
                 operation: self.operation,
                 detail,
             });
@@ -196,63 +176,165 @@ impl ProgressDecoder {
         if self.failed {
             return None;
         }
-        if let Some(frame) = self.frames.pop_front() {
-            let bytes = &self.buf[frame];
-            let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-            let result = deserialize_value(self.operation, &mut deserializer, bytes);
-            if result.is_err() {
-                // The first error ends decoding; a later one found by the scan is dropped.
-                self.end();
+        let result = match self.next {
+            Next::Complete { end } => {
+                let bytes = &self.buf[self.pos..end];
+                let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+                let result = deserialize_value(self.operation, &mut deserializer, bytes);
+                self.pos = end;
+                self.next = Next::Unknown;
+                Some(result)
             }
-            return Some(result);
+            Next::Partial { .. } => None,
+            Next::Unknown => self.parse_next(),
+        };
+        match result {
+            Some(Ok(event)) => Some(Ok(event)),
+            Some(Err(err)) => {
+                // The first error ends decoding; a later one found by a scan is dropped.
+                self.end();
+                Some(Err(err))
+            }
+            None => {
+                let error = self.error.take()?;
+                self.end();
+                Some(Err(error))
+            }
         }
-        let error = self.error.take()?;
-        self.end();
-        Some(Err(error))
+    }
+
+    /// Parses the event at `pos` straight from the buffer; `None` when it is not whole yet.
+    fn parse_next(&mut self) -> Option<Result<BackupStreamedProgress, Error>> {
+        let skip = self.buf[self.pos..]
+            .iter()
+            .position(|&b| !is_separator(b))?;
+        self.pos += skip;
+        let rest = &self.buf[self.pos..];
+        if rest[0] != b'{' {
+            let at = self.offset + self.pos as u64;
+            return Some(Err(Error::Decode {
+                operation: self.operation,
+                path: "(root)".into(),
+                message: format!(
+                    "expected a JSON object at byte {at}, found {:?}",
+                    char::from(rest[0])
+                ),
+                excerpt: excerpt(rest),
+            }));
+        }
+        let mut values = serde_json::Deserializer::from_slice(rest).into_iter();
+        match values.next()? {
+            Ok(event) => {
+                let len = values.byte_offset();
+                if len > self.max_frame {
+                    return Some(Err(self.too_large()));
+                }
+                self.pos += len;
+                Some(Ok(event))
+            }
+            Err(err) if err.is_eof() => {
+                // Not whole yet: scan it from its start, then only the bytes that come.
+                let mut scan = OBJECT_START;
+                match scan_object(&mut scan, rest) {
+                    // Balanced braces and still cut short: the JSON inside is broken.
+                    Some(_) => Some(Err(path_error::<BackupStreamedProgress>(
+                        self.operation,
+                        err,
+                        rest,
+                    ))),
+                    None => {
+                        self.next = Next::Partial {
+                            scan,
+                            scanned: rest.len(),
+                        };
+                        self.check_partial_size();
+                        None
+                    }
+                }
+            }
+            Err(err) => {
+                // Quote the broken event alone, as when it came in pieces and was scanned whole.
+                let mut scan = OBJECT_START;
+                let frame = scan_object(&mut scan, rest).unwrap_or(rest.len());
+                Some(Err(path_error::<BackupStreamedProgress>(
+                    self.operation,
+                    err,
+                    &rest[..frame],
+                )))
+            }
+        }
     }
 
     /// Whether decoding has stopped on an error, which [`next_event`](Self::next_event) yields
-    /// after the events before it. An event that is not valid JSON is found when it is taken;
-    /// a stream that holds something other than objects, an event over the limit and a cut
-    /// inside an event are found by [`push`](Self::push) and [`finish`](Self::finish).
+    /// after the events before it. Events are parsed as they are taken, so an event that is not
+    /// valid JSON is found then; an unfinished event too large for the limit is found by
+    /// [`push`](Self::push), and a cut inside an event by [`finish`](Self::finish).
     pub fn has_failed(&self) -> bool {
         self.failed || self.error.is_some()
     }
 
-    /// Whether an event has started and not yet ended.
+    /// Whether an event has started and not yet ended, as far as the events taken show.
     pub fn is_inside_event(&self) -> bool {
-        matches!(self.scan, Scan::Object { .. })
+        matches!(self.next, Next::Partial { .. })
     }
 
     /// Takes every decoded event, or the first error.
     pub fn collect(&mut self) -> Result<Vec<BackupStreamedProgress>, Error> {
-        let mut events = Vec::with_capacity(self.frames.len());
+        let mut events = Vec::new();
         while let Some(event) = self.next_event() {
             events.push(event?);
         }
         Ok(events)
     }
 
-    fn stop_too_large(&mut self) {
-        self.stop(Error::FrameTooLarge {
-            operation: self.operation,
-            limit: self.max_frame,
-        });
+    fn check_partial_size(&mut self) {
+        if let Next::Partial { scanned, .. } = self.next {
+            if scanned > self.max_frame {
+                self.error = Some(self.too_large());
+                self.buf.truncate(self.pos);
+            }
+        } else if let Next::Complete { end } = self.next {
+            if end - self.pos > self.max_frame {
+                self.next = Next::Partial {
+                    scan: OBJECT_START,
+                    scanned: 0,
+                };
+                self.error = Some(self.too_large());
+                self.buf.truncate(self.pos);
+            }
+        }
     }
 
-    /// Records the error that ends scanning; the events before it stay deliverable.
-    fn stop(&mut self, err: Error) {
-        let delivered_end = self.frames.back().map_or(0, |frame| frame.end);
-        self.buf.truncate(delivered_end);
-        self.buf.shrink_to_fit();
-        self.error = Some(err);
+    fn too_large(&self) -> Error {
+        Error::FrameTooLarge {
+            operation: self.operation,
+            limit: self.max_frame,
+        }
     }
 
     /// Ends decoding and frees the buffer.
     fn end(&mut self) {
         self.failed = true;
-        self.frames.clear();
         self.buf = Vec::new();
+        self.pos = 0;
+    }
+}
+
+/// Where the last value of `bytes` starts if it is an object that does not end in `bytes`.
+///
+/// Scanning stops at anything that is not an object, which the parser reports in order.
+fn last_unfinished(bytes: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    loop {
+        at += bytes[at..].iter().position(|&b| !is_separator(b))?;
+        if bytes[at] != b'{' {
+            return None;
+        }
+        let mut scan = OBJECT_START;
+        match scan_object(&mut scan, &bytes[at..]) {
+            Some(len) => at += len,
+            None => return Some(at),
+        }
     }
 }
 

@@ -110,7 +110,7 @@ pub(crate) fn deserialize_value<T: DeserializeOwned>(
 /// The error of a failed decode, with the path of the failing field.
 #[cold]
 #[inline(never)]
-fn path_error<T: DeserializeOwned>(
+pub(crate) fn path_error<T: DeserializeOwned>(
     operation: Operation,
     first: serde_json::Error,
     bytes: &[u8],

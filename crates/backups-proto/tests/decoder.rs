@@ -179,3 +179,19 @@ proptest! {
         let _ = decode_chunks(&split(&bytes, &points));
     }
 }
+
+#[test]
+fn a_broken_event_reports_the_same_error_whole_or_in_pieces() {
+    let input = format!(
+        "{}\n{{\"status\":\"IN-PROGRESS\",\"percentage\":\"half\"}}\n{}\n",
+        EVENTS[0], EVENTS[2]
+    );
+    let whole = decode_chunks(&[input.as_bytes()]);
+    let pieces: Vec<&[u8]> = input.as_bytes().chunks(5).collect();
+    let split = decode_chunks(&pieces);
+    assert!(
+        matches!(&whole, Err(Error::Decode { path, .. }) if path == "percentage"),
+        "{whole:?}"
+    );
+    assert_eq!(format!("{whole:?}"), format!("{split:?}"));
+}
