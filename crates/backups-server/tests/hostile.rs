@@ -437,3 +437,24 @@ fn arbitrary_request_bytes_never_harm_the_server() {
         report.backups
     );
 }
+
+/// A client may close its sending side once its request is out (as `nc -N`, or a fuzzer, do):
+/// it still gets its answer, every time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_half_closes_still_gets_its_answer() {
+    let t = server().await;
+    let mut empty = 0;
+    for _ in 0..300 {
+        let mut stream = TcpStream::connect(t.addr).await.expect("connect");
+        stream
+            .write_all(b"GET /.well-known/health HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .expect("send");
+        stream.shutdown().await.expect("half-close");
+        let (seen, _) = read_until_closed(&mut stream, Duration::from_secs(5)).await;
+        if !seen.starts_with(b"HTTP/1.1 200") {
+            empty += 1;
+        }
+    }
+    assert_eq!(empty, 0, "answers lost out of 300");
+}
