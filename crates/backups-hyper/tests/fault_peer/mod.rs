@@ -331,7 +331,13 @@ async fn serve(mut stream: TcpStream, fault: Fault, counters: Arc<Counters>) {
             tokio::time::sleep(Duration::from_secs(60)).await;
         }
         Fault::DripHead => {
-            let framing = format!("Content-Length: {}\r\n{close}", body.len());
+            // A head long enough that dripping it outlasts any test bound: even a client starved
+            // of CPU for a while cannot find it whole in its socket buffer before its deadline.
+            let padding = "x".repeat(2000);
+            let framing = format!(
+                "X-Padding: {padding}\r\nContent-Length: {}\r\n{close}",
+                body.len()
+            );
             let mut all = head("HTTP/1.1", status, content_type, &framing);
             all.extend_from_slice(&body);
             w.drip(&all).await;
