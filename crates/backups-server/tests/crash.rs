@@ -1,74 +1,17 @@
 //! Kill the real binary mid-create (SIGKILL: no cleanup runs), restart it on the same store,
 //! and check that every completed backup is listed, no partial one is, and the store verifies.
 
+mod child;
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
+use child::{listed, spawn};
 use common::{pseudo_random, request};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-struct Running {
-    child: Child,
-    addr: std::net::SocketAddr,
-}
-
-async fn spawn(data: &Path, store: &Path, port_file: &Path, delay_ms: u64) -> Running {
-    let _ = std::fs::remove_file(port_file);
-    let child = Command::new(env!("CARGO_BIN_EXE_backups-server"))
-        .arg("--data")
-        .arg(data)
-        .arg("--store")
-        .arg(store)
-        .arg("--port-file")
-        .arg(port_file)
-        .args(["--listen", "127.0.0.1:0", "--progress-delay-ms"])
-        .arg(delay_ms.to_string())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn backups-server");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        let port = std::fs::read_to_string(port_file)
-            .ok()
-            .and_then(|text| text.trim().parse::<u16>().ok());
-        if let Some(port) = port {
-            let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-            if request(addr, "GET", "/.well-known/health", &[], b"")
-                .await
-                .status
-                == 200
-            {
-                return Running { child, addr };
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let mut child = child;
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("server did not start within 30 s");
-}
-
-fn kill(mut server: Running) {
-    server.child.kill().expect("kill");
-    server.child.wait().expect("reap");
-}
-
-async fn listed(addr: std::net::SocketAddr) -> Vec<String> {
-    let reply = request(addr, "GET", "/backups", &[], b"").await;
-    assert_eq!(reply.status, 200);
-    reply.json()["iterable"]
-        .as_array()
-        .expect("iterable")
-        .iter()
-        .map(|b| b["id"].as_str().expect("id").to_owned())
-        .collect()
-}
 
 /// Starts a streamed create and returns once `events` progress events have arrived, leaving
 /// the create running.
@@ -139,11 +82,17 @@ async fn killed_mid_create_lists_only_complete_backups() {
     write_data(data.path());
 
     // One completed backup that must survive every crash.
-    let server = spawn(data.path(), store.path(), &port_file, 0).await;
+    let server = spawn(
+        data.path(),
+        store.path(),
+        &port_file,
+        &["--progress-delay-ms", "0"],
+    )
+    .await;
     let reply = request(server.addr, "POST", "/backups/create", &[], b"").await;
     assert_eq!(reply.status, 200, "{}", reply.text());
     let mut completed = vec![reply.json()["id"].as_str().expect("id").to_owned()];
-    kill(server);
+    server.kill();
 
     // Kill points: right after INITIALIZED, early, in the middle of the large file, late.
     for (round, events) in [1usize, 2, 6, 12].into_iter().enumerate() {
@@ -153,16 +102,28 @@ async fn killed_mid_create_lists_only_complete_backups() {
             pseudo_random(5000, 1000 + round as u64),
         )
         .expect("write");
-        let server = spawn(data.path(), store.path(), &port_file, 40).await;
+        let server = spawn(
+            data.path(),
+            store.path(),
+            &port_file,
+            &["--progress-delay-ms", "40"],
+        )
+        .await;
         assert_eq!(
             listed(server.addr).await,
             completed,
             "round {round}: before"
         );
         let _stream = create_until(server.addr, events).await;
-        kill(server);
+        server.kill();
 
-        let server = spawn(data.path(), store.path(), &port_file, 0).await;
+        let server = spawn(
+            data.path(),
+            store.path(),
+            &port_file,
+            &["--progress-delay-ms", "0"],
+        )
+        .await;
         assert_eq!(
             listed(server.addr).await,
             completed,
@@ -177,7 +138,7 @@ async fn killed_mid_create_lists_only_complete_backups() {
         assert_eq!(reply.status, 200, "{}", reply.text());
         completed.insert(0, reply.json()["id"].as_str().expect("id").to_owned());
         assert_eq!(listed(server.addr).await, completed);
-        kill(server);
+        server.kill();
         verify(store.path());
     }
 

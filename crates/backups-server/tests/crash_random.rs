@@ -15,8 +15,8 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
-use child::{Rng, Running, spawn};
-use common::{pseudo_random, request};
+use child::{Rng, Running, listed, spawn};
+use common::pseudo_random;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -34,17 +34,6 @@ fn write_data(root: &Path) {
         pseudo_random(2 * 1024 * 1024 + 5, 1),
     )
     .expect("write");
-}
-
-async fn listed(addr: SocketAddr) -> BTreeSet<String> {
-    let reply = request(addr, "GET", "/backups", &[], b"").await;
-    assert_eq!(reply.status, 200, "{}", reply.text());
-    reply.json()["iterable"]
-        .as_array()
-        .expect("iterable")
-        .iter()
-        .map(|b| b["id"].as_str().expect("id").to_owned())
-        .collect()
 }
 
 /// Sends `raw` and reads the answer until the connection ends (the server was killed, or it
@@ -171,7 +160,7 @@ async fn randomized_kills_during_create_and_delete_lose_nothing() {
         }
 
         server = spawn(data.path(), store.path(), &port_file, &args).await;
-        let now = listed(server.addr).await;
+        let now: BTreeSet<String> = listed(server.addr).await.into_iter().collect();
         let unknown: Vec<String> = now.difference(&known).cloned().collect();
         match (&in_flight, delete) {
             // A delete that was not answered may or may not have happened.
