@@ -283,44 +283,38 @@ async fn a_content_length_longer_than_the_body() {
 
 #[tokio::test]
 async fn broken_chunked_encoding() {
-    let (_, outcomes) = check(Fault::BrokenChunked, [IO, IO, IO, IO]).await;
-    for outcome in &outcomes {
-        assert!(
-            outcome.elapsed < TIMEOUT,
-            "failed on the bytes, not on a timeout: {outcome:?}"
-        );
-    }
+    // Io, not a timeout: the client fails on the bytes themselves.
+    check(Fault::BrokenChunked, [IO, IO, IO, IO]).await;
 }
 
-/// The peer could not send the body it declared: the client stopped reading at its limit, so
-/// the memory used is bounded by the limit, not by what the peer offers.
-#[tokio::test]
-async fn a_declared_body_over_the_limit_is_refused_unread() {
+/// The peer could not send the body it offered: the client stopped reading at its limit, so the
+/// memory used is bounded by the limit, not by what the peer offers.
+async fn check_refused_at_the_limit(fault: Fault) {
     let too_large = &["body-too-large"][..];
     let (peer, _) = check(
-        Fault::OverLimitDeclared,
+        fault,
         [too_large, too_large, &["frame-too-large"], too_large],
     )
     .await;
-    // Four calls, each offered 1 GiB.
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    // The peer notices the hang-up on its next write, which a loaded machine may delay.
+    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    while !peer.write_failed() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     assert!(peer.write_failed(), "the client hung up");
-    eprintln!("the peer wrote {} bytes", peer.written());
+    eprintln!("{fault:?}: the peer wrote {} bytes", peer.written());
     assert!(peer.written() < 64 * 1024 * 1024, "{}", peer.written());
+}
+
+#[tokio::test]
+async fn a_declared_body_over_the_limit_is_refused_unread() {
+    // Four calls, each offered 1 GiB.
+    check_refused_at_the_limit(Fault::OverLimitDeclared).await;
 }
 
 #[tokio::test]
 async fn an_endless_chunked_body_stops_at_the_limit() {
-    let too_large = &["body-too-large"][..];
-    let (peer, _) = check(
-        Fault::OverLimitChunked,
-        [too_large, too_large, &["frame-too-large"], too_large],
-    )
-    .await;
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    assert!(peer.write_failed(), "the client hung up");
-    eprintln!("the peer wrote {} bytes", peer.written());
-    assert!(peer.written() < 64 * 1024 * 1024, "{}", peer.written());
+    check_refused_at_the_limit(Fault::OverLimitChunked).await;
 }
 
 /// HTTP/1.0 without a length: the body ends at the close, which is a normal end.
