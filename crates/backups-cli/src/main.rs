@@ -45,30 +45,26 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> ExitCode {
     let mut out = std::io::stdout().lock();
     let json = cli.global.json;
-    let (result, url) = match cli.command {
-        Command::Demo => (demo::run(json, &mut out).await, None),
-        command => {
-            let (client, url) = match connect::client(&cli.global).await {
-                Ok(found) => found,
-                Err(failure) => {
-                    eprintln!("pieces-backups: {}", failure.message);
-                    return failure.exit.code();
-                }
-            };
-            let result = match command {
-                Command::List => commands::list(&client, json, &mut out).await,
-                Command::Create { stream: false } => {
-                    commands::create(&client, json, &mut out).await
-                }
-                Command::Create { stream: true } => {
-                    commands::create_streamed(&client, ProgressMode::for_stdout(json), &mut out)
-                        .await
-                }
-                Command::Delete { id } => commands::delete(&client, &id, json, &mut out).await,
-                Command::Demo => Ok(()),
-            };
-            (result, Some(url))
-        }
+    let (result, url) = if let Command::Demo = cli.command {
+        (demo::run(json, &mut out).await, None)
+    } else {
+        let (client, url) = match connect::client(&cli.global).await {
+            Ok(found) => found,
+            Err(failure) => {
+                eprintln!("pieces-backups: {}", failure.message);
+                return failure.exit.code();
+            }
+        };
+        let result = match cli.command {
+            Command::List => commands::list(&client, json, &mut out).await,
+            Command::Create { stream: false } => commands::create(&client, json, &mut out).await,
+            Command::Create { stream: true } => {
+                commands::create_streamed(&client, ProgressMode::for_stdout(json), &mut out).await
+            }
+            Command::Delete { id } => commands::delete(&client, &id, json, &mut out).await,
+            Command::Demo => demo::run(json, &mut out).await,
+        };
+        (result, Some(url))
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
