@@ -359,7 +359,7 @@ where
             match ready!(Pin::new(body).poll_frame(cx)) {
                 Some(Ok(frame)) => {
                     if let Ok(data) = frame.into_data() {
-                        this.decoder.push(&data);
+                        this.decoder.push_bytes(data);
                     }
                 }
                 Some(Err(err)) => {
