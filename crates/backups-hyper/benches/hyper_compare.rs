@@ -35,6 +35,10 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpListener;
 
+#[path = "../../../xtask/bench-support/emit.rs"]
+mod emit;
+use emit::emit;
+
 const TASKS: usize = 64;
 
 fn main() {
@@ -251,33 +255,4 @@ fn listing(count: usize) -> Bytes {
         })
         .collect();
     Bytes::from(serde_json::to_vec(&Backups::new(backups)).expect("json"))
-}
-
-fn median(samples: &[f64]) -> f64 {
-    let mut sorted = samples.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let mid = sorted.len() / 2;
-    if sorted.len() % 2 == 0 {
-        (sorted[mid - 1] + sorted[mid]) / 2.0
-    } else {
-        sorted[mid]
-    }
-}
-
-fn emit(
-    name: &str,
-    unit: &str,
-    ours: &[f64],
-    baseline: &[f64],
-    better: &str,
-    target: Option<f64>,
-    note: &str,
-) {
-    let target = target.map_or("null".to_owned(), |t| t.to_string());
-    println!(
-        "{{\"name\":\"{name}\",\"unit\":\"{unit}\",\"ours\":{},\"baseline\":{},\"better\":\"{better}\",\"target\":{target},\"samples\":{},\"note\":\"{note}\"}}",
-        median(ours),
-        median(baseline),
-        ours.len()
-    );
 }

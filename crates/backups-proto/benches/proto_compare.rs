@@ -26,6 +26,10 @@ use backups_proto::operations::{ApiOperation, ListBackups};
 use bytes::Bytes;
 use serde::Deserialize;
 
+#[path = "../../../xtask/bench-support/emit.rs"]
+mod emit;
+use emit::emit;
+
 const CHUNK: usize = 64 * 1024;
 
 fn main() {
@@ -397,32 +401,3 @@ fn vm_hwm_kib() -> u64 {
 }
 
 // ---------------------------------------------------------------- output
-
-fn median(samples: &[f64]) -> f64 {
-    let mut sorted = samples.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let mid = sorted.len() / 2;
-    if sorted.len() % 2 == 0 {
-        (sorted[mid - 1] + sorted[mid]) / 2.0
-    } else {
-        sorted[mid]
-    }
-}
-
-fn emit(
-    name: &str,
-    unit: &str,
-    ours: &[f64],
-    baseline: &[f64],
-    better: &str,
-    target: Option<f64>,
-    note: &str,
-) {
-    let target = target.map_or("null".to_owned(), |t| t.to_string());
-    println!(
-        "{{\"name\":\"{name}\",\"unit\":\"{unit}\",\"ours\":{},\"baseline\":{},\"better\":\"{better}\",\"target\":{target},\"samples\":{},\"note\":\"{note}\"}}",
-        median(ours),
-        median(baseline),
-        ours.len()
-    );
-}

@@ -24,6 +24,10 @@ use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
+#[path = "../../../xtask/bench-support/emit.rs"]
+mod emit;
+use emit::emit;
+
 const MIB: u64 = 1024 * 1024;
 
 fn main() {
@@ -246,33 +250,4 @@ fn run(program: &str, args: &[&str], dir: &Path, cat_tree: bool) {
     }
     let status = Command::new(program).args(args).status().expect(program);
     assert!(status.success(), "{program} failed");
-}
-
-fn median(samples: &[f64]) -> f64 {
-    let mut sorted = samples.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let mid = sorted.len() / 2;
-    if sorted.len() % 2 == 0 {
-        (sorted[mid - 1] + sorted[mid]) / 2.0
-    } else {
-        sorted[mid]
-    }
-}
-
-fn emit(
-    name: &str,
-    unit: &str,
-    ours: &[f64],
-    baseline: &[f64],
-    better: &str,
-    target: Option<f64>,
-    note: &str,
-) {
-    let target = target.map_or("null".to_owned(), |t| t.to_string());
-    println!(
-        "{{\"name\":\"{name}\",\"unit\":\"{unit}\",\"ours\":{},\"baseline\":{},\"better\":\"{better}\",\"target\":{target},\"samples\":{},\"note\":\"{note}\"}}",
-        median(ours),
-        median(baseline),
-        ours.len()
-    );
 }

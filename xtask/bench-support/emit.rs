@@ -1,0 +1,34 @@
+//! What every comparison bench binary prints: one flat JSON object per comparison, the format
+//! `xtask/src/bench.rs` reads. Included by path (`#[path]`) from each crate's bench binary, so the
+//! format is written in one place and no crate depends on another for it.
+
+/// The median of `samples` (the mean of the middle two for an even count).
+pub(crate) fn median(samples: &[f64]) -> f64 {
+    let mut sorted = samples.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let mid = sorted.len() / 2;
+    if sorted.len() % 2 == 0 {
+        (sorted[mid - 1] + sorted[mid]) / 2.0
+    } else {
+        sorted[mid]
+    }
+}
+
+/// Prints one comparison: medians of ours and of the baseline, which way is better, the target.
+pub(crate) fn emit(
+    name: &str,
+    unit: &str,
+    ours: &[f64],
+    baseline: &[f64],
+    better: &str,
+    target: Option<f64>,
+    note: &str,
+) {
+    let target = target.map_or("null".to_owned(), |t| t.to_string());
+    println!(
+        "{{\"name\":\"{name}\",\"unit\":\"{unit}\",\"ours\":{},\"baseline\":{},\"better\":\"{better}\",\"target\":{target},\"samples\":{},\"note\":\"{note}\"}}",
+        median(ours),
+        median(baseline),
+        ours.len()
+    );
+}
