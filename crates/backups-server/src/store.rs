@@ -523,7 +523,9 @@ impl Copied<'_> {
     }
 }
 
-fn hash_stream(
+/// Hashes what remains of `file` with BLAKE3, calling `on_chunk` with each read's length;
+/// returns the hash in lower hex and the number of bytes read.
+pub(crate) fn hash_stream(
     file: &mut File,
     buf: &mut [u8],
     on_chunk: &mut dyn FnMut(u64),

@@ -3,12 +3,12 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::fs::File;
-use std::io::{self, Read};
+use std::io;
 use std::path::Path;
 
 use crate::StoreError;
 use crate::manifest::{Entry, is_hash, safe_relative};
-use crate::store::{manifest_files, object_path, read_manifest};
+use crate::store::{hash_stream, manifest_files, object_path, read_manifest};
 
 /// What [`verify_store`] found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -119,18 +119,6 @@ pub fn verify_store(store_dir: &Path) -> Result<VerifyReport, StoreError> {
 /// The BLAKE3 hash of a file and its length.
 pub(crate) fn hash_file(path: &Path) -> io::Result<(String, u64)> {
     let mut file = File::open(path)?;
-    let mut hasher = blake3::Hasher::new();
     let mut buf = vec![0; 1024 * 1024];
-    let mut read = 0u64;
-    loop {
-        let n = match file.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-            Err(err) => return Err(err),
-        };
-        hasher.update(&buf[..n]);
-        read += n as u64;
-    }
-    Ok((hasher.finalize().to_hex().to_string(), read))
+    hash_stream(&mut file, &mut buf, &mut |_| {})
 }

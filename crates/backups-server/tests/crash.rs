@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use child::{listed, spawn};
-use common::{pseudo_random, request};
+use child::spawn;
+use common::{listed, pseudo_random, request};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 

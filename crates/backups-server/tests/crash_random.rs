@@ -15,8 +15,8 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
-use child::{Rng, Running, listed, spawn};
-use common::pseudo_random;
+use child::{Rng, Running, spawn};
+use common::{listed, pseudo_random};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 

@@ -82,18 +82,6 @@ pub async fn spawn(data: &Path, store: &Path, port_file: &Path, extra: &[&str]) 
     panic!("server did not start within 30 s");
 }
 
-/// The ids `GET /backups` lists, newest first.
-pub async fn listed(addr: SocketAddr) -> Vec<String> {
-    let reply = request(addr, "GET", "/backups", &[], b"").await;
-    assert_eq!(reply.status, 200, "{}", reply.text());
-    reply.json()["iterable"]
-        .as_array()
-        .expect("iterable")
-        .iter()
-        .map(|b| b["id"].as_str().expect("id").to_owned())
-        .collect()
-}
-
 /// A port file path in `dir`.
 pub fn port_file(dir: &Path) -> PathBuf {
     dir.join("port.txt")

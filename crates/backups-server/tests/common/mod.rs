@@ -59,14 +59,7 @@ impl TestServer {
 
     /// The listed backup ids, newest first.
     pub async fn ids(&self) -> Vec<String> {
-        let reply = self.get("/backups").await;
-        assert_eq!(reply.status, 200);
-        reply.json()["iterable"]
-            .as_array()
-            .expect("iterable")
-            .iter()
-            .map(|b| b["id"].as_str().expect("id").to_owned())
-            .collect()
+        listed(self.addr).await
     }
 }
 
@@ -255,4 +248,16 @@ pub fn dechunk(mut raw: &[u8]) -> Vec<u8> {
         out.extend_from_slice(&raw[..size]);
         raw = &raw[size + 2..];
     }
+}
+
+/// The ids `GET /backups` lists at `addr`, newest first.
+pub async fn listed(addr: SocketAddr) -> Vec<String> {
+    let reply = request(addr, "GET", "/backups", &[], b"").await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    reply.json()["iterable"]
+        .as_array()
+        .expect("iterable")
+        .iter()
+        .map(|b| b["id"].as_str().expect("id").to_owned())
+        .collect()
 }
