@@ -146,10 +146,11 @@ fn write_request(
     authority: &str,
 ) -> io::Result<()> {
     let target = request.uri().path_and_query().map_or("/", |pq| pq.as_str());
-    let mut head = format!(
-        "{} {target} HTTP/1.1\r\nhost: {authority}\r\n",
-        request.method()
-    );
+    let mut head = format!("{} {target} HTTP/1.1\r\n", request.method());
+    // The SDK's requests carry `Host`; any other request gets one here.
+    if !request.headers().contains_key(http::header::HOST) {
+        head.push_str(&format!("host: {authority}\r\n"));
+    }
     for (name, value) in request.headers() {
         let value = value
             .to_str()

@@ -186,12 +186,11 @@ impl HyperTransport {
 
     async fn call(&self, request: Request<Bytes>) -> Result<Response<ResponseBody>, Error> {
         let operation = request.extensions().get::<Operation>().copied();
-        let (parts, body) = request.into_parts();
-        let mut trace = CallTrace::new(operation, &parts.method, parts.uri.path());
+        let mut trace = CallTrace::new(operation, request.method(), request.uri().path());
         let deadline = after(self.timeouts.request);
 
         let attempts = self
-            .send_with_retries(operation, &parts, &body, deadline)
+            .send_with_retries(operation, request, deadline)
             .instrument(trace.span().clone());
         let result = match tokio::time::timeout_at(deadline, attempts).await {
             Ok(result) => result,
@@ -223,20 +222,27 @@ impl HyperTransport {
     async fn send_with_retries(
         &self,
         operation: Option<Operation>,
-        parts: &http::request::Parts,
-        body: &Bytes,
+        request: Request<Bytes>,
         deadline: Instant,
     ) -> Result<(Response<hyper::body::Incoming>, u32), Error> {
+        // hyper-util consumes each request it is given, so a copy is kept for the attempts
+        // after the first, and only when the policy may make any.
+        let spare = (self.retry.max_attempts() > 1
+            && operation.is_some_and(Operation::is_idempotent))
+        .then(|| Spare::of(&request));
+        let authority = request.uri().authority().cloned();
+        let mut request = request.map(Full::new);
         let mut attempt = 1;
         loop {
-            let request = rebuild(parts, body, operation);
             let error = match self.client.request(request).await {
                 Ok(response) => return Ok((response, attempt)),
                 Err(error) => {
-                    // Only a failure needs the target as text.
-                    let target = parts.uri.authority().map_or("", |a| a.as_str());
+                    let target = authority.as_ref().map_or("", |a| a.as_str());
                     from_client_error(error, target, operation)
                 }
+            };
+            let Some(spare) = &spare else {
+                return Err(error);
             };
             let delay = match self.retry.delay_after(attempt) {
                 Some(delay) if self.retry.allows(operation, &error) => delay,
@@ -248,8 +254,43 @@ impl HyperTransport {
             }
             tracing::debug!(attempt, delay_ms = delay.as_millis() as u64, %error, "retrying");
             tokio::time::sleep(delay).await;
+            request = spare.request(operation);
             attempt += 1;
         }
+    }
+}
+
+/// What a retry resends: `http::Request` is not `Clone` (its extensions are not). The body is
+/// `Bytes`, so keeping it copies no payload.
+struct Spare {
+    method: http::Method,
+    uri: http::Uri,
+    version: http::Version,
+    headers: http::HeaderMap,
+    body: Bytes,
+}
+
+impl Spare {
+    fn of(request: &Request<Bytes>) -> Self {
+        Self {
+            method: request.method().clone(),
+            uri: request.uri().clone(),
+            version: request.version(),
+            headers: request.headers().clone(),
+            body: request.body().clone(),
+        }
+    }
+
+    fn request(&self, operation: Option<Operation>) -> Request<Full<Bytes>> {
+        let mut request = Request::new(Full::new(self.body.clone()));
+        *request.method_mut() = self.method.clone();
+        *request.uri_mut() = self.uri.clone();
+        *request.version_mut() = self.version;
+        *request.headers_mut() = self.headers.clone();
+        if let Some(op) = operation {
+            request.extensions_mut().insert(op);
+        }
+        request
     }
 }
 
@@ -262,24 +303,6 @@ impl Transport for HyperTransport {
     ) -> impl Future<Output = Result<Response<ResponseBody>, Error>> + Send {
         self.call(request)
     }
-}
-
-/// A fresh request from the kept parts: `http::Request` is not `Clone` (its extensions are
-/// not), and each attempt consumes its request. The body is `Bytes`, so this copies no payload.
-fn rebuild(
-    parts: &http::request::Parts,
-    body: &Bytes,
-    operation: Option<Operation>,
-) -> Request<Full<Bytes>> {
-    let mut request = Request::new(Full::new(body.clone()));
-    *request.method_mut() = parts.method.clone();
-    *request.uri_mut() = parts.uri.clone();
-    *request.version_mut() = parts.version;
-    *request.headers_mut() = parts.headers.clone();
-    if let Some(op) = operation {
-        request.extensions_mut().insert(op);
-    }
-    request
 }
 
 fn with_operation(error: Error, operation: Option<Operation>) -> Error {

@@ -214,15 +214,19 @@ impl<T: Transport> Client<T> {
             operation: Some(op),
             limit,
         };
-        let declared = response
-            .headers()
-            .get(CONTENT_LENGTH)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.parse::<u64>().ok());
+        let (parts, mut body) = response.into_parts();
+        // hyper reports a declared `Content-Length` as the body's size hint, so the common case
+        // needs no header lookup; the header is read for bodies that give no bound.
+        let declared = body.size_hint().upper().or_else(|| {
+            parts
+                .headers
+                .get(CONTENT_LENGTH)
+                .and_then(|value| value.to_str().ok())
+                .and_then(|value| value.parse::<u64>().ok())
+        });
         if declared.is_some_and(|length| length > limit) {
             return Err(too_large());
         }
-        let (parts, mut body) = response.into_parts();
         let mut first: Option<Bytes> = None;
         let mut rest = BytesMut::new();
         let mut total: u64 = 0;

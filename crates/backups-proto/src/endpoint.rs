@@ -1,10 +1,13 @@
 //! [`Endpoint`]: where requests go and the headers every request carries, built once.
 
 use http::Uri;
-use http::header::{HeaderMap, HeaderName, HeaderValue, USER_AGENT};
+use http::header::{
+    ACCEPT, CONTENT_LENGTH, CONTENT_TYPE, HOST, HeaderMap, HeaderName, HeaderValue, USER_AGENT,
+};
 use http::uri::{Authority, Scheme};
 
-use crate::Error;
+use crate::operations::STREAM_ACCEPT;
+use crate::{Error, Operation};
 
 /// The API's documented base URL. Current Pieces OS versions listen on 39300 to 39333 instead:
 /// `backups-hyper` discovers the right one.
@@ -44,6 +47,22 @@ impl BaseUrl {
     /// The path prefix, empty or starting with `/` and never ending with one.
     pub fn prefix(&self) -> &str {
         &self.prefix
+    }
+
+    /// The `Host` header of requests to this base: the host, and the port unless it is the
+    /// scheme's default (as hyper and most HTTP clients write it).
+    fn host_header(&self) -> Option<HeaderValue> {
+        let default_port = if self.scheme == Scheme::HTTPS {
+            443
+        } else {
+            80
+        };
+        let host = self.authority.host();
+        let value = match self.authority.port_u16() {
+            Some(port) if port != default_port => HeaderValue::from_str(&format!("{host}:{port}")),
+            _ => HeaderValue::from_str(host),
+        };
+        value.ok()
     }
 
     /// The full URI of `path` (which starts with `/`) under this base.
@@ -102,9 +121,55 @@ impl core::fmt::Display for BaseUrl {
 pub struct Endpoint {
     base: BaseUrl,
     headers: HeaderMap,
+    /// Each operation's complete header map, rebuilt whenever `headers` changes: a request then
+    /// costs one clone instead of hashing and inserting every header again.
+    prepared: Prepared,
     list_uri: Uri,
     create_uri: Uri,
     create_streamed_uri: Uri,
+}
+
+/// The header maps of the three request shapes.
+#[derive(Debug, Clone, Default)]
+struct Prepared {
+    /// `GET` answering JSON: list.
+    get_json: HeaderMap,
+    /// `POST` answering JSON: create.
+    post_json: HeaderMap,
+    /// `POST` answering text: delete (the official client's `Accept: text/plain`).
+    post_text: HeaderMap,
+    /// `POST` answering a progress stream: create streamed.
+    post_stream: HeaderMap,
+}
+
+impl Prepared {
+    fn new(base: &BaseUrl, common: &HeaderMap) -> Self {
+        let host = base.host_header();
+        let with = |accept: &'static str, post: bool| {
+            let mut map = HeaderMap::with_capacity(common.len() + 4);
+            // HTTP/1.1 requires `Host`; written here once, an HTTP stack has nothing to format
+            // per request. A `Host` among the endpoint's headers replaces it.
+            if let Some(host) = host.as_ref().filter(|_| !common.contains_key(HOST)) {
+                map.insert(HOST, host.clone());
+            }
+            map.extend(common.iter().map(|(k, v)| (k.clone(), v.clone())));
+            map.insert(ACCEPT, HeaderValue::from_static(accept));
+            if post {
+                // The official client sends a JSON content type even when the body is empty.
+                map.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                // A placeholder, so that setting the real length replaces a value instead of
+                // growing the map.
+                map.insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
+            }
+            map
+        };
+        Self {
+            get_json: with("application/json", false),
+            post_json: with("application/json", true),
+            post_text: with("text/plain", true),
+            post_stream: with(STREAM_ACCEPT, true),
+        }
+    }
 }
 
 impl Endpoint {
@@ -118,6 +183,7 @@ impl Endpoint {
             list_uri: fixed("/backups"),
             create_uri: fixed("/backups/create"),
             create_streamed_uri: fixed("/backups/create/streamed"),
+            prepared: Prepared::new(&base, &headers),
             base,
             headers,
         }
@@ -134,17 +200,32 @@ impl Endpoint {
             reason: format!("invalid User-Agent {user_agent:?}"),
         })?;
         self.headers.insert(USER_AGENT, value);
+        self.prepared = Prepared::new(&self.base, &self.headers);
         Ok(())
     }
 
     /// Adds a header to every request, such as `X-Application-ID`.
+    ///
+    /// `Accept`, `Content-Type` and `Content-Length` are the operation's own and replace a value
+    /// given here.
     pub fn insert_header(&mut self, name: HeaderName, value: HeaderValue) {
         self.headers.insert(name, value);
+        self.prepared = Prepared::new(&self.base, &self.headers);
     }
 
     /// The headers every request carries.
     pub fn headers(&self) -> &HeaderMap {
         &self.headers
+    }
+
+    /// Every header of a request of `operation`, `Content-Length` excepted (it is 0 here).
+    pub(crate) fn request_headers(&self, operation: Operation) -> &HeaderMap {
+        match operation {
+            Operation::List => &self.prepared.get_json,
+            Operation::Create => &self.prepared.post_json,
+            Operation::Delete => &self.prepared.post_text,
+            Operation::CreateStreamed => &self.prepared.post_stream,
+        }
     }
 
     pub(crate) fn list_uri(&self) -> &Uri {

@@ -41,26 +41,45 @@ pub(crate) fn check_status(
     })
 }
 
-/// The media type of a `Content-Type` value, lowercased, without parameters.
-pub(crate) fn media_type(response: &Response<impl Sized>) -> Option<String> {
-    let value = response.headers().get(CONTENT_TYPE)?;
-    let text = String::from_utf8_lossy(value.as_bytes());
-    let essence = text.split(';').next().unwrap_or_default().trim();
-    Some(essence.to_ascii_lowercase())
+/// The media type of a `Content-Type` value, without parameters, borrowed from the header:
+/// checking it on every response allocates nothing.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MediaType<'a>(&'a [u8]);
+
+impl MediaType<'_> {
+    /// Whether it is `expected` (a lowercase media type), ignoring ASCII case.
+    pub(crate) fn is(self, expected: &str) -> bool {
+        self.0.eq_ignore_ascii_case(expected.as_bytes())
+    }
+
+    /// Whether it holds JSON (`application/json` or any `+json` type).
+    pub(crate) fn is_json(self) -> bool {
+        const SUFFIX: &[u8] = b"+json";
+        self.is("application/json")
+            || (self.0.len() >= SUFFIX.len()
+                && self.0[self.0.len() - SUFFIX.len()..].eq_ignore_ascii_case(SUFFIX))
+    }
+
+    /// The media type as text, lowercased, for an error message.
+    pub(crate) fn to_lowercase(self) -> String {
+        String::from_utf8_lossy(self.0).to_ascii_lowercase()
+    }
 }
 
-/// Whether a media type holds JSON (`application/json` or any `+json` type).
-pub(crate) fn is_json(media_type: &str) -> bool {
-    media_type == "application/json" || media_type.ends_with("+json")
+/// The media type of the response's `Content-Type`, if it has one.
+pub(crate) fn media_type(response: &Response<impl Sized>) -> Option<MediaType<'_>> {
+    let value = response.headers().get(CONTENT_TYPE)?.as_bytes();
+    let essence = value.split(|&b| b == b';').next().unwrap_or_default();
+    Some(MediaType(essence.trim_ascii()))
 }
 
 /// Checks that a success response is JSON; a missing `Content-Type` is given the benefit of the
 /// doubt, since JSON decoding will catch a body that is not.
 pub(crate) fn require_json(operation: Operation, response: &Response<Bytes>) -> Result<(), Error> {
     match media_type(response) {
-        Some(media) if !is_json(&media) => Err(Error::UnexpectedContentType {
+        Some(media) if !media.is_json() => Err(Error::UnexpectedContentType {
             operation,
-            content_type: media,
+            content_type: media.to_lowercase(),
             expected: "application/json",
             excerpt: excerpt(response.body()),
         }),

@@ -31,6 +31,38 @@ fn list_is_a_bare_get() {
     );
     let user_agent = header(&request, "user-agent").unwrap();
     assert!(user_agent.starts_with("pieces-backups-rs/"), "{user_agent}");
+    assert_eq!(header(&request, "host"), Some("127.0.0.1:39300"));
+    let names: Vec<&str> = request.headers().keys().map(|k| k.as_str()).collect();
+    assert_eq!(names, ["host", "user-agent", "accept"]);
+}
+
+#[test]
+fn host_is_written_as_http_clients_write_it() {
+    for (base, host) in [
+        ("http://localhost:1000", "localhost:1000"),
+        ("http://localhost", "localhost"),
+        ("http://localhost:80/x", "localhost"),
+        ("https://pieces.local:443", "pieces.local"),
+        ("https://pieces.local:8443/os/", "pieces.local:8443"),
+        ("http://[::1]:39300", "[::1]:39300"),
+        ("http://user@h:39301", "h:39301"),
+    ] {
+        let endpoint = Endpoint::new(base.parse().unwrap());
+        let request = ListBackups.request(&endpoint).unwrap();
+        assert_eq!(header(&request, "host"), Some(host), "{base}");
+    }
+}
+
+#[test]
+fn endpoint_headers_replace_host_but_not_the_operation_headers() {
+    let mut endpoint = endpoint();
+    endpoint.insert_header(http::header::HOST, HeaderValue::from_static("proxy.test"));
+    endpoint.insert_header(http::header::ACCEPT, HeaderValue::from_static("text/html"));
+    let request = CreateBackup::default().request(&endpoint).unwrap();
+    assert_eq!(header(&request, "host"), Some("proxy.test"));
+    assert_eq!(header(&request, "accept"), Some("application/json"));
+    assert_eq!(request.headers().get_all("host").iter().count(), 1);
+    assert_eq!(request.headers().get_all("accept").iter().count(), 1);
 }
 
 #[test]

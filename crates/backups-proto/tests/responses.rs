@@ -167,6 +167,36 @@ fn a_wrong_content_type_is_refused() {
 }
 
 #[test]
+fn media_types_are_matched_without_case_or_parameters() {
+    for json in [
+        "application/json",
+        "Application/JSON; charset=utf-8",
+        " application/json ;charset=UTF-8",
+        "application/problem+JSON",
+    ] {
+        let parsed = CreateBackup::parse_response(response(200, Some(json), BACKUP));
+        assert!(parsed.is_ok(), "{json}: {parsed:?}");
+    }
+    for stream in ["Application/X-NDJSON", "application/jsonl; charset=utf-8"] {
+        let body = format!(r#"{{"status":"COMPLETED","percentage":100,"backup":{BACKUP}}}"#);
+        let parsed = CreateBackupStreamed::parse_response(response(200, Some(stream), &body));
+        assert!(parsed.is_ok(), "{stream}: {parsed:?}");
+    }
+    for (not_json, named) in [
+        ("Text/HTML; charset=utf-8", "text/html"),
+        ("application/jsonx", "application/jsonx"),
+        ("json", "json"),
+    ] {
+        match CreateBackup::parse_response(response(200, Some(not_json), BACKUP)) {
+            Err(Error::UnexpectedContentType { content_type, .. }) => {
+                assert_eq!(content_type, named)
+            }
+            other => panic!("{not_json}: {other:?}"),
+        }
+    }
+}
+
+#[test]
 fn a_missing_content_type_is_read_as_json() {
     let backup = CreateBackup::parse_response(response(200, None, BACKUP)).unwrap();
     assert_eq!(backup.id, "b1");

@@ -26,7 +26,6 @@ impl ApiOperation for CreateBackup {
             Self::OPERATION,
             endpoint,
             endpoint.create_uri().clone(),
-            "application/json",
             json_body(self.seed.as_ref())?,
         )
     }

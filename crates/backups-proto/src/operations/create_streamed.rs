@@ -38,10 +38,10 @@ impl CreateBackupStreamed {
             return Ok(false);
         }
         match media_type(response) {
-            Some(media) if !STREAM_TYPES.contains(&media.as_str()) => {
+            Some(media) if !STREAM_TYPES.iter().any(|t| media.is(t)) => {
                 Err(Error::UnexpectedContentType {
                     operation: Operation::CreateStreamed,
-                    content_type: media,
+                    content_type: media.to_lowercase(),
                     expected: STREAM_ACCEPT,
                     excerpt: String::new(),
                 })
@@ -60,7 +60,6 @@ impl ApiOperation for CreateBackupStreamed {
             Self::OPERATION,
             endpoint,
             endpoint.create_streamed_uri().clone(),
-            STREAM_ACCEPT,
             json_body(self.seed.as_ref())?,
         )
     }

@@ -33,7 +33,6 @@ impl ApiOperation for DeleteBackup {
             Self::OPERATION,
             endpoint,
             endpoint.base_url().join(&path)?,
-            "text/plain",
             json_body(self.backup.as_ref())?,
         )
     }

@@ -16,13 +16,7 @@ impl ApiOperation for ListBackups {
     const OPERATION: Operation = Operation::List;
 
     fn request(&self, endpoint: &Endpoint) -> Result<Request<Bytes>, Error> {
-        build_request(
-            Self::OPERATION,
-            endpoint,
-            endpoint.list_uri().clone(),
-            "application/json",
-            None,
-        )
+        build_request(Self::OPERATION, endpoint, endpoint.list_uri().clone(), None)
     }
 
     fn parse_response(response: Response<Bytes>) -> Result<Backups, Error> {

@@ -14,7 +14,7 @@ pub use delete::DeleteBackup;
 pub use list::ListBackups;
 
 use bytes::Bytes;
-use http::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
+use http::header::{CONTENT_LENGTH, HeaderValue};
 use http::{Request, Response, Uri};
 use serde::Serialize;
 
@@ -35,14 +35,14 @@ pub trait ApiOperation {
     fn parse_response(response: Response<Bytes>) -> Result<Self::Output, Error>;
 }
 
-/// Builds a request the way every operation does: endpoint headers, `Accept`, the JSON body with
-/// `Content-Type: application/json` (as the official client sends it even when the body is
-/// empty), an explicit `Content-Length` on POSTs, and the operation in the extensions.
+/// Builds a request the way every operation does: the endpoint's headers for this operation
+/// (`Accept`, and on POSTs `Content-Type: application/json`, as the official client sends it
+/// even when the body is empty), an explicit `Content-Length` on POSTs, and the operation in the
+/// extensions.
 pub(crate) fn build_request(
     operation: Operation,
     endpoint: &Endpoint,
     uri: Uri,
-    accept: &'static str,
     body: Option<Bytes>,
 ) -> Result<Request<Bytes>, Error> {
     let method = operation.method();
@@ -50,17 +50,7 @@ pub(crate) fn build_request(
     let mut request = Request::new(body.unwrap_or_default());
     *request.method_mut() = method;
     *request.uri_mut() = uri;
-    let headers = request.headers_mut();
-    headers.extend(
-        endpoint
-            .headers()
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone())),
-    );
-    headers.insert(ACCEPT, HeaderValue::from_static(accept));
-    if is_post {
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    }
+    *request.headers_mut() = endpoint.request_headers(operation).clone();
     if is_post {
         let length = request.body().len();
         request
