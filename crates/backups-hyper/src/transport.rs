@@ -2,18 +2,24 @@
 
 use core::fmt;
 use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Request, Response};
 use http_body_util::Full;
+use hyper::body::Incoming;
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
+use pin_project_lite::pin_project;
 use tokio::time::Instant;
+use tokio::time::Sleep;
 use tracing::Instrument;
+use tracing::instrument::Instrumented;
 
-use backups_proto::{Error, Operation, TimeoutKind, Transport};
+use backups_proto::{Error, Operation, TimeoutKind, Transport, TransportKind};
 
 use crate::body::{ResponseBody, after};
 use crate::errors::from_client_error;
@@ -184,66 +190,67 @@ impl HyperTransport {
         self.retry
     }
 
-    async fn call(&self, request: Request<Bytes>) -> Result<Response<ResponseBody>, Error> {
+    /// One call. The work before the first poll is done here, so that the future the caller
+    /// holds keeps only what lives across an await: it stays small, and moving it costs little.
+    fn call(
+        &self,
+        request: Request<Bytes>,
+    ) -> impl Future<Output = Result<Response<ResponseBody>, Error>> + Send + '_ {
         let operation = request.extensions().get::<Operation>().copied();
-        let mut trace = CallTrace::new(operation, request.method(), request.uri().path());
+        let trace = CallTrace::new(operation, request.method(), request.uri().path());
         let deadline = after(self.timeouts.request);
-
-        let attempts = self
-            .send_with_retries(operation, request, deadline)
-            .instrument(trace.span().clone());
-        let result = match tokio::time::timeout_at(deadline, attempts).await {
-            Ok(result) => result,
-            Err(_elapsed) => Err(with_operation(
-                Error::timeout(TimeoutKind::Request),
-                operation,
-            )),
-        };
-        let (response, attempts) = match result {
-            Ok(answer) => answer,
-            Err(error) => {
-                trace.finish(Err(&error));
-                return Err(error);
-            }
-        };
-        trace.record_head(response.status(), attempts);
-        let (head, incoming) = response.into_parts();
-        let body = if operation.is_some_and(Operation::is_streamed) {
-            // A stream may legitimately last longer than any deadline; only silence is an error.
-            ResponseBody::with_idle_timeout(incoming, operation, self.timeouts.idle, trace)
-        } else {
-            ResponseBody::with_deadline(incoming, operation, deadline, trace)
-        };
-        Ok(Response::from_parts(head, body))
+        CallFuture {
+            attempts: self
+                .attempts(operation, request, deadline)
+                .instrument(trace.span().clone()),
+            timer: None,
+            deadline,
+            idle: self.timeouts.idle,
+            operation,
+            trace: Some(trace),
+        }
     }
 
-    /// Sends the request, again if the policy allows; returns the response and how many
+    /// Sends the request, and again while the policy allows; answers the response and how many
     /// attempts it took.
-    async fn send_with_retries(
+    fn attempts(
         &self,
         operation: Option<Operation>,
         request: Request<Bytes>,
         deadline: Instant,
-    ) -> Result<(Response<hyper::body::Incoming>, u32), Error> {
+    ) -> impl Future<Output = Result<(Response<Incoming>, u32), Error>> + Send + '_ {
         // hyper-util consumes each request it is given, so a copy is kept for the attempts
         // after the first, and only when the policy may make any.
         let spare = (self.retry.max_attempts() > 1
             && operation.is_some_and(Operation::is_idempotent))
-        .then(|| Spare::of(&request));
+        .then(|| Box::new(Spare::of(&request)));
+        // Kept for error messages; sharing the URI's bytes, it copies nothing.
         let authority = request.uri().authority().cloned();
-        let mut request = request.map(Full::new);
+        let first = self.client.request(request.map(Full::new));
+        async move {
+            let error = match first.await {
+                Ok(response) => return Ok((response, 1)),
+                Err(error) => client_error(error, authority.as_ref(), operation),
+            };
+            match spare {
+                // The retry loop is boxed: a call that succeeds at once (nearly all of them)
+                // does not carry its state.
+                Some(spare) => Box::pin(self.retry(operation, spare, error, deadline)).await,
+                None => Err(error),
+            }
+        }
+    }
+
+    /// The attempts after a first one failed with `error`.
+    async fn retry(
+        &self,
+        operation: Option<Operation>,
+        spare: Box<Spare>,
+        mut error: Error,
+        deadline: Instant,
+    ) -> Result<(Response<Incoming>, u32), Error> {
         let mut attempt = 1;
         loop {
-            let error = match self.client.request(request).await {
-                Ok(response) => return Ok((response, attempt)),
-                Err(error) => {
-                    let target = authority.as_ref().map_or("", |a| a.as_str());
-                    from_client_error(error, target, operation)
-                }
-            };
-            let Some(spare) = &spare else {
-                return Err(error);
-            };
             let delay = match self.retry.delay_after(attempt) {
                 Some(delay) if self.retry.allows(operation, &error) => delay,
                 _ => return Err(error),
@@ -254,9 +261,81 @@ impl HyperTransport {
             }
             tracing::debug!(attempt, delay_ms = delay.as_millis() as u64, %error, "retrying");
             tokio::time::sleep(delay).await;
-            request = spare.request(operation);
             attempt += 1;
+            error = match self.client.request(spare.request(operation)).await {
+                Ok(response) => return Ok((response, attempt)),
+                Err(failure) => client_error(failure, spare.uri.authority(), operation),
+            };
         }
+    }
+}
+
+pin_project! {
+    /// The future of one call: the attempts, bound by the request deadline, then the response
+    /// with its body wrapped in a [`ResponseBody`].
+    struct CallFuture<F> {
+        #[pin]
+        attempts: Instrumented<F>,
+        // Armed the first time the attempts have to wait, as in `ResponseBody`: creating the
+        // future needs no runtime.
+        #[pin]
+        timer: Option<Sleep>,
+        deadline: Instant,
+        idle: Duration,
+        operation: Option<Operation>,
+        // Taken when the future completes.
+        trace: Option<CallTrace>,
+    }
+}
+
+impl<F> Future for CallFuture<F>
+where
+    F: Future<Output = Result<(Response<Incoming>, u32), Error>>,
+{
+    type Output = Result<Response<ResponseBody>, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        // The attempts are polled before the timer, so an answer that is there always wins.
+        let result = match this.attempts.poll(cx) {
+            Poll::Ready(result) => result,
+            Poll::Pending => {
+                if this.timer.is_none() {
+                    this.timer
+                        .set(Some(tokio::time::sleep_until(*this.deadline)));
+                }
+                match this.timer.as_pin_mut().map(|timer| timer.poll(cx)) {
+                    Some(Poll::Ready(())) => Err(with_operation(
+                        Error::timeout(TimeoutKind::Request),
+                        *this.operation,
+                    )),
+                    _ => return Poll::Pending,
+                }
+            }
+        };
+        let Some(mut trace) = this.trace.take() else {
+            return Poll::Ready(Err(Error::transport(
+                TransportKind::Io,
+                "the call was polled after it completed",
+            )));
+        };
+        let (response, attempts) = match result {
+            Ok(answer) => answer,
+            Err(error) => {
+                trace.finish(Err(&error));
+                return Poll::Ready(Err(error));
+            }
+        };
+        trace.record_head(response.status(), attempts);
+        let operation = *this.operation;
+        let (head, incoming) = response.into_parts();
+        let body = if operation.is_some_and(Operation::is_streamed) {
+            // A stream may legitimately last longer than any deadline; only silence is an error.
+            ResponseBody::with_idle_timeout(incoming, operation, *this.idle, trace)
+        } else {
+            ResponseBody::with_deadline(incoming, operation, *this.deadline, trace)
+        };
+        Poll::Ready(Ok(Response::from_parts(head, body)))
     }
 }
 
@@ -303,6 +382,15 @@ impl Transport for HyperTransport {
     ) -> impl Future<Output = Result<Response<ResponseBody>, Error>> + Send {
         self.call(request)
     }
+}
+
+/// The SDK's error for a failed attempt. Only a failure needs the target as text.
+fn client_error(
+    error: hyper_util::client::legacy::Error,
+    authority: Option<&http::uri::Authority>,
+    operation: Option<Operation>,
+) -> Error {
+    from_client_error(error, authority.map_or("", |a| a.as_str()), operation)
 }
 
 fn with_operation(error: Error, operation: Option<Operation>) -> Error {

@@ -146,3 +146,29 @@ async fn a_request_the_server_received_is_never_resent() {
         "one request per call, none resent"
     );
 }
+
+/// Making a call's future needs no runtime (only polling it does), and the future a `list` is
+/// kept small: it is moved on every await, and its size shows in the round trip.
+#[test]
+fn a_call_future_is_made_without_a_runtime_and_stays_small() {
+    use backups_hyper::Transport;
+    use backups_hyper::proto::operations::{ApiOperation, ListBackups};
+
+    let client = client_for(free_port(), RetryPolicy::default());
+    let request = ListBackups.request(client.endpoint()).expect("request");
+    let sent = client.transport().send(request);
+    let list = client.list();
+    assert!(
+        std::mem::size_of_val(&list) <= 1024,
+        "the list future grew to {} bytes",
+        std::mem::size_of_val(&list)
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let error = runtime.block_on(sent).expect_err("refused");
+    assert!(error.is_connect(), "{error:?}");
+    let error = runtime.block_on(list).expect_err("refused");
+    assert!(error.is_connect(), "{error:?}");
+}

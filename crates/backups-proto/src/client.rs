@@ -146,7 +146,11 @@ impl<T: Transport> Client<T> {
     ) -> Result<ProgressStream<T::Body>, Error> {
         let op = Operation::CreateStreamed;
         let request = operation.request(&self.endpoint)?;
-        let response = self.send(op, request).await?;
+        let response = self
+            .transport
+            .send(request)
+            .await
+            .map_err(with_operation(op))?;
         if !CreateBackupStreamed::check_head(&response)? {
             // An error status: read its text and let the parser name the error.
             let response = self.read_whole(op, response).await?;
@@ -174,7 +178,12 @@ impl<T: Transport> Client<T> {
     /// Runs any operation whose response is read whole.
     pub async fn execute<O: ApiOperation>(&self, operation: &O) -> Result<O::Output, Error> {
         let request = operation.request(&self.endpoint)?;
-        let response = self.send(O::OPERATION, request).await?;
+        // Sent where it is awaited, so the transport's future is stored once in this one.
+        let response = self
+            .transport
+            .send(request)
+            .await
+            .map_err(with_operation(O::OPERATION))?;
         let response = self.read_whole(O::OPERATION, response).await?;
         O::parse_response(response)
     }
@@ -186,22 +195,16 @@ impl<T: Transport> Client<T> {
         operation: &O,
     ) -> Result<(O::Output, Bytes), Error> {
         let request = operation.request(&self.endpoint)?;
-        let response = self.send(O::OPERATION, request).await?;
+        // Sent where it is awaited, so the transport's future is stored once in this one.
+        let response = self
+            .transport
+            .send(request)
+            .await
+            .map_err(with_operation(O::OPERATION))?;
         let response = self.read_whole(O::OPERATION, response).await?;
         // Cloning `Bytes` shares the buffer; nothing is copied.
         let body = response.body().clone();
         Ok((O::parse_response(response)?, body))
-    }
-
-    async fn send(
-        &self,
-        op: Operation,
-        request: http::Request<Bytes>,
-    ) -> Result<Response<T::Body>, Error> {
-        self.transport
-            .send(request)
-            .await
-            .map_err(|err| err.with_operation(op))
     }
 
     async fn read_whole(
@@ -257,6 +260,11 @@ impl<T: Transport> Client<T> {
         let bytes = first.unwrap_or_else(|| rest.freeze());
         Ok(Response::from_parts(parts, bytes))
     }
+}
+
+/// Names the operation in a transport's error.
+fn with_operation(op: Operation) -> impl FnOnce(Error) -> Error {
+    move |err| err.with_operation(op)
 }
 
 /// The progress events of a streamed create, as a [`Stream`].
