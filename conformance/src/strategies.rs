@@ -243,7 +243,7 @@ pub fn backup_streamed_progress() -> impl Strategy<Value = BackupStreamedProgres
     )
         .prop_map(|(backup, percentage, status, schema)| {
             let mut event = BackupStreamedProgress::default();
-            event.backup = backup;
+            event.backup = backup.map(Box::new);
             event.percentage = percentage;
             event.status = status;
             event.schema = schema;

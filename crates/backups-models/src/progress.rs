@@ -12,8 +12,12 @@ pub struct BackupStreamedProgress {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schema: Option<EmbeddedModelSchema>,
     /// The finished backup, on the `COMPLETED` event.
+    ///
+    /// Boxed because only the last event has one: every other event stays a few dozen bytes
+    /// instead of carrying room for a whole backup, which makes a stream of them faster to
+    /// decode and pass around.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub backup: Option<Backup>,
+    pub backup: Option<Box<Backup>>,
     /// How far the backup is, from 0 to 100.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub percentage: Option<Number>,
@@ -35,7 +39,7 @@ impl BackupStreamedProgress {
 
     /// The same event carrying the finished backup.
     pub fn with_backup(mut self, backup: Backup) -> Self {
-        self.backup = Some(backup);
+        self.backup = Some(Box::new(backup));
         self
     }
 

@@ -320,7 +320,7 @@ where
             }
         }
         match (backup, failure) {
-            (Some(backup), _) => Ok(backup),
+            (Some(backup), _) => Ok(*backup),
             (None, Some(status)) => Err(Error::Internal {
                 operation: Operation::CreateStreamed,
                 message: format!("the backup ended with status {status}"),
