@@ -14,7 +14,23 @@ pub(crate) fn median(samples: &[f64]) -> f64 {
     }
 }
 
-/// Prints one comparison: medians of ours and of the baseline, which way is better, the target.
+/// The ratio of a comparison: the median of the per-round ratios `ours[i] / baseline[i]` when
+/// the samples come in rounds (one of each side back to back, as every interleaved comparison
+/// takes them), else the ratio of the medians.
+///
+/// Pairing cancels the drift of this VM's speed over seconds, which moves both samples of a round
+/// alike but can leave the two medians from different stretches of a run.
+pub(crate) fn ratio(ours: &[f64], baseline: &[f64]) -> f64 {
+    if ours.len() == baseline.len() && ours.len() > 1 {
+        let ratios: Vec<f64> = ours.iter().zip(baseline).map(|(o, b)| o / b).collect();
+        median(&ratios)
+    } else {
+        median(ours) / median(baseline)
+    }
+}
+
+/// Prints one comparison: medians of ours and of the baseline, the ratio (see [`ratio`]), which
+/// way is better, the target.
 pub(crate) fn emit(
     name: &str,
     unit: &str,
@@ -26,9 +42,10 @@ pub(crate) fn emit(
 ) {
     let target = target.map_or("null".to_owned(), |t| t.to_string());
     println!(
-        "{{\"name\":\"{name}\",\"unit\":\"{unit}\",\"ours\":{},\"baseline\":{},\"better\":\"{better}\",\"target\":{target},\"samples\":{},\"note\":\"{note}\"}}",
+        "{{\"name\":\"{name}\",\"unit\":\"{unit}\",\"ours\":{},\"baseline\":{},\"ratio\":{},\"better\":\"{better}\",\"target\":{target},\"samples\":{},\"note\":\"{note}\"}}",
         median(ours),
         median(baseline),
+        ratio(ours, baseline),
         ours.len()
     );
 }

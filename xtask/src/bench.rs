@@ -8,6 +8,8 @@
 //! to FILE or else to stdout with the table on stderr), `--only TEXT` (comparisons whose name
 //! contains TEXT), `--strict` (exit non-zero when a target is missed).
 
+mod instructions;
+
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::process::{Command, ExitCode, Stdio};
@@ -26,6 +28,8 @@ struct Row {
     unit: String,
     ours: f64,
     baseline: f64,
+    /// The ratio the bench binary computed (the median of per-round ratios), if it gave one.
+    paired: Option<f64>,
     /// `higher` or `lower`: which way is better for `ours`.
     better: String,
     /// The bound on `ours / baseline`, if the comparison has one.
@@ -35,7 +39,7 @@ struct Row {
 
 impl Row {
     fn ratio(&self) -> f64 {
-        self.ours / self.baseline
+        self.paired.unwrap_or(self.ours / self.baseline)
     }
 
     fn pass(&self) -> Option<bool> {
@@ -128,7 +132,20 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
         }
     }
 
-    let table = table(&rows, quick);
+    let mut skipped = None;
+    match instructions::rows(&cargo, quick, only.as_deref()) {
+        Ok(counted) => rows.extend(counted),
+        Err(why) if why.starts_with("skipped") => skipped = Some(why),
+        Err(why) => {
+            eprintln!("xtask bench: instruction counts: {why}");
+            broken = true;
+        }
+    }
+
+    let mut table = table(&rows, quick);
+    if let Some(why) = &skipped {
+        let _ = writeln!(table, "  instruction counts: {why}");
+    }
     match &json {
         Some(None) => {
             eprint!("{table}");
@@ -158,18 +175,18 @@ fn table(rows: &[Row], quick: bool) -> String {
     let mode = if quick { " (--quick)" } else { "" };
     let _ = writeln!(
         out,
-        "\ncargo xtask bench{mode}: medians, ratio = ours / baseline\n"
+        "\ncargo xtask bench{mode}: medians; ratio = ours / baseline, the median of per-round ratios\n"
     );
     let _ = writeln!(
         out,
-        "| {:<30} | {:<8} | {:>14} | {:>14} | {:>8} | {:>8} | {:<4} |",
+        "| {:<30} | {:<11} | {:>14} | {:>14} | {:>8} | {:>8} | {:<4} |",
         "comparison", "unit", "ours", "baseline", "ratio", "target", "pass"
     );
     let _ = writeln!(
         out,
         "|{}|{}|{}|{}|{}|{}|{}|",
         "-".repeat(32),
-        "-".repeat(10),
+        "-".repeat(13),
         "-".repeat(16),
         "-".repeat(16),
         "-".repeat(10),
@@ -184,7 +201,7 @@ fn table(rows: &[Row], quick: bool) -> String {
         };
         let _ = writeln!(
             out,
-            "| {:<30} | {:<8} | {:>14} | {:>14} | {:>8.3} | {:>8} | {:<4} |",
+            "| {:<30} | {:<11} | {:>14} | {:>14} | {:>8.3} | {:>8} | {:<4} |",
             row.name,
             row.unit,
             number(row.ours),
@@ -277,6 +294,7 @@ fn parse_row(line: &str) -> Option<Row> {
             ("note", Value::Text(t)) => row.note = t,
             ("ours", Value::Number(n)) => row.ours = n,
             ("baseline", Value::Number(n)) => row.baseline = n,
+            ("ratio", Value::Number(n)) => row.paired = Some(n),
             ("target", Value::Number(n)) => row.target = Some(n),
             _ => {}
         }
@@ -312,8 +330,24 @@ fn parse_string(text: &str) -> Option<(String, &str)> {
 }
 
 #[cfg(test)]
+#[path = "../bench-support/emit.rs"]
+#[allow(dead_code)]
+mod emit;
+
+#[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rounds_are_compared_pair_by_pair() {
+        // The second half of the run is twice as slow for both sides: the medians of each side
+        // come from different halves, the per-round ratios do not.
+        let ours = [9.0, 9.0, 9.0, 4.5, 4.5];
+        let baseline = [10.0, 10.0, 5.0, 5.0, 5.0];
+        assert_eq!(emit::ratio(&ours, &baseline), 0.9);
+        assert_eq!(emit::median(&ours) / emit::median(&baseline), 1.8);
+        assert_eq!(emit::ratio(&[3.0], &[2.0, 4.0]), 1.0);
+    }
 
     #[test]
     fn reads_a_result_line() {
@@ -325,6 +359,12 @@ mod tests {
         assert_eq!(row.unit, "µs");
         assert_eq!(row.note, "a, \"b\"");
         assert_eq!(row.ratio(), 0.5);
+        let paired = parse_row(
+            r#"{"name":"p","ours":10,"baseline":10,"ratio":0.9,"better":"higher","target":0.95}"#,
+        )
+        .unwrap();
+        assert_eq!(paired.ratio(), 0.9);
+        assert_eq!(paired.pass(), Some(false));
         assert_eq!(row.pass(), Some(true));
         let none = parse_row(r#"{"name":"m","ours":1,"baseline":1,"target":null}"#).unwrap();
         assert_eq!(none.pass(), None);

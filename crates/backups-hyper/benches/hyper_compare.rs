@@ -11,9 +11,11 @@
 //! - `list-concurrent`: 64 tasks each issuing a fixed number of `list` calls (requests/s),
 //!   rounds alternating.
 //!
-//! Prints one JSON object per comparison on stdout.
+//! Prints one JSON object per comparison on stdout. `--serve` and `--work` run the server and
+//! one side's calls in separate processes, for `cargo xtask bench`'s instruction counts.
 
 use std::convert::Infallible;
+use std::io::Read as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -49,6 +51,29 @@ fn main() {
         .position(|a| a == "--only")
         .map(|at| args[at + 1].clone());
     let wanted = |name: &str| filter.as_deref().is_none_or(|f| name.contains(f));
+    // Only the client work of one side, untimed, for an instruction counter:
+    // `--work list <ours|floor> <calls>`, against the server at `BENCH_SERVER`.
+    if let Some(at) = args.iter().position(|a| a == "--work") {
+        assert_eq!(
+            args.get(at + 1).map(String::as_str),
+            Some("list"),
+            "no such work case"
+        );
+        let sdk = args.get(at + 2).map(String::as_str) == Some("ours");
+        let calls: usize = args
+            .get(at + 3)
+            .and_then(|n| n.parse().ok())
+            .expect("calls");
+        work(sdk, calls);
+        return;
+    }
+    // The canned server alone, for `--work` runs in other processes: prints its base URL and
+    // serves until its standard input closes.
+    if args.iter().any(|a| a == "--serve") {
+        println!("http://{}", start_server(listing(10)));
+        let _ = std::io::stdin().read_to_end(&mut Vec::new());
+        return;
+    }
 
     let addr = start_server(listing(10));
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -105,7 +130,9 @@ impl Floor {
 }
 
 async fn round_trip(ours: &BackupsClient, floor: &Floor, quick: bool) {
-    let (rounds, batch) = if quick { (6, 100) } else { (30, 200) };
+    // Short batches, the side going first alternating: this VM's speed drifts over seconds, and
+    // fine interleaving lets both sides see the same drift.
+    let (rounds, batch) = if quick { (60, 10) } else { (600, 10) };
     // Warm-up: connections open, caches hot.
     for _ in 0..200 {
         ours.list().await.expect("list");
@@ -144,7 +171,8 @@ async fn round_trip(ours: &BackupsClient, floor: &Floor, quick: bool) {
 }
 
 async fn concurrent(ours: BackupsClient, floor: Floor, quick: bool) {
-    let (rounds, per_task) = if quick { (4, 25) } else { (12, 50) };
+    // Many short rounds (512 calls each), alternating, for the same reason as the round trip.
+    let (rounds, per_task) = if quick { (30, 8) } else { (150, 8) };
     let ours = Arc::new(ours);
     let run = |sdk: bool| {
         let ours = Arc::clone(&ours);
@@ -195,6 +223,31 @@ async fn concurrent(ours: BackupsClient, floor: Floor, quick: bool) {
         Some(0.95),
         "64 tasks",
     );
+}
+
+/// `calls` sequential `list` calls from one side against the server at `BENCH_SERVER`, in
+/// another process, so that an instruction counter sees the client alone.
+fn work(sdk: bool, calls: usize) {
+    let base = std::env::var("BENCH_SERVER").expect("BENCH_SERVER");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let ours = BackupsClient::builder()
+        .base_url(base.as_str())
+        .build()
+        .expect("client");
+    let floor = Floor::new(&base);
+    runtime.block_on(async move {
+        for _ in 0..calls {
+            let n = if sdk {
+                ours.list().await.expect("list").len()
+            } else {
+                floor.list().await.len()
+            };
+            assert_eq!(n, 10);
+        }
+    });
 }
 
 /// Starts the canned server on its own thread and runtime; returns its address.

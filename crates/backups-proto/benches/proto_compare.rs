@@ -42,6 +42,16 @@ fn main() {
         mem_child(case, size);
         return;
     }
+    // Only the work of one side, untimed, for an instruction counter: `--work <case> <side> <n>`.
+    if let Some(at) = args.iter().position(|a| a == "--work") {
+        let sdk = args.get(at + 2).map(String::as_str) == Some("ours");
+        let n: usize = args
+            .get(at + 3)
+            .and_then(|n| n.parse().ok())
+            .expect("count");
+        work(args[at + 1].as_str(), sdk, n);
+        return;
+    }
     let filter = args
         .iter()
         .position(|a| a == "--only")
@@ -281,6 +291,22 @@ fn decode_serde(buffer: &[u8]) -> usize {
     n
 }
 
+/// `n` units of one case's work from one side: events decoded for `progress-decode`.
+fn work(case: &str, sdk: bool, n: usize) {
+    match case {
+        "progress-decode" => {
+            let buffer = Bytes::from(EventSource::new().buffer(n));
+            let decoded = if sdk {
+                decode_chunks(&buffer)
+            } else {
+                decode_serde(&buffer)
+            };
+            assert_eq!(decoded, n);
+        }
+        other => panic!("no work case {other}"),
+    }
+}
+
 fn progress_decode(quick: bool) {
     let events = if quick { 200_000 } else { 1_000_000 };
     let source = EventSource::new();
@@ -289,7 +315,7 @@ fn progress_decode(quick: bool) {
         "progress-decode: {events} events, {:.1} MB",
         buffer.len() as f64 / 1e6
     );
-    let rounds = if quick { 4 } else { 10 };
+    let rounds = if quick { 6 } else { 20 };
     decode_chunks(&buffer);
     decode_serde(&buffer);
     let mut ours = Vec::new();

@@ -33,6 +33,18 @@ const MIB: u64 = 1024 * 1024;
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let quick = args.iter().any(|a| a == "--quick");
+    // The three comparisons come from the same runs: all or none, by `--only`.
+    let names = [
+        "server-create",
+        "server-create-unchanged",
+        "server-create-unchanged-bytes",
+    ];
+    if let Some(at) = args.iter().position(|a| a == "--only") {
+        let only = args.get(at + 1).map_or("", String::as_str);
+        if !names.iter().any(|name| name.contains(only)) {
+            return;
+        }
+    }
     let total = if quick { 256 * MIB } else { 1024 * MIB };
     let rounds = if quick { 2 } else { 3 };
 
