@@ -1,5 +1,7 @@
 //! [`ProgressDecoder`]: a sans-IO reader of progress streams.
 
+use std::collections::VecDeque;
+
 use backups_models::BackupStreamedProgress;
 use bytes::Bytes;
 
@@ -21,17 +23,21 @@ macro_rules! data {
     };
 }
 
+/// How many events one pass of the parser reads ahead at most.
+const READ_AHEAD: usize = 32;
+
 /// ASCII record separator, which opens each value of an RFC 7464 JSON text sequence.
 const RECORD_SEPARATOR: u8 = 0x1E;
 
 /// Reads `BackupStreamedProgress` events from a byte stream: push chunks in, take events out.
 ///
 /// It reads a single JSON object, NDJSON, whitespace-separated JSON values and RFC 7464 JSON text
-/// sequences alike, and yields the same events however the input is split into chunks. An event
-/// that lies whole in the buffer is parsed in place, where the parser itself finds its end; only
-/// an event cut by a chunk boundary is scanned for its end (tracking strings, escapes and
-/// nesting) as its bytes come, then parsed once. Total work is linear in the input. Memory holds
-/// the bytes pushed and not yet taken; an unfinished event is bounded by the frame limit.
+/// sequences alike, and yields the same events however the input is split into chunks. Events
+/// that lie whole in the buffer are parsed in place, where the parser itself finds their ends,
+/// up to 32 in a row by one parser; only an event cut by a chunk boundary is scanned for its end
+/// (tracking strings, escapes and nesting) as its bytes come, then parsed once. Total work is
+/// linear in the input. Memory holds the bytes pushed and not yet taken and at most 32 events
+/// parsed ahead; an unfinished event is bounded by the frame limit.
 ///
 /// After the last chunk, [`finish`](Self::finish) reports a stream cut inside an event: truncation
 /// is never silent. The first error ends decoding; events before it are still delivered.
@@ -74,6 +80,10 @@ pub struct ProgressDecoder {
     error: Option<Error>,
     /// Decoding has ended on an error.
     failed: bool,
+    /// Events parsed ahead of `pos` by the pass that parsed the last one taken: the events of a
+    /// chunk are read by one parser in a row, as a stream deserializer would, instead of a
+    /// fresh parser each. Taken before anything else.
+    ready: VecDeque<BackupStreamedProgress>,
 }
 
 /// What is known of the event at `pos`.
@@ -137,6 +147,7 @@ impl ProgressDecoder {
             finished: false,
             error: None,
             failed: false,
+            ready: VecDeque::new(),
         }
     }
 
@@ -288,6 +299,9 @@ impl ProgressDecoder {
         if self.failed {
             return None;
         }
+        if let Some(event) = self.ready.pop_front() {
+            return Some(Ok(event));
+        }
         let result = match self.next {
             Next::Complete { end } => {
                 let bytes = &data!(self)[self.pos..end];
@@ -351,7 +365,28 @@ impl ProgressDecoder {
                 if len > self.max_frame {
                     return Some(Err(self.too_large()));
                 }
-                self.pos += len;
+                // Read ahead with the same parser while whole objects follow, separated by
+                // whitespace only. Anything else (a record separator, a value that is not an
+                // object, an event too large, broken or cut by the chunk's end) stops the pass
+                // before it, and the next call meets it as the first of its own pass.
+                let mut end = len;
+                while self.ready.len() < READ_AHEAD {
+                    let Some(gap) = rest[end..].iter().position(|b| !b.is_ascii_whitespace())
+                    else {
+                        break;
+                    };
+                    if rest[end + gap] != b'{' {
+                        break;
+                    }
+                    match values.next() {
+                        Some(Ok(next)) if values.byte_offset() - end - gap <= self.max_frame => {
+                            self.ready.push_back(next);
+                            end = values.byte_offset();
+                        }
+                        _ => break,
+                    }
+                }
+                self.pos += end;
                 Some(Ok(event))
             }
             Err(err) if err.is_eof() => {
@@ -439,6 +474,7 @@ impl ProgressDecoder {
     /// Ends decoding and frees the buffer.
     fn end(&mut self) {
         self.failed = true;
+        self.ready = VecDeque::new();
         self.buf = Vec::new();
         self.chunk = None;
         self.queued = None;

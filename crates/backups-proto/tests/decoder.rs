@@ -2,6 +2,7 @@
 
 use backups_models::{BackupStreamedProgress, ProgressStatus};
 use backups_proto::{Error, ProgressDecoder};
+use bytes::Bytes;
 use proptest::prelude::*;
 
 const EVENTS: [&str; 3] = [
@@ -194,4 +195,49 @@ fn a_broken_event_reports_the_same_error_whole_or_in_pieces() {
         "{whole:?}"
     );
     assert_eq!(format!("{whole:?}"), format!("{split:?}"));
+}
+
+/// Whole events are read ahead in runs; whatever interrupts a run must still come in order,
+/// after exactly the events before it, wherever in the run it falls.
+#[test]
+fn a_problem_inside_a_long_run_comes_after_exactly_the_events_before_it() {
+    let plain = EVENTS[0];
+    let big = format!(r#"{{"status":"IN-PROGRESS","pad":"{}"}}"#, "x".repeat(600));
+    let problems: [(&str, String, bool); 4] = [
+        ("not an object", "[1]".into(), true),
+        ("broken", r#"{"status":}"#.into(), true),
+        ("over the limit", big, true),
+        ("after a record separator", format!("\u{1e}{plain}"), false),
+    ];
+    for (what, problem, fails) in &problems {
+        for at in [0, 1, 30, 31, 32, 33, 64, 70] {
+            let mut lines: Vec<String> = (0..100).map(|_| plain.to_owned()).collect();
+            lines.insert(at, problem.clone());
+            let input = Bytes::from(lines.join("\n") + "\n");
+            for by_bytes in [false, true] {
+                let mut decoder = ProgressDecoder::with_max_frame(512);
+                if by_bytes {
+                    decoder.push_bytes(input.clone());
+                } else {
+                    decoder.push(&input);
+                }
+                decoder.finish();
+                let mut ok = 0;
+                let mut error = None;
+                while let Some(event) = decoder.next_event() {
+                    match event {
+                        Ok(_) => ok += 1,
+                        Err(err) => error = Some(err),
+                    }
+                }
+                if *fails {
+                    assert_eq!(ok, at, "{what} at {at} (bytes: {by_bytes})");
+                    assert!(error.is_some(), "{what} at {at}");
+                } else {
+                    assert_eq!(ok, 101, "{what} at {at} (bytes: {by_bytes})");
+                    assert!(error.is_none(), "{what} at {at}: {error:?}");
+                }
+            }
+        }
+    }
 }
