@@ -7,13 +7,27 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::Bytes;
+use percent_encoding::percent_decode_str;
 use serde_json::Value;
 
-use backups_models::{Backup, SeededBackup};
-use backups_proto::Operation;
+use backups_proto::operations::AnyOperation;
+use backups_proto::{BackupId, Operation, RequestBody};
 
 use crate::generate;
-use crate::har::{Entry, Har};
+use crate::har::{
+    Chunks, Entry, ExpectField, ExpectedOutcome, Har, Live, LiveStep, OperationField,
+};
+
+/// Request headers that vary by client and say nothing about the API: not compared unless a case
+/// lists them in `_requireHeaders`.
+pub const RELAXED: &[&str] = &[
+    "user-agent",
+    "host",
+    "connection",
+    "accept-encoding",
+    "keep-alive",
+    "x-application-id",
+];
 
 /// The directory of the cases shipped with this crate.
 pub const BUILTIN_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/exchanges");
@@ -88,39 +102,85 @@ pub struct Exchange {
     pub expect: Expect,
 }
 
-/// An SDK call with its arguments (the `_operation` field).
+/// An SDK call with its inputs (the `_operation` field), run through [`Client::run`] as the
+/// [`AnyOperation`] it builds: any operation gets replay, transport and live checks with no code
+/// of its own here.
+///
+/// [`Client::run`]: backups_proto::Client::run
 #[derive(Debug, Clone, PartialEq)]
-pub enum Call {
-    /// `Client::list`.
-    List,
-    /// `Client::create` or `Client::create_with`.
-    Create {
-        /// The seed, if any.
-        seed: Option<SeededBackup>,
-    },
-    /// `Client::create_streamed_with`, read to its end.
-    CreateStreamed {
-        /// The seed, if any.
-        seed: Option<SeededBackup>,
-    },
-    /// `Client::execute(&DeleteBackup)`.
-    Delete {
-        /// The id as the caller gives it (before encoding).
-        id: String,
-        /// The optional body (boxed: a backup is large next to the other calls).
-        backup: Option<Box<Backup>>,
-    },
+pub struct Call {
+    /// The operation.
+    pub operation: Operation,
+    /// The backup id as the caller gives it (before encoding), for operations whose path names
+    /// one.
+    pub id: Option<String>,
+    /// The JSON request body, if any.
+    pub body: Option<Value>,
 }
 
 impl Call {
     /// The operation the call makes.
     pub fn operation(&self) -> Operation {
-        match self {
-            Call::List => Operation::List,
-            Call::Create { .. } => Operation::Create,
-            Call::CreateStreamed { .. } => Operation::CreateStreamed,
-            Call::Delete { .. } => Operation::Delete,
+        self.operation
+    }
+
+    /// The operation value the call runs: the id checked, the body decoded as the operation's
+    /// model.
+    pub fn to_operation(&self) -> Result<AnyOperation, backups_proto::Error> {
+        let id = self.id.clone().map(BackupId::new).transpose()?;
+        let body = self
+            .body
+            .as_ref()
+            .map(serde_json::to_vec)
+            .transpose()
+            .map_err(|err| backups_proto::Error::InvalidRequest {
+                reason: err.to_string(),
+            })?;
+        AnyOperation::from_parts(self.operation, id, body.as_deref())
+    }
+
+    /// A call of `field`, checked against its operation's inputs.
+    fn from_field(field: &OperationField) -> Result<Call, String> {
+        let (name, id, body) = match field {
+            OperationField::Name(name) => (name, None, None),
+            OperationField::Call(call) => {
+                let body = match (&call.seed, &call.backup) {
+                    (Some(_), Some(_)) => {
+                        return Err("_operation has both a seed and a backup".into());
+                    }
+                    (Some(seed), None) => Some((RequestBody::Seed, seed.clone())),
+                    (None, backup) => backup.clone().map(|b| (RequestBody::Backup, b)),
+                };
+                (&call.name, call.id.clone(), body)
+            }
+        };
+        let operation = Operation::from_name(name).ok_or_else(|| {
+            let known: Vec<_> = Operation::ALL.iter().map(|op| op.name()).collect();
+            format!(
+                "unknown operation {name:?}: expected one of {}",
+                known.join(", ")
+            )
+        })?;
+        if let Some((kind, _)) = &body {
+            if operation.spec().request != *kind {
+                return Err(format!(
+                    "{operation} takes {:?} as its body, the case gives {kind:?}",
+                    operation.spec().request
+                ));
+            }
         }
+        let call = Call {
+            operation,
+            id,
+            body: body.map(|(_, body)| body),
+        };
+        call.checked()
+    }
+
+    /// The call, if it builds an operation: a case that cannot be run fails to load.
+    fn checked(self) -> Result<Call, String> {
+        self.to_operation().map_err(|err| err.to_string())?;
+        Ok(self)
     }
 }
 
@@ -268,13 +328,7 @@ impl Case {
                 exchange(entry).map_err(|reason| invalid(format!("entry {index}: {reason}")))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let live = har
-            .log
-            .live
-            .as_ref()
-            .map(live_setup)
-            .transpose()
-            .map_err(invalid)?;
+        let live = har.log.live.as_ref().and_then(live_setup);
         Ok(Case {
             family: har.log.family.clone().unwrap_or_else(|| "recorded".into()),
             source: har.log.source.clone().unwrap_or_default(),
@@ -291,29 +345,24 @@ impl Case {
     }
 }
 
-fn live_setup(value: &Value) -> Result<LiveSetup, String> {
-    match value {
-        Value::Bool(true) => Ok(LiveSetup::Plain),
-        Value::String(setup) if setup == "create-first" => Ok(LiveSetup::CreateFirst),
-        Value::Object(map) => match map.get("fault").and_then(Value::as_str) {
-            Some(fault) => Ok(LiveSetup::Fault(fault.to_owned())),
-            None => Err(format!("_live: expected {{\"fault\": name}}, got {value}")),
-        },
-        other => Err(format!(
-            "_live: expected true, \"create-first\" or {{\"fault\": name}}, got {other}"
-        )),
+fn live_setup(live: &Live) -> Option<LiveSetup> {
+    match live {
+        Live::Plain(true) => Some(LiveSetup::Plain),
+        Live::Plain(false) => None,
+        Live::Step(LiveStep::CreateFirst) => Some(LiveSetup::CreateFirst),
+        Live::Fault { fault } => Some(LiveSetup::Fault(fault.clone())),
     }
 }
 
 fn exchange(entry: &Entry) -> Result<Exchange, String> {
     let request = expected_request(entry)?;
     let call = match &entry.operation {
-        Some(value) => call_from_value(value)?,
+        Some(field) => Call::from_field(field)?,
         None => infer_call(&request)?,
     };
     let response = recorded_response(entry)?;
     let expect = match &entry.expect {
-        Some(value) => expect_from_value(value)?,
+        Some(field) => Expect::from_field(field)?,
         None => return Err("_expect is missing: say what the client must return".into()),
     };
     Ok(Exchange {
@@ -324,97 +373,47 @@ fn exchange(entry: &Entry) -> Result<Exchange, String> {
     })
 }
 
-fn call_from_value(value: &Value) -> Result<Call, String> {
-    let (name, args) = match value {
-        Value::String(name) => (name.as_str(), None),
-        Value::Object(map) => (
-            map.get("name")
-                .and_then(Value::as_str)
-                .ok_or("_operation needs a \"name\"")?,
-            Some(map),
-        ),
-        other => {
-            return Err(format!(
-                "_operation: expected a name or an object, got {other}"
-            ));
-        }
-    };
-    let arg = |key: &str| args.and_then(|map| map.get(key)).filter(|v| !v.is_null());
-    let seed = || -> Result<Option<SeededBackup>, String> {
-        arg("seed")
-            .map(|seed| serde_json::from_value(seed.clone()).map_err(|e| format!("seed: {e}")))
-            .transpose()
-    };
-    match name {
-        "list" => Ok(Call::List),
-        "create" => Ok(Call::Create { seed: seed()? }),
-        "create_streamed" => Ok(Call::CreateStreamed { seed: seed()? }),
-        "delete" => Ok(Call::Delete {
-            id: arg("id")
-                .and_then(Value::as_str)
-                .ok_or("delete needs an \"id\" string")?
-                .to_owned(),
-            backup: arg("backup")
-                .map(|b| serde_json::from_value(b.clone()).map_err(|e| format!("backup: {e}")))
-                .transpose()?
-                .map(Box::new),
-        }),
-        other => Err(format!(
-            "unknown operation {other:?}: expected list, create, create_streamed or delete"
-        )),
-    }
-}
-
-/// Works out the call from the request, for a HAR captured by another tool.
+/// Works out the call from the request, for a HAR captured by another tool: the operation whose
+/// method and path template match, with the id decoded from its `{backup}` segment.
 fn infer_call(request: &ExpectedRequest) -> Result<Call, String> {
     let path = request.path_and_query.split('?').next().unwrap_or_default();
-    let seed = match &request.body {
-        ExpectedBody::Json(value) => {
-            Some(serde_json::from_value::<SeededBackup>(value.clone()).map_err(|e| e.to_string())?)
-        }
+    let operation = Operation::ALL
+        .into_iter()
+        .filter(|op| op.method() == request.method)
+        .find_map(|op| match_template(op.path_template(), path).map(|id| (op, id)));
+    let Some((operation, segment)) = operation else {
+        return Err(format!("no operation is {} {path}", request.method));
+    };
+    let id = segment
+        .map(|segment| {
+            percent_decode_str(segment)
+                .decode_utf8()
+                .map(|id| id.into_owned())
+                .map_err(|_| format!("{segment:?} does not decode to UTF-8"))
+        })
+        .transpose()?;
+    let body = match &request.body {
+        ExpectedBody::Json(value) => Some(value.clone()),
         _ => None,
     };
-    match (request.method.as_str(), path) {
-        ("GET", "/backups") => Ok(Call::List),
-        ("POST", "/backups/create") => Ok(Call::Create { seed }),
-        ("POST", "/backups/create/streamed") => Ok(Call::CreateStreamed { seed }),
-        ("POST", path) => {
-            let segment = path
-                .strip_prefix("/backups/")
-                .and_then(|rest| rest.strip_suffix("/delete"))
-                .ok_or_else(|| format!("no operation has the path {path}"))?;
-            Ok(Call::Delete {
-                id: percent_decode(segment)?,
-                backup: match &request.body {
-                    ExpectedBody::Json(value) => {
-                        Some(serde_json::from_value(value.clone()).map_err(|e| e.to_string())?)
-                    }
-                    _ => None,
-                },
-            })
-        }
-        (method, path) => Err(format!("no operation is {method} {path}")),
+    Call {
+        operation,
+        id,
+        body,
     }
+    .checked()
 }
 
-fn percent_decode(segment: &str) -> Result<String, String> {
-    let bytes = segment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = segment
-                .get(i + 1..i + 3)
-                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
-                .ok_or_else(|| format!("bad percent-encoding in {segment:?}"))?;
-            out.push(hex);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
+/// Whether `path` fits `template`: `Some(None)` for a template without `{backup}`, `Some(segment)`
+/// with the (still encoded) segment that stands in its place.
+fn match_template<'a>(template: &str, path: &'a str) -> Option<Option<&'a str>> {
+    match template.split_once("{backup}") {
+        None => (template == path).then_some(None),
+        Some((before, after)) => {
+            let segment = path.strip_prefix(before)?.strip_suffix(after)?;
+            (!segment.is_empty() && !segment.contains('/')).then_some(Some(segment))
         }
     }
-    String::from_utf8(out).map_err(|_| format!("{segment:?} does not decode to UTF-8"))
 }
 
 fn expected_request(entry: &Entry) -> Result<ExpectedRequest, String> {
@@ -441,9 +440,7 @@ fn expected_request(entry: &Entry) -> Result<ExpectedRequest, String> {
         .map(|h| (lower(&h.name), h.value.clone()))
         // Headers that vary by client and say nothing about the API are relaxed unless a case
         // asks for them, as smithy-rs's replay client does.
-        .filter(|(name, _)| {
-            !crate::matching::RELAXED.contains(&name.as_str()) || required.contains(name)
-        })
+        .filter(|(name, _)| !RELAXED.contains(&name.as_str()) || required.contains(name))
         .collect();
     let body = match &request.post_data {
         None => ExpectedBody::Empty,
@@ -484,7 +481,7 @@ fn recorded_response(entry: &Entry) -> Result<RecordedResponse, String> {
         }
     };
     let body = match &entry.generate {
-        Some(spec) => generate::body(spec)?,
+        Some(spec) => generate::body(spec),
         None => text_body()?,
     };
     let chunks = split_chunks(entry.chunks.as_ref(), body)?;
@@ -500,9 +497,8 @@ fn recorded_response(entry: &Entry) -> Result<RecordedResponse, String> {
     })
 }
 
-/// Splits a body as `_chunks` says: byte lengths, chunk texts, `{"base64": [..]}` or
-/// `{"every": n}`.
-fn split_chunks(spec: Option<&Value>, body: Vec<u8>) -> Result<Vec<Bytes>, String> {
+/// Splits a body as `_chunks` says.
+fn split_chunks(spec: Option<&Chunks>, body: Vec<u8>) -> Result<Vec<Bytes>, String> {
     let body = Bytes::from(body);
     let Some(spec) = spec else {
         return Ok(if body.is_empty() { vec![] } else { vec![body] });
@@ -516,11 +512,11 @@ fn split_chunks(spec: Option<&Value>, body: Vec<u8>) -> Result<Vec<Bytes>, Strin
         Ok(chunks)
     };
     match spec {
-        Value::Array(items) if items.iter().all(Value::is_u64) => {
-            let mut chunks = Vec::with_capacity(items.len());
+        Chunks::Lengths(lengths) => {
+            let mut chunks = Vec::with_capacity(lengths.len());
             let mut at = 0usize;
-            for len in items.iter().filter_map(Value::as_u64) {
-                let end = at + len as usize;
+            for &len in lengths {
+                let end = at + len;
                 if end > body.len() {
                     return Err(format!(
                         "_chunks lengths add up past the body's {} bytes",
@@ -538,67 +534,47 @@ fn split_chunks(spec: Option<&Value>, body: Vec<u8>) -> Result<Vec<Bytes>, Strin
             }
             Ok(chunks)
         }
-        Value::Array(items) => given(
-            items
-                .iter()
-                .map(|item| {
-                    item.as_str()
-                        .map(|text| Bytes::from(text.to_owned()))
-                        .ok_or_else(|| "_chunks: mix of lengths and strings".to_owned())
-                })
-                .collect::<Result<_, _>>()?,
-        ),
-        Value::Object(map) if map.contains_key("base64") => given(
-            map["base64"]
-                .as_array()
-                .ok_or("_chunks.base64 must be an array")?
+        Chunks::Texts(texts) => given(texts.iter().map(|t| Bytes::from(t.clone())).collect()),
+        Chunks::Base64 { base64 } => given(
+            base64
                 .iter()
                 .map(|item| {
                     BASE64
-                        .decode(item.as_str().unwrap_or_default())
+                        .decode(item)
                         .map(Bytes::from)
                         .map_err(|e| format!("_chunks.base64: {e}"))
                 })
                 .collect::<Result<_, _>>()?,
         ),
-        Value::Object(map) if map.contains_key("every") => {
-            let every = map["every"]
-                .as_u64()
-                .filter(|&n| n > 0)
-                .ok_or("_chunks.every must be a positive integer")?
-                as usize;
-            Ok((0..body.len())
-                .step_by(every)
-                .map(|at| body.slice(at..(at + every).min(body.len())))
-                .collect())
-        }
-        other => Err(format!("_chunks: unsupported form {other}")),
+        Chunks::Every { every: 0 } => Err("_chunks.every must be a positive integer".into()),
+        Chunks::Every { every } => Ok((0..body.len())
+            .step_by(*every)
+            .map(|at| body.slice(at..(at + every).min(body.len())))
+            .collect()),
     }
 }
 
-fn expect_from_value(value: &Value) -> Result<Expect, String> {
-    let map = value.as_object().ok_or("_expect must be an object")?;
-    let text = |key: &str| map.get(key).and_then(Value::as_str).map(str::to_owned);
-    let error = match text("outcome").as_deref() {
-        Some("ok") => None,
-        Some("error") => {
-            Some(text("error").ok_or("_expect: an error outcome names its \"error\"")?)
-        }
-        other => {
-            return Err(format!(
-                "_expect.outcome must be \"ok\" or \"error\", got {other:?}"
-            ));
-        }
-    };
-    Ok(Expect {
-        error,
-        status: map.get("status").and_then(Value::as_u64).map(|s| s as u16),
-        path: text("path"),
-        events: map
-            .get("events")
-            .and_then(Value::as_u64)
-            .map(|n| n as usize),
-    })
+impl Expect {
+    fn from_field(field: &ExpectField) -> Result<Expect, String> {
+        let error = match (field.outcome, &field.error) {
+            (ExpectedOutcome::Ok, None) => None,
+            (ExpectedOutcome::Ok, Some(error)) => {
+                return Err(format!(
+                    "_expect: an ok outcome has no error, got {error:?}"
+                ));
+            }
+            (ExpectedOutcome::Error, Some(error)) => Some(error.clone()),
+            (ExpectedOutcome::Error, None) => {
+                return Err("_expect: an error outcome names its \"error\"".into());
+            }
+        };
+        Ok(Expect {
+            error,
+            status: field.status,
+            path: field.path.clone(),
+            events: field.events,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -609,17 +585,23 @@ mod tests {
     #[test]
     fn chunk_forms() {
         let body = b"abcdef".to_vec();
-        let lengths = split_chunks(Some(&json!([1, 2, 3])), body.clone()).unwrap();
+        let chunks = |spec: serde_json::Value, body: &[u8]| {
+            let spec: Chunks = serde_json::from_value(spec).unwrap();
+            split_chunks(Some(&spec), body.to_vec())
+        };
+        let lengths = chunks(json!([1, 2, 3]), &body).unwrap();
         assert_eq!(lengths, vec![&b"a"[..], b"bc", b"def"]);
-        assert!(split_chunks(Some(&json!([1, 2])), body.clone()).is_err());
-        assert!(split_chunks(Some(&json!([4, 4])), body.clone()).is_err());
-        let every = split_chunks(Some(&json!({"every": 4})), body.clone()).unwrap();
+        assert!(chunks(json!([1, 2]), &body).is_err());
+        assert!(chunks(json!([4, 4]), &body).is_err());
+        let every = chunks(json!({"every": 4}), &body).unwrap();
         assert_eq!(every, vec![&b"abcd"[..], b"ef"]);
-        let texts = split_chunks(Some(&json!(["ab", "cdef"])), Vec::new()).unwrap();
+        assert!(chunks(json!({"every": 0}), &body).is_err());
+        let texts = chunks(json!(["ab", "cdef"]), b"").unwrap();
         assert_eq!(texts, vec![&b"ab"[..], b"cdef"]);
-        assert!(split_chunks(Some(&json!(["ab", "cd"])), body.clone()).is_err());
-        let b64 = split_chunks(Some(&json!({"base64": ["YWI=", "/w=="]})), Vec::new()).unwrap();
+        assert!(chunks(json!(["ab", "cd"]), &body).is_err());
+        let b64 = chunks(json!({"base64": ["YWI=", "/w=="]}), b"").unwrap();
         assert_eq!(b64, vec![&b"ab"[..], &[0xff][..]]);
+        assert!(serde_json::from_value::<Chunks>(json!([1, "a"])).is_err());
     }
 
     #[test]
@@ -633,10 +615,43 @@ mod tests {
         };
         assert_eq!(
             infer_call(&request).unwrap(),
-            Call::Delete {
-                id: "a/b c".into(),
-                backup: None
+            Call {
+                operation: Operation::Delete,
+                id: Some("a/b c".into()),
+                body: None,
             }
+        );
+        let list = ExpectedRequest {
+            method: http::Method::GET,
+            path_and_query: "/backups".into(),
+            ..request.clone()
+        };
+        assert_eq!(infer_call(&list).unwrap().operation, Operation::List);
+        let nested = ExpectedRequest {
+            path_and_query: "/backups/a/b/delete".into(),
+            ..request
+        };
+        assert!(infer_call(&nested).is_err(), "an id is one segment");
+    }
+
+    #[test]
+    fn a_call_must_fit_its_operation() {
+        let field =
+            |value: serde_json::Value| -> OperationField { serde_json::from_value(value).unwrap() };
+        assert!(Call::from_field(&field(json!("list"))).is_ok());
+        assert!(Call::from_field(&field(json!("nope"))).is_err());
+        assert!(
+            Call::from_field(&field(json!({"name": "delete"}))).is_err(),
+            "no id"
+        );
+        assert!(Call::from_field(&field(json!({"name": "list", "id": "x"}))).is_err());
+        assert!(Call::from_field(&field(json!({"name": "create", "backup": {}}))).is_err());
+        assert!(Call::from_field(&field(json!({"name": "create", "seed": []}))).is_err());
+        let create = Call::from_field(&field(json!({"name": "create", "seed": {}}))).unwrap();
+        assert_eq!(create.body, Some(json!({})));
+        assert!(
+            serde_json::from_value::<OperationField>(json!({"name": "list", "sead": {}})).is_err(),
+            "a misspelt input is refused"
         );
     }
 }

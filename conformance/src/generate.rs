@@ -3,16 +3,14 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::har::Generate;
+
 /// The body a `_generate` spec describes.
 ///
 /// `{"backups": N}` is a `Backups` listing of `N` backups with `indices` and a `score`; each
 /// backup differs (id, size, platform, time) so that a reader that mixes them up is caught.
-pub(crate) fn body(spec: &Value) -> Result<Vec<u8>, String> {
-    let count = spec
-        .get("backups")
-        .and_then(Value::as_u64)
-        .ok_or_else(|| format!("_generate: expected {{\"backups\": N}}, got {spec}"))?;
-    Ok(listing(count).to_string().into_bytes())
+pub(crate) fn body(spec: &Generate) -> Vec<u8> {
+    listing(spec.backups).to_string().into_bytes()
 }
 
 const PLATFORMS: [&str; 7] = [
@@ -64,13 +62,13 @@ mod tests {
 
     #[test]
     fn generates_a_listing_the_models_read() {
-        let text = body(&json!({"backups": 50})).unwrap();
+        let text = body(&Generate { backups: 50 });
         let backups: backups_models::Backups = serde_json::from_slice(&text).unwrap();
         assert_eq!(backups.len(), 50);
         assert_eq!(
             backups.get("1767228540000").unwrap().device_name,
             "device-15"
         );
-        assert!(body(&json!({"rows": 1})).is_err());
+        assert!(serde_json::from_value::<Generate>(json!({"rows": 1})).is_err());
     }
 }

@@ -3,7 +3,9 @@
 //! Only the parts of HAR 1.2 a case needs are typed; everything else a tool wrote (cookies,
 //! timings, cache, `_initiator` and the like) is kept in `extra` maps so that a file round-trips.
 //! The `har` crate is not used on purpose: it drops the underscore-prefixed custom fields, which
-//! is where a case keeps what it expects.
+//! is where a case keeps what it expects. Those fields (`_operation`, `_expect`, `_chunks`,
+//! `_generate`, `_live`, ...) are typed here too, so a misspelt one fails to load with serde's
+//! message instead of being read by hand.
 
 use std::collections::BTreeMap;
 
@@ -39,7 +41,7 @@ pub struct Log {
     pub source: Option<String>,
     /// How a live server reproduces the case (custom field `_live`); absent when it cannot.
     #[serde(rename = "_live", default, skip_serializing_if = "Option::is_none")]
-    pub live: Option<Value>,
+    pub live: Option<Live>,
     /// The exchanges, in the order they must happen.
     pub entries: Vec<Entry>,
     /// Fields this type does not name.
@@ -76,19 +78,19 @@ pub struct Entry {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub operation: Option<Value>,
+    pub operation: Option<OperationField>,
     /// How the response body is split when replayed (custom field `_chunks`).
     #[serde(rename = "_chunks", default, skip_serializing_if = "Option::is_none")]
-    pub chunks: Option<Value>,
+    pub chunks: Option<Chunks>,
     /// A body generated at load time instead of `content.text` (custom field `_generate`).
     #[serde(rename = "_generate", default, skip_serializing_if = "Option::is_none")]
-    pub generate: Option<Value>,
+    pub generate: Option<Generate>,
     /// Whether the connection drops after the last chunk (custom field `_abort`).
     #[serde(rename = "_abort", default, skip_serializing_if = "Option::is_none")]
     pub abort: Option<bool>,
     /// The expected outcome (custom field `_expect`).
     #[serde(rename = "_expect", default, skip_serializing_if = "Option::is_none")]
-    pub expect: Option<Value>,
+    pub expect: Option<ExpectField>,
     /// Request headers that must be absent (custom field `_forbidHeaders`).
     #[serde(
         rename = "_forbidHeaders",
@@ -107,6 +109,116 @@ pub struct Entry {
     /// Fields this type does not name (`cache`, `timings`, a tool's own custom fields).
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+/// How a live server reproduces a case (`_live`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Live {
+    /// `true`: the server as it starts (`false` says the case cannot be reproduced live).
+    Plain(bool),
+    /// A step the live run takes first, such as `"create-first"`.
+    Step(LiveStep),
+    /// `{"fault": name}`: the server simulating a failure (`unauthenticated`, `outdated`,
+    /// `internal-error`).
+    Fault {
+        /// The fault's name, as `backups-server --simulate` takes it.
+        fault: String,
+    },
+}
+
+/// A step a live run takes before the case's calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LiveStep {
+    /// A backup is created first; the case's calls use its id.
+    #[serde(rename = "create-first")]
+    CreateFirst,
+}
+
+/// The SDK call of an entry (`_operation`): an operation's name, or the name with its inputs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum OperationField {
+    /// Just the name, such as `"list"`.
+    Name(String),
+    /// The name with the operation's inputs.
+    Call(CallField),
+}
+
+/// An operation's name with its inputs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallField {
+    /// The operation's name, as `backups_proto::Operation::name` writes it.
+    pub name: String,
+    /// The backup id as the caller gives it (before encoding), for operations whose path names
+    /// one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The body of an operation that takes a `SeededBackup`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<Value>,
+    /// The body of an operation that takes a `Backup`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup: Option<Value>,
+}
+
+/// How a replayed response body is split (`_chunks`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Chunks {
+    /// Byte lengths of the chunks of `content.text`, which they must add up to.
+    Lengths(Vec<usize>),
+    /// The chunks' texts (`content.text`, when present, must be their concatenation).
+    Texts(Vec<String>),
+    /// `{"base64": [..]}`: the chunks' bytes, base64-encoded.
+    Base64 {
+        /// One base64 string per chunk.
+        base64: Vec<String>,
+    },
+    /// `{"every": n}`: chunks of `n` bytes (the last one shorter).
+    Every {
+        /// The chunk size, at least 1.
+        every: usize,
+    },
+}
+
+/// A response body generated at load time (`_generate`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Generate {
+    /// A `Backups` listing of this many backups.
+    pub backups: u64,
+}
+
+/// What the client must return (`_expect`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectField {
+    /// Success or failure.
+    pub outcome: ExpectedOutcome,
+    /// The `backups_proto::ErrorKind` name of the error, for a failure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The HTTP status the error carries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// The JSON path a decode error names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// How many progress events a streamed call yields before its result.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events: Option<usize>,
+}
+
+/// `"ok"` or `"error"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExpectedOutcome {
+    /// The call succeeds.
+    Ok,
+    /// The call fails.
+    Error,
 }
 
 /// A header or query parameter.
@@ -236,8 +348,8 @@ mod tests {
         assert_eq!(har.log.family.as_deref(), Some("success"));
         assert!(har.log.extra.contains_key("pages"));
         let entry = &har.log.entries[0];
-        assert_eq!(entry.operation, Some(Value::from("list")));
-        assert_eq!(entry.chunks, Some(serde_json::json!([1, 1])));
+        assert_eq!(entry.operation, Some(OperationField::Name("list".into())));
+        assert_eq!(entry.chunks, Some(Chunks::Lengths(vec![1, 1])));
         assert!(entry.extra.contains_key("_initiator"));
         assert!(entry.request.extra.contains_key("cookies"));
         let again = Har::from_json(&har.to_json()).unwrap();

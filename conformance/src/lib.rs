@@ -42,11 +42,14 @@ mod suite;
 
 pub use case::{
     BUILTIN_DIR, Call, Case, CaseError, Exchange, Expect, ExpectedBody, ExpectedRequest, LiveSetup,
-    RecordedResponse,
+    RELAXED, RecordedResponse,
 };
-pub use matching::{Mismatch, RELAXED, SeenRequest, differences, json_diff};
+pub use matching::{Mismatch, SeenRequest, differences, json_diff};
 pub use outcome::{ErrorReport, Outcome, OutcomeResult, error_kind};
 pub use replay::{ReplayBody, ReplayError, ReplayTransport, response_of};
 pub use report::{CaseResult, RESULTS_DIR_ENV, SuiteReport, render_table};
 pub use server::ReplayServer;
-pub use suite::{CaseRun, block_on, check_transport, check_transport_with, run_replay};
+pub use suite::{
+    CASE_TIMEOUT, CaseRun, block_on, check_transport, check_transport_with, check_transport_within,
+    run_replay,
+};

@@ -8,17 +8,6 @@ use serde_json::Value;
 
 use crate::case::{ExpectedBody, ExpectedRequest};
 
-/// Request headers that vary by client and say nothing about the API: not compared unless a case
-/// lists them in `_requireHeaders`.
-pub const RELAXED: &[&str] = &[
-    "user-agent",
-    "host",
-    "connection",
-    "accept-encoding",
-    "keep-alive",
-    "x-application-id",
-];
-
 /// A request that differs from the recording: where, and every difference found.
 ///
 /// Its `Display` is the readable diff: one line per difference, and a unified diff of the two

@@ -5,9 +5,7 @@ use std::fmt;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use backups_proto::operations::CreateBackupStreamed;
-use backups_proto::operations::DeleteBackup;
-use backups_proto::{BackupId, Client, Error, Transport};
+use backups_proto::{Client, Error, Transport};
 
 use crate::case::{Call, Expect};
 
@@ -74,66 +72,31 @@ impl ErrorReport {
     }
 }
 
-/// The name of an error's variant.
+/// The name of an error's variant, as `_expect.error` and snapshots spell it.
 pub fn error_kind(err: &Error) -> &'static str {
-    match err {
-        Error::Unauthenticated { .. } => "Unauthenticated",
-        Error::OsOutdated { .. } => "OsOutdated",
-        Error::Internal { .. } => "Internal",
-        Error::UnexpectedStatus { .. } => "UnexpectedStatus",
-        Error::UnexpectedContentType { .. } => "UnexpectedContentType",
-        Error::Decode { .. } => "Decode",
-        Error::Truncated { .. } => "Truncated",
-        Error::InvalidRequest { .. } => "InvalidRequest",
-        Error::BodyTooLarge { .. } => "BodyTooLarge",
-        Error::FrameTooLarge { .. } => "FrameTooLarge",
-        Error::Timeout { .. } => "Timeout",
-        Error::Transport { .. } => "Transport",
-        _ => "Other",
-    }
+    err.kind().name()
 }
 
 impl Outcome {
-    /// Makes `call` through `client` and records what it returned.
+    /// Makes `call` through `client` and records what it returned: the events of a streamed
+    /// operation, then its result.
     pub async fn of_call<T: Transport>(client: &Client<T>, call: &Call) -> Outcome {
-        let operation = call.operation().name().to_owned();
-        let (events, result) = match call {
-            Call::List => (None, to_result(client.list().await)),
-            Call::Create { seed: None } => (None, to_result(client.create().await)),
-            Call::Create { seed: Some(seed) } => {
-                (None, to_result(client.create_with(seed.clone()).await))
+        let operation = call.operation();
+        let mut events = Vec::new();
+        let result = match call.to_operation() {
+            Ok(any) => {
+                client
+                    .run(&any, |event| {
+                        events.push(serde_json::to_value(event).unwrap_or_default())
+                    })
+                    .await
             }
-            Call::CreateStreamed { seed } => {
-                let mut events = Vec::new();
-                let operation = CreateBackupStreamed { seed: seed.clone() };
-                let result = match client.create_streamed_with(operation).await {
-                    Err(err) => Err(err),
-                    Ok(stream) => {
-                        stream
-                            .finish(|event| {
-                                events.push(serde_json::to_value(event).unwrap_or_default())
-                            })
-                            .await
-                    }
-                };
-                (Some(events), to_result(result))
-            }
-            Call::Delete { id, backup } => {
-                let result = match BackupId::new(id.clone()) {
-                    Err(err) => Err(err),
-                    Ok(id) => {
-                        let mut delete = DeleteBackup::new(id);
-                        delete.backup = backup.as_deref().cloned();
-                        client.execute(&delete).await
-                    }
-                };
-                (None, to_result(result))
-            }
+            Err(err) => Err(err),
         };
         Outcome {
-            operation,
-            events,
-            result,
+            operation: operation.name().to_owned(),
+            events: operation.is_streamed().then_some(events),
+            result: to_result(result),
         }
     }
 

@@ -9,17 +9,16 @@
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use backups_proto::operations::{
-    ApiOperation, CreateBackup, CreateBackupStreamed, DeleteBackup, ListBackups,
+use backups_proto::{BaseUrl, Endpoint, Operation};
+
+use crate::case::{Call, Case};
+use crate::har::{
+    CallField, Chunks, Content, Creator, Entry, ExpectField, ExpectedOutcome, Har, Live, LiveStep,
+    Log, NameValue, OperationField, PostData, Request, Response,
 };
-use backups_proto::{BackupId, BaseUrl, Endpoint};
-
-use crate::case::Case;
-use crate::har::{Content, Creator, Entry, Har, Log, NameValue, PostData, Request, Response};
 use crate::http1;
-use crate::outcome::OutcomeResult;
 use crate::suite::run_replay;
 
 /// What to record and where.
@@ -38,14 +37,14 @@ pub struct RecordOptions {
 /// Why recording failed.
 #[derive(Debug, thiserror::Error)]
 pub enum RecordError {
-    /// The base URL is not one.
-    #[error("bad base URL: {0}")]
-    BaseUrl(#[from] backups_proto::Error),
+    /// The base URL is not one, or a request could not be built.
+    #[error("{0}")]
+    Sdk(#[from] backups_proto::Error),
     /// The server could not be reached or answered with something that is not HTTP/1.1.
     #[error("the {operation} call failed: {source}")]
     Io {
         /// The operation being recorded.
-        operation: &'static str,
+        operation: Operation,
         /// The IO error.
         source: std::io::Error,
     },
@@ -62,27 +61,29 @@ pub enum RecordError {
     Case(#[from] crate::case::CaseError),
 }
 
-/// Records one case per operation (list, create, streamed create, delete of the new backup,
-/// delete of an unknown id) and returns the files written.
+/// The id `record` asks about to record each "unknown backup" answer.
+const UNKNOWN_ID: &str = "no-such-backup";
+
+/// Records one case per operation and returns the files written.
+///
+/// Operations whose path names no backup come first, in the order of [`Operation::ALL`]; then
+/// those that name one, on the backup that `create` made (`delete` last, so that recording leaves
+/// the server as it found it), and each once more on an id the server does not hold
+/// (`<name>_unknown_id`).
 pub fn record(options: &RecordOptions) -> Result<Vec<PathBuf>, RecordError> {
     let base: BaseUrl = options.base_url.parse()?;
     let endpoint = Endpoint::new(base.clone());
     let authority = base.authority().as_str().to_owned();
     let mut written = Vec::new();
 
-    let mut save = |name: &str, operation: Value, live: Value, request: http::Request<Bytes>| {
-        let op_name = operation["name"].as_str().unwrap_or("list");
+    let mut save = |name: &str, call: Call, live: Live| {
+        let request = call.to_operation()?.request(&endpoint)?;
         let response =
             http1::round_trip(&authority, &request).map_err(|source| RecordError::Io {
-                operation: match op_name {
-                    "create" => "create",
-                    "create_streamed" => "create_streamed",
-                    "delete" => "delete",
-                    _ => "list",
-                },
+                operation: call.operation,
                 source,
             })?;
-        let har = to_har(options, operation, live, &request, response)?;
+        let har = to_har(options, &call, live, &request, response)?;
         let path = options
             .out_dir
             .join(format!("{}{name}.har", options.prefix));
@@ -93,56 +94,47 @@ pub fn record(options: &RecordOptions) -> Result<Vec<PathBuf>, RecordError> {
         written.push(path);
         Ok::<Har, RecordError>(har)
     };
+    let call = |operation: Operation, id: Option<&str>| Call {
+        operation,
+        id: id.map(str::to_owned),
+        body: None,
+    };
 
-    save(
-        "list",
-        json!({"name": "list"}),
-        json!(true),
-        ListBackups.request(&endpoint)?,
-    )?;
-    let created = save(
-        "create",
-        json!({"name": "create"}),
-        json!(true),
-        CreateBackup::default().request(&endpoint)?,
-    )?;
-    save(
-        "create_streamed",
-        json!({"name": "create_streamed"}),
-        json!(true),
-        CreateBackupStreamed::default().request(&endpoint)?,
-    )?;
-    // Delete what create made, so that recording leaves the server as it found it.
-    let created_id = created.log.entries[0]
-        .response
-        .content
-        .text
-        .as_deref()
-        .and_then(|text| serde_json::from_str::<Value>(text).ok())
-        .and_then(|backup| backup["id"].as_str().map(str::to_owned));
-    if let Some(id) = created_id {
-        let request = DeleteBackup::new(BackupId::new(id.clone())?).request(&endpoint)?;
-        save(
-            "delete",
-            json!({"name": "delete", "id": id}),
-            json!("create-first"),
-            request,
-        )?;
+    let mut created_id = None;
+    for operation in Operation::ALL.into_iter().filter(|op| !op.takes_id()) {
+        let har = save(operation.name(), call(operation, None), Live::Plain(true))?;
+        if operation == Operation::Create {
+            created_id = har.log.entries[0]
+                .response
+                .content
+                .text
+                .as_deref()
+                .and_then(|text| serde_json::from_str::<Value>(text).ok())
+                .and_then(|backup| backup["id"].as_str().map(str::to_owned));
+        }
     }
-    let unknown = "no-such-backup";
-    save(
-        "delete_unknown_id",
-        json!({"name": "delete", "id": unknown}),
-        json!(true),
-        DeleteBackup::new(BackupId::new(unknown)?).request(&endpoint)?,
-    )?;
+    let mut with_id: Vec<Operation> = Operation::ALL
+        .into_iter()
+        .filter(|op| op.takes_id())
+        .collect();
+    with_id.sort_by_key(|op| *op == Operation::Delete);
+    if let Some(id) = &created_id {
+        for &operation in &with_id {
+            let live = Live::Step(LiveStep::CreateFirst);
+            save(operation.name(), call(operation, Some(id)), live)?;
+        }
+    }
+    for &operation in &with_id {
+        let name = format!("{}_unknown_id", operation.name());
+        save(&name, call(operation, Some(UNKNOWN_ID)), Live::Plain(true))?;
+    }
     Ok(written)
 }
 
 fn to_har(
     options: &RecordOptions,
-    operation: Value,
-    live: Value,
+    call: &Call,
+    live: Live,
     request: &http::Request<Bytes>,
     response: http1::RawResponse,
 ) -> Result<Har, RecordError> {
@@ -174,7 +166,7 @@ fn to_har(
         }
     };
     let chunk_lengths =
-        (chunks.len() > 1).then(|| Value::from(chunks.iter().map(|c| c.len()).collect::<Vec<_>>()));
+        (chunks.len() > 1).then(|| Chunks::Lengths(chunks.iter().map(Bytes::len).collect()));
     let entry = Entry {
         started_date_time: time::OffsetDateTime::now_utc()
             .format(&time::format_description::well_known::Rfc3339)
@@ -222,11 +214,22 @@ fn to_har(
             },
             extra: Default::default(),
         },
-        operation: Some(operation),
+        operation: Some(OperationField::Call(CallField {
+            name: call.operation.name().to_owned(),
+            id: call.id.clone(),
+            seed: None,
+            backup: None,
+        })),
         chunks: chunk_lengths,
         generate: None,
         abort: None,
-        expect: Some(json!({"outcome": "ok"})),
+        expect: Some(ExpectField {
+            outcome: ExpectedOutcome::Ok,
+            error: None,
+            status: None,
+            path: None,
+            events: None,
+        }),
         forbid_headers: None,
         require_headers: None,
         extra: Default::default(),
@@ -257,20 +260,17 @@ fn to_har(
     let case = Case::from_har("recording".into(), &har)?;
     let run = run_replay(&case);
     if let Some(outcome) = run.outcomes.first() {
-        let mut expect = json!({"outcome": "ok"});
-        if let OutcomeResult::Error(err) = &outcome.result {
-            expect = json!({"outcome": "error", "error": err.kind});
-            if let Some(status) = err.status {
-                expect["status"] = json!(status);
-            }
-            if let Some(path) = &err.path {
-                expect["path"] = json!(path);
-            }
-        }
-        if let Some(events) = &outcome.events {
-            expect["events"] = json!(events.len());
-        }
-        har.log.entries[0].expect = Some(expect);
+        let error = outcome.error();
+        har.log.entries[0].expect = Some(ExpectField {
+            outcome: match error {
+                None => ExpectedOutcome::Ok,
+                Some(_) => ExpectedOutcome::Error,
+            },
+            error: error.map(|err| err.kind.clone()),
+            status: error.and_then(|err| err.status),
+            path: error.and_then(|err| err.path.clone()),
+            events: outcome.events.as_ref().map(Vec::len),
+        });
     }
     Ok(har)
 }

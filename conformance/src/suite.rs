@@ -4,6 +4,10 @@
 use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use futures_timer::Delay;
+use futures_util::future::{Either, select};
 
 use backups_proto::{Client, Endpoint, Transport};
 
@@ -115,8 +119,23 @@ pub async fn check_transport<T: Transport>(transport: T) -> SuiteReport {
     }
 }
 
+/// How long [`check_transport`] lets one case run before it fails as hung.
+pub const CASE_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// [`check_transport`] with cases of your own.
 pub async fn check_transport_with<T: Transport>(transport: T, cases: &[Case]) -> SuiteReport {
+    check_transport_within(transport, cases, CASE_TIMEOUT).await
+}
+
+/// [`check_transport_with`] with a limit on each case of your own: a transport that never
+/// answers fails its case with a message, and the suite goes on to the next.
+///
+/// The limit is kept by a timer thread, not a runtime's, so it holds under any executor.
+pub async fn check_transport_within<T: Transport>(
+    transport: T,
+    cases: &[Case],
+    per_case: Duration,
+) -> SuiteReport {
     let server = match ReplayServer::start() {
         Ok(server) => server,
         Err(err) => {
@@ -143,23 +162,22 @@ pub async fn check_transport_with<T: Transport>(transport: T, cases: &[Case]) ->
         server.play(case);
         let mut problems = Vec::new();
         let mut outcomes = Vec::new();
-        for (index, exchange) in case.exchanges.iter().enumerate() {
-            let outcome = Outcome::of_call(&client, &exchange.call).await;
-            if let Err(problem) = outcome.check(&exchange.expect) {
-                problems.push(format!("exchange {index}: {problem}"));
-            }
-            if let Some(expected) = reference.outcomes.get(index) {
-                if outcome.comparable() != expected.comparable() {
-                    problems.push(format!(
-                        "exchange {index}: the outcome differs from the replay's:\n{}",
-                        crate::matching::json_diff(
-                            &serde_json::to_value(expected.comparable()).unwrap_or_default(),
-                            &serde_json::to_value(outcome.comparable()).unwrap_or_default(),
-                        )
-                    ));
-                }
-            }
-            outcomes.push(outcome);
+        let hung = {
+            // Dropped at the end of the block, so that a hung call lets go of the outcomes.
+            let calls = pin!(run_calls(
+                &client,
+                case,
+                &reference,
+                &mut problems,
+                &mut outcomes
+            ));
+            matches!(select(calls, Delay::new(per_case)).await, Either::Right(_))
+        };
+        if hung {
+            problems.push(format!(
+                "exchange {}: no outcome after {per_case:?}: the transport hangs",
+                outcomes.len()
+            ));
         }
         if let Err(err) = server.finish_case() {
             problems.push(err.to_string());
@@ -172,4 +190,32 @@ pub async fn check_transport_with<T: Transport>(transport: T, cases: &[Case]) ->
         report.results.push(run.result("transport"));
     }
     report
+}
+
+/// Makes a case's calls over HTTP, checking each outcome against the case and the replay's.
+async fn run_calls<T: Transport>(
+    client: &Client<&T>,
+    case: &Case,
+    reference: &CaseRun,
+    problems: &mut Vec<String>,
+    outcomes: &mut Vec<Outcome>,
+) {
+    for (index, exchange) in case.exchanges.iter().enumerate() {
+        let outcome = Outcome::of_call(client, &exchange.call).await;
+        if let Err(problem) = outcome.check(&exchange.expect) {
+            problems.push(format!("exchange {index}: {problem}"));
+        }
+        if let Some(expected) = reference.outcomes.get(index) {
+            if outcome.comparable() != expected.comparable() {
+                problems.push(format!(
+                    "exchange {index}: the outcome differs from the replay's:\n{}",
+                    crate::matching::json_diff(
+                        &serde_json::to_value(expected.comparable()).unwrap_or_default(),
+                        &serde_json::to_value(outcome.comparable()).unwrap_or_default(),
+                    )
+                ));
+            }
+        }
+        outcomes.push(outcome);
+    }
 }

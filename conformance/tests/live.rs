@@ -2,9 +2,7 @@
 //! the hyper transport, so that the recordings and reality cannot drift apart. Then the whole
 //! recorded suite through the hyper transport over real HTTP (`check_transport`).
 
-use backups_conformance::{
-    Call, Case, CaseResult, LiveSetup, Outcome, SuiteReport, check_transport,
-};
+use backups_conformance::{Case, CaseResult, LiveSetup, Outcome, SuiteReport, check_transport};
 use backups_hyper::{BackupsClient, HyperTransport};
 use backups_server::{Fault, Server, ServerConfig};
 
@@ -26,12 +24,9 @@ async fn run_live(case: &Case, setup: &LiveSetup) -> Result<Vec<String>, String>
     let mut problems = Vec::new();
     for (index, exchange) in case.exchanges.iter().enumerate() {
         let mut call = exchange.call.clone();
-        if let (LiveSetup::CreateFirst, Call::Delete { id, .. }) = (setup, &mut call) {
-            *id = client
-                .create()
-                .await
-                .map_err(|e| format!("setup create: {e}"))?
-                .id;
+        if *setup == LiveSetup::CreateFirst && call.operation.takes_id() {
+            let created = client.create().await;
+            call.id = Some(created.map_err(|e| format!("setup create: {e}"))?.id);
         }
         let outcome = Outcome::of_call(&client, &call).await;
         // A live server's ids, times and number of progress steps are its own: compare the

@@ -4,7 +4,9 @@
 use bytes::Bytes;
 use http::Request;
 
-use backups_conformance::{Case, check_transport, check_transport_with};
+use std::time::Duration;
+
+use backups_conformance::{Case, check_transport, check_transport_with, check_transport_within};
 use backups_proto::{Error, Transport};
 
 #[allow(dead_code, unreachable_pub)]
@@ -50,4 +52,33 @@ async fn a_transport_that_drops_a_header_fails() {
         detail.contains(r#"header accept: expected "application/json", missing"#),
         "{detail}"
     );
+}
+
+/// A transport that never answers.
+struct Hangs;
+
+impl Transport for Hangs {
+    type Body = example::StdNetBody;
+
+    async fn send(&self, _: Request<Bytes>) -> Result<http::Response<example::StdNetBody>, Error> {
+        std::future::pending().await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transport_that_hangs_fails_each_case_and_the_suite_goes_on() {
+    let case = |name: &str| {
+        Case::load(format!("{}/{name}.har", backups_conformance::BUILTIN_DIR).as_ref()).unwrap()
+    };
+    let cases = vec![case("list_success"), case("delete_success")];
+    let report = check_transport_within(Hangs, &cases, Duration::from_millis(200)).await;
+    assert_eq!(report.results.len(), 2, "every case is reported");
+    for result in &report.results {
+        assert!(!result.passed, "{}", result.case);
+        assert!(
+            result.detail.contains("exchange 0: no outcome after 200ms"),
+            "{}",
+            result.detail
+        );
+    }
 }

@@ -1,4 +1,4 @@
-//! [`Client`]: the four operations over any [`Transport`].
+//! [`Client`]: every operation over any [`Transport`].
 
 use std::future::poll_fn;
 use std::pin::Pin;
@@ -14,7 +14,8 @@ use http_body::Body;
 use backups_models::{Backup, BackupStreamedProgress, Backups, SeededBackup};
 
 use crate::operations::{
-    ApiOperation, CreateBackup, CreateBackupStreamed, DeleteBackup, ListBackups,
+    AnyOperation, AnyOutput, ApiOperation, CreateBackup, CreateBackupStreamed, DeleteBackup,
+    ListBackups,
 };
 use crate::{BackupId, DEFAULT_MAX_FRAME, Endpoint, Error, Operation, ProgressDecoder, Transport};
 
@@ -163,6 +164,7 @@ impl<T: Transport> Client<T> {
             });
         }
         Ok(ProgressStream {
+            operation: op,
             body: Some(response.into_body()),
             decoder: ProgressDecoder::with_max_frame(self.limits.max_frame),
             saw_terminal: false,
@@ -177,15 +179,7 @@ impl<T: Transport> Client<T> {
 
     /// Runs any operation whose response is read whole.
     pub async fn execute<O: ApiOperation>(&self, operation: &O) -> Result<O::Output, Error> {
-        let request = operation.request(&self.endpoint)?;
-        // Sent where it is awaited, so the transport's future is stored once in this one.
-        let response = self
-            .transport
-            .send(request)
-            .await
-            .map_err(with_operation(O::OPERATION))?;
-        let response = self.read_whole(O::OPERATION, response).await?;
-        O::parse_response(response)
+        O::parse_response(self.fetch(operation).await?)
     }
 
     /// Runs an operation and returns its typed value together with the body exactly as the
@@ -194,6 +188,34 @@ impl<T: Transport> Client<T> {
         &self,
         operation: &O,
     ) -> Result<(O::Output, Bytes), Error> {
+        let response = self.fetch(operation).await?;
+        // Cloning `Bytes` shares the buffer; nothing is copied.
+        let body = response.body().clone();
+        Ok((O::parse_response(response)?, body))
+    }
+
+    /// Runs any operation given as a value, the streamed ones read to their end through
+    /// `on_event`: one code path for tools that handle every operation alike.
+    pub async fn run(
+        &self,
+        operation: &AnyOperation,
+        on_event: impl FnMut(&BackupStreamedProgress),
+    ) -> Result<AnyOutput, Error> {
+        match operation {
+            AnyOperation::List(op) => self.execute(op).await.map(AnyOutput::Backups),
+            AnyOperation::Create(op) => self.execute(op).await.map(AnyOutput::Backup),
+            AnyOperation::CreateStreamed(op) => self
+                .create_streamed_with(op.clone())
+                .await?
+                .finish(on_event)
+                .await
+                .map(AnyOutput::Backup),
+            AnyOperation::Delete(op) => self.execute(op).await.map(|()| AnyOutput::Done),
+        }
+    }
+
+    /// Sends an operation's request and reads its whole response.
+    async fn fetch<O: ApiOperation>(&self, operation: &O) -> Result<Response<Bytes>, Error> {
         let request = operation.request(&self.endpoint)?;
         // Sent where it is awaited, so the transport's future is stored once in this one.
         let response = self
@@ -201,10 +223,7 @@ impl<T: Transport> Client<T> {
             .send(request)
             .await
             .map_err(with_operation(O::OPERATION))?;
-        let response = self.read_whole(O::OPERATION, response).await?;
-        // Cloning `Bytes` shares the buffer; nothing is copied.
-        let body = response.body().clone();
-        Ok((O::parse_response(response)?, body))
+        self.read_whole(O::OPERATION, response).await
     }
 
     async fn read_whole(
@@ -273,6 +292,8 @@ fn with_operation(op: Operation) -> impl FnOnce(Error) -> Error {
 /// (`COMPLETED`, `FAILED` or `CANCELED`), yields [`Error::Truncated`] as its last item; the
 /// transport's idle timeout bounds the silence between events.
 pub struct ProgressStream<B> {
+    /// The streamed operation, named in errors.
+    operation: Operation,
     body: Option<B>,
     decoder: ProgressDecoder,
     saw_terminal: bool,
@@ -282,6 +303,7 @@ pub struct ProgressStream<B> {
 impl<B> std::fmt::Debug for ProgressStream<B> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ProgressStream")
+            .field("operation", &self.operation)
             .field("decoder", &self.decoder)
             .field("saw_terminal", &self.saw_terminal)
             .field("done", &self.done)
@@ -322,11 +344,11 @@ where
         match (backup, failure) {
             (Some(backup), _) => Ok(*backup),
             (None, Some(status)) => Err(Error::Internal {
-                operation: Operation::CreateStreamed,
+                operation: self.operation,
                 message: format!("the backup ended with status {status}"),
             }),
             (None, None) => Err(Error::Truncated {
-                operation: Operation::CreateStreamed,
+                operation: self.operation,
                 detail: "the stream ended without the finished backup".into(),
             }),
         }
@@ -360,7 +382,7 @@ where
                 this.decoder.finish();
                 if !this.decoder.has_failed() && !this.saw_terminal {
                     return Poll::Ready(Some(Err(Error::Truncated {
-                        operation: Operation::CreateStreamed,
+                        operation: this.operation,
                         detail:
                             "the stream ended before a final status (COMPLETED, FAILED or CANCELED)"
                                 .into(),
@@ -377,9 +399,7 @@ where
                 Some(Err(err)) => {
                     this.done = true;
                     this.body = None;
-                    return Poll::Ready(Some(Err(err
-                        .into()
-                        .with_operation(Operation::CreateStreamed))));
+                    return Poll::Ready(Some(Err(err.into().with_operation(this.operation))));
                 }
                 None => this.body = None,
             }

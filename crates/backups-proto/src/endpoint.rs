@@ -6,8 +6,8 @@ use http::header::{
 };
 use http::uri::{Authority, Scheme};
 
-use crate::operations::STREAM_ACCEPT;
-use crate::{Error, Operation};
+use crate::operation::{ID_PLACEHOLDER, RequestBody};
+use crate::{BackupId, Error, Operation};
 
 /// The API's documented base URL. Current Pieces OS versions listen on 39300 to 39333 instead:
 /// `backups-hyper` discovers the right one.
@@ -121,55 +121,35 @@ impl core::fmt::Display for BaseUrl {
 pub struct Endpoint {
     base: BaseUrl,
     headers: HeaderMap,
-    /// Each operation's complete header map, rebuilt whenever `headers` changes: a request then
-    /// costs one clone instead of hashing and inserting every header again.
-    prepared: Prepared,
-    list_uri: Uri,
-    create_uri: Uri,
-    create_streamed_uri: Uri,
+    /// Each operation's complete header map, in the order of [`Operation::ALL`], rebuilt whenever
+    /// `headers` changes: a request then costs one clone instead of hashing and inserting every
+    /// header again.
+    prepared: Vec<HeaderMap>,
+    /// Each operation's URI when its path names no backup, in the order of [`Operation::ALL`].
+    fixed_uris: Vec<Option<Uri>>,
 }
 
-/// The header maps of the three request shapes.
-#[derive(Debug, Clone, Default)]
-struct Prepared {
-    /// `GET` answering JSON: list.
-    get_json: HeaderMap,
-    /// `POST` answering JSON: create.
-    post_json: HeaderMap,
-    /// `POST` answering text: delete (the official client's `Accept: text/plain`).
-    post_text: HeaderMap,
-    /// `POST` answering a progress stream: create streamed.
-    post_stream: HeaderMap,
-}
-
-impl Prepared {
-    fn new(base: &BaseUrl, common: &HeaderMap) -> Self {
-        let host = base.host_header();
-        let with = |accept: &'static str, post: bool| {
-            let mut map = HeaderMap::with_capacity(common.len() + 4);
-            // HTTP/1.1 requires `Host`; written here once, an HTTP stack has nothing to format
-            // per request. A `Host` among the endpoint's headers replaces it.
-            if let Some(host) = host.as_ref().filter(|_| !common.contains_key(HOST)) {
-                map.insert(HOST, host.clone());
-            }
-            map.extend(common.iter().map(|(k, v)| (k.clone(), v.clone())));
-            map.insert(ACCEPT, HeaderValue::from_static(accept));
-            if post {
-                // The official client sends a JSON content type even when the body is empty.
-                map.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-                // A placeholder, so that setting the real length replaces a value instead of
-                // growing the map.
-                map.insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
-            }
-            map
-        };
-        Self {
-            get_json: with("application/json", false),
-            post_json: with("application/json", true),
-            post_text: with("text/plain", true),
-            post_stream: with(STREAM_ACCEPT, true),
-        }
+/// Every header of a request of `operation`: the endpoint's own, then the operation's.
+fn prepare(base: &BaseUrl, common: &HeaderMap, operation: Operation) -> HeaderMap {
+    let spec = operation.spec();
+    let mut map = HeaderMap::with_capacity(common.len() + 4);
+    // HTTP/1.1 requires `Host`; written here once, an HTTP stack has nothing to format per
+    // request. A `Host` among the endpoint's headers replaces it.
+    if let Some(host) = base.host_header().filter(|_| !common.contains_key(HOST)) {
+        map.insert(HOST, host);
     }
+    map.extend(common.iter().map(|(k, v)| (k.clone(), v.clone())));
+    map.insert(ACCEPT, HeaderValue::from_static(spec.accept));
+    if spec.request != RequestBody::None {
+        // The official client sends a JSON content type even when the body is empty.
+        map.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    }
+    if spec.method != http::Method::GET {
+        // A placeholder, so that setting the real length replaces a value instead of growing
+        // the map.
+        map.insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
+    }
+    map
 }
 
 impl Endpoint {
@@ -178,15 +158,29 @@ impl Endpoint {
         let mut headers = HeaderMap::new();
         headers.insert(USER_AGENT, HeaderValue::from_static(DEFAULT_USER_AGENT));
         // The fixed paths are plain ASCII under a prefix that already parsed as a URI path.
-        let fixed = |path: &str| base.join(path).unwrap_or_else(|_| Uri::from_static("/"));
-        Self {
-            list_uri: fixed("/backups"),
-            create_uri: fixed("/backups/create"),
-            create_streamed_uri: fixed("/backups/create/streamed"),
-            prepared: Prepared::new(&base, &headers),
+        let fixed_uris = Operation::ALL
+            .iter()
+            .map(|op| {
+                (!op.takes_id())
+                    .then(|| base.join(op.path_template()).ok())
+                    .flatten()
+            })
+            .collect();
+        let mut endpoint = Self {
             base,
             headers,
-        }
+            prepared: Vec::new(),
+            fixed_uris,
+        };
+        endpoint.prepare();
+        endpoint
+    }
+
+    fn prepare(&mut self) {
+        self.prepared = Operation::ALL
+            .iter()
+            .map(|&op| prepare(&self.base, &self.headers, op))
+            .collect();
     }
 
     /// The base URL.
@@ -200,7 +194,7 @@ impl Endpoint {
             reason: format!("invalid User-Agent {user_agent:?}"),
         })?;
         self.headers.insert(USER_AGENT, value);
-        self.prepared = Prepared::new(&self.base, &self.headers);
+        self.prepare();
         Ok(())
     }
 
@@ -210,7 +204,7 @@ impl Endpoint {
     /// given here.
     pub fn insert_header(&mut self, name: HeaderName, value: HeaderValue) {
         self.headers.insert(name, value);
-        self.prepared = Prepared::new(&self.base, &self.headers);
+        self.prepare();
     }
 
     /// The headers every request carries.
@@ -220,24 +214,20 @@ impl Endpoint {
 
     /// Every header of a request of `operation`, `Content-Length` excepted (it is 0 here).
     pub(crate) fn request_headers(&self, operation: Operation) -> &HeaderMap {
-        match operation {
-            Operation::List => &self.prepared.get_json,
-            Operation::Create => &self.prepared.post_json,
-            Operation::Delete => &self.prepared.post_text,
-            Operation::CreateStreamed => &self.prepared.post_stream,
+        &self.prepared[operation.index()]
+    }
+
+    /// The URI of a call of `operation`, with `id` in place of `{backup}` as one encoded segment.
+    pub fn uri(&self, operation: Operation, id: Option<&BackupId>) -> Result<Uri, Error> {
+        if let Some(uri) = &self.fixed_uris[operation.index()] {
+            return Ok(uri.clone());
         }
-    }
-
-    pub(crate) fn list_uri(&self) -> &Uri {
-        &self.list_uri
-    }
-
-    pub(crate) fn create_uri(&self) -> &Uri {
-        &self.create_uri
-    }
-
-    pub(crate) fn create_streamed_uri(&self) -> &Uri {
-        &self.create_streamed_uri
+        let template = operation.path_template();
+        let id = id.ok_or_else(|| Error::InvalidRequest {
+            reason: format!("{operation} needs a backup id"),
+        })?;
+        let path = template.replacen(ID_PLACEHOLDER, &id.path_segment(), 1);
+        self.base.join(&path)
     }
 }
 

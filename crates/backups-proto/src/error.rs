@@ -154,6 +154,71 @@ pub enum Error {
     },
 }
 
+/// What kind of [`Error`] it is, without its data: one name per variant for exit codes, metrics,
+/// reports and tests, so that none of them matches on the variants again.
+///
+/// ```
+/// use backups_proto::{Error, ErrorKind, TimeoutKind};
+///
+/// let err = Error::timeout(TimeoutKind::Idle);
+/// assert_eq!(err.kind(), ErrorKind::Timeout(TimeoutKind::Idle));
+/// assert_eq!(err.kind().name(), "Timeout");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// [`Error::Unauthenticated`].
+    Unauthenticated,
+    /// [`Error::OsOutdated`].
+    OsOutdated,
+    /// [`Error::Internal`].
+    Internal,
+    /// [`Error::UnexpectedStatus`].
+    UnexpectedStatus,
+    /// [`Error::UnexpectedContentType`].
+    UnexpectedContentType,
+    /// [`Error::Decode`].
+    Decode,
+    /// [`Error::Truncated`].
+    Truncated,
+    /// [`Error::InvalidRequest`].
+    InvalidRequest,
+    /// [`Error::BodyTooLarge`].
+    BodyTooLarge,
+    /// [`Error::FrameTooLarge`].
+    FrameTooLarge,
+    /// [`Error::Timeout`], with which timeout ran out.
+    Timeout(TimeoutKind),
+    /// [`Error::Transport`], with what part failed.
+    Transport(TransportKind),
+}
+
+impl ErrorKind {
+    /// The name of the [`Error`] variant, such as `Decode`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Unauthenticated => "Unauthenticated",
+            Self::OsOutdated => "OsOutdated",
+            Self::Internal => "Internal",
+            Self::UnexpectedStatus => "UnexpectedStatus",
+            Self::UnexpectedContentType => "UnexpectedContentType",
+            Self::Decode => "Decode",
+            Self::Truncated => "Truncated",
+            Self::InvalidRequest => "InvalidRequest",
+            Self::BodyTooLarge => "BodyTooLarge",
+            Self::FrameTooLarge => "FrameTooLarge",
+            Self::Timeout(_) => "Timeout",
+            Self::Transport(_) => "Transport",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// Which timeout ran out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -224,6 +289,24 @@ impl Error {
         }
     }
 
+    /// What kind of error this is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Unauthenticated { .. } => ErrorKind::Unauthenticated,
+            Self::OsOutdated { .. } => ErrorKind::OsOutdated,
+            Self::Internal { .. } => ErrorKind::Internal,
+            Self::UnexpectedStatus { .. } => ErrorKind::UnexpectedStatus,
+            Self::UnexpectedContentType { .. } => ErrorKind::UnexpectedContentType,
+            Self::Decode { .. } => ErrorKind::Decode,
+            Self::Truncated { .. } => ErrorKind::Truncated,
+            Self::InvalidRequest { .. } => ErrorKind::InvalidRequest,
+            Self::BodyTooLarge { .. } => ErrorKind::BodyTooLarge,
+            Self::FrameTooLarge { .. } => ErrorKind::FrameTooLarge,
+            Self::Timeout { kind, .. } => ErrorKind::Timeout(*kind),
+            Self::Transport { kind, .. } => ErrorKind::Transport(*kind),
+        }
+    }
+
     /// The HTTP status behind the error, if the server answered.
     pub fn status(&self) -> Option<StatusCode> {
         match self {
@@ -259,22 +342,16 @@ impl Error {
     /// safe to resend (see [`Operation::is_idempotent`]).
     pub fn is_retryable(&self) -> bool {
         matches!(
-            self,
-            Self::Transport { .. } | Self::Timeout { .. } | Self::Internal { .. }
+            self.kind(),
+            ErrorKind::Transport(_) | ErrorKind::Timeout(_) | ErrorKind::Internal
         )
     }
 
     /// Whether nothing of the request can have reached the server.
     pub fn is_connect(&self) -> bool {
         matches!(
-            self,
-            Self::Transport {
-                kind: TransportKind::Connect,
-                ..
-            } | Self::Timeout {
-                kind: TimeoutKind::Connect,
-                ..
-            }
+            self.kind(),
+            ErrorKind::Transport(TransportKind::Connect) | ErrorKind::Timeout(TimeoutKind::Connect)
         )
     }
 

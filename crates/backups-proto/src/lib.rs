@@ -44,8 +44,8 @@ pub use backup_id::BackupId;
 pub use client::{Client, DEFAULT_MAX_BODY, Limits, ProgressStream};
 pub use decoder::{DEFAULT_MAX_FRAME, ProgressDecoder};
 pub use endpoint::{BaseUrl, DEFAULT_BASE_URL, DEFAULT_USER_AGENT, Endpoint};
-pub use error::{BoxError, EXCERPT_LIMIT, Error, TimeoutKind, TransportKind, excerpt};
-pub use operation::Operation;
+pub use error::{BoxError, EXCERPT_LIMIT, Error, ErrorKind, TimeoutKind, TransportKind, excerpt};
+pub use operation::{Operation, OperationSpec, RequestBody, ResponseBody, STREAM_ACCEPT};
 pub use transport::{Transport, TransportFn, transport_fn};
 
 /// The models, re-exported so that one dependency brings both.

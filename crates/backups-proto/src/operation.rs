@@ -1,15 +1,28 @@
-//! [`Operation`]: which of the four API calls a request or an error belongs to.
+//! [`Operation`]: which API call a request or an error belongs to, and every wire fact about it
+//! in one table.
+//!
+//! To add an operation, add its variant, its entry in [`Operation::ALL`] and its row in `SPECS`;
+//! everything generic (headers, URIs, retries, names in reports) follows from the row.
 
 use core::fmt;
 
-use http::Method;
+use http::{Method, StatusCode};
 
-/// One of the four operations of the Backups API.
+/// One operation of the Backups API.
 ///
 /// Every request this crate builds carries its `Operation` in the request's extensions, so a
 /// [`Transport`](crate::Transport) can tell a stream from a plain call, or an idempotent call from
 /// one that must never be sent twice, without parsing paths.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+///
+/// ```
+/// use backups_proto::Operation;
+///
+/// let delete = Operation::from_name("delete").unwrap();
+/// assert_eq!(delete.path_template(), "/backups/{backup}/delete");
+/// assert!(!delete.is_idempotent());
+/// assert!(Operation::ALL.iter().all(|op| Operation::from_name(op.name()) == Some(*op)));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum Operation {
     /// `GET /backups` (`backups_snapshot` in the official SDKs).
@@ -22,56 +35,223 @@ pub enum Operation {
     Delete,
 }
 
+/// The `Accept` header of a progress stream: NDJSON first, a single JSON object understood too.
+pub const STREAM_ACCEPT: &str = "application/x-ndjson, application/json";
+
+/// What an operation's request carries as its body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RequestBody {
+    /// Nothing, and no `Content-Type`.
+    None,
+    /// An optional JSON `SeededBackup`; `Content-Type: application/json` even when empty, as the
+    /// official client sends it.
+    Seed,
+    /// An optional JSON `Backup`; `Content-Type: application/json` even when empty.
+    Backup,
+}
+
+/// What a successful response of an operation holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ResponseBody {
+    /// Nothing (204).
+    Empty,
+    /// One JSON `Backups`.
+    Backups,
+    /// One JSON `Backup`.
+    Backup,
+    /// A stream of `BackupStreamedProgress` events.
+    Progress,
+}
+
+/// The wire facts of one operation: one row of the table behind [`Operation`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct OperationSpec {
+    /// A short machine-friendly name, as used in tracing spans, reports and HAR cases.
+    pub name: &'static str,
+    /// The official SDKs' (Python) name of the operation.
+    pub official_name: &'static str,
+    /// The HTTP method.
+    pub method: Method,
+    /// The path under the base URL; `{backup}` stands for the encoded backup id.
+    pub path: &'static str,
+    /// The `Accept` header the official client sends.
+    pub accept: &'static str,
+    /// What the request carries.
+    pub request: RequestBody,
+    /// The documented success status.
+    pub success: StatusCode,
+    /// What a success carries.
+    pub response: ResponseBody,
+    /// The error statuses the API page documents.
+    pub documented_errors: &'static [u16],
+    /// What the operation does, in words for error messages ("list backups").
+    pub describe: &'static str,
+}
+
+/// The table: one row per operation, in the order of the enum's variants.
+static SPECS: [OperationSpec; Operation::ALL.len()] = [
+    OperationSpec {
+        name: "list",
+        official_name: "backups_snapshot",
+        method: Method::GET,
+        path: "/backups",
+        accept: "application/json",
+        request: RequestBody::None,
+        success: StatusCode::OK,
+        response: ResponseBody::Backups,
+        documented_errors: SIGN_IN_UPDATE_FAIL,
+        describe: "list backups",
+    },
+    OperationSpec {
+        name: "create",
+        official_name: "backups_create_new_backup",
+        method: Method::POST,
+        path: "/backups/create",
+        accept: "application/json",
+        request: RequestBody::Seed,
+        success: StatusCode::OK,
+        response: ResponseBody::Backup,
+        documented_errors: SIGN_IN_UPDATE_FAIL,
+        describe: "create a backup",
+    },
+    OperationSpec {
+        name: "create_streamed",
+        official_name: "backups_create_new_backup_streamed",
+        method: Method::POST,
+        path: "/backups/create/streamed",
+        accept: STREAM_ACCEPT,
+        request: RequestBody::Seed,
+        success: StatusCode::OK,
+        response: ResponseBody::Progress,
+        documented_errors: SIGN_IN_UPDATE_FAIL,
+        describe: "create a backup (streamed)",
+    },
+    OperationSpec {
+        name: "delete",
+        official_name: "backups_delete_specific_backup",
+        method: Method::POST,
+        path: "/backups/{backup}/delete",
+        // The official client's; a success has no body.
+        accept: "text/plain",
+        request: RequestBody::Backup,
+        success: StatusCode::NO_CONTENT,
+        response: ResponseBody::Empty,
+        documented_errors: SIGN_IN_UPDATE_FAIL,
+        describe: "delete a backup",
+    },
+];
+
+/// The errors the API pages document for the four operations of `BackupsApi`.
+const SIGN_IN_UPDATE_FAIL: &[u16] = &[500, 505, 511];
+
+/// What stands for the backup id in a path template.
+pub(crate) const ID_PLACEHOLDER: &str = "{backup}";
+
 impl Operation {
-    /// Every operation, in the order the API page lists them.
+    /// Every operation, in the order of the enum (and of the API pages).
     pub const ALL: [Operation; 4] = [Self::List, Self::Create, Self::CreateStreamed, Self::Delete];
+
+    /// The operation's row of the table.
+    pub fn spec(self) -> &'static OperationSpec {
+        &SPECS[self.index()]
+    }
+
+    /// The operation's position in [`Operation::ALL`].
+    pub(crate) fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The operation named `name` (as [`Operation::name`] writes it).
+    pub fn from_name(name: &str) -> Option<Operation> {
+        Self::ALL.into_iter().find(|op| op.name() == name)
+    }
 
     /// A short machine-friendly name, as used in tracing spans and reports.
     pub fn name(self) -> &'static str {
-        match self {
-            Self::List => "list",
-            Self::Create => "create",
-            Self::CreateStreamed => "create_streamed",
-            Self::Delete => "delete",
-        }
+        self.spec().name
     }
 
     /// The HTTP method of the operation.
     pub fn method(self) -> Method {
-        match self {
-            Self::List => Method::GET,
-            Self::Create | Self::CreateStreamed | Self::Delete => Method::POST,
-        }
+        self.spec().method.clone()
     }
 
-    /// Whether sending the request twice has the same effect as sending it once.
+    /// The path under the base URL, with `{backup}` where the encoded backup id goes.
+    pub fn path_template(self) -> &'static str {
+        self.spec().path
+    }
+
+    /// Whether the path names a backup (it holds `{backup}`).
+    pub fn takes_id(self) -> bool {
+        self.spec().path.contains(ID_PLACEHOLDER)
+    }
+
+    /// Whether sending the request twice has the same effect as sending it once, from the
+    /// method (RFC 9110): the GETs are, no POST is.
     ///
-    /// Only `List` is: a create sent twice makes two backups, so transports must never resend one
+    /// A create sent twice makes two backups, so transports must never resend a call that is not
     /// once any of it may have reached the server.
     pub fn is_idempotent(self) -> bool {
-        matches!(self, Self::List)
+        self.spec().method.is_idempotent()
     }
 
     /// Whether the response body is a progress stream that may stay open for a long time.
     ///
     /// A transport gives such a response an idle timeout between chunks, never a total deadline.
     pub fn is_streamed(self) -> bool {
-        matches!(self, Self::CreateStreamed)
+        self.spec().response == ResponseBody::Progress
     }
 
     /// What the operation does, in words for error messages ("list backups").
     pub fn describe(self) -> &'static str {
-        match self {
-            Self::List => "list backups",
-            Self::Create => "create a backup",
-            Self::CreateStreamed => "create a backup (streamed)",
-            Self::Delete => "delete a backup",
-        }
+        self.spec().describe
     }
 }
 
 impl fmt::Display for Operation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_follows_the_enum() {
+        for (index, op) in Operation::ALL.into_iter().enumerate() {
+            assert_eq!(op.index(), index, "{op:?} is out of place in ALL");
+            assert_eq!(Operation::from_name(op.name()), Some(op));
+            assert!(op.spec().path.starts_with('/'), "{op}");
+        }
+        let mut names: Vec<_> = Operation::ALL.iter().map(|op| op.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(
+            names.len(),
+            Operation::ALL.len(),
+            "two operations share a name"
+        );
+        assert_eq!(Operation::from_name("nope"), None);
+    }
+
+    #[test]
+    fn idempotence_comes_from_the_method() {
+        for op in Operation::ALL {
+            assert_eq!(op.is_idempotent(), op.method() == Method::GET, "{op}");
+        }
+    }
+
+    #[test]
+    fn bodiless_requests_are_the_gets() {
+        for op in Operation::ALL {
+            if op.method() == Method::GET {
+                assert_eq!(op.spec().request, RequestBody::None, "{op}");
+            }
+        }
     }
 }

@@ -2,21 +2,17 @@
 //! type, decode JSON naming the failing field.
 
 use bytes::Bytes;
+use http::Response;
 use http::header::CONTENT_TYPE;
-use http::{Response, StatusCode};
 use serde::de::DeserializeOwned;
 
 use crate::error::excerpt;
 use crate::{Error, Operation};
 
-/// Turns a status that is not the operation's success status into the SDK's error.
-pub(crate) fn check_status(
-    operation: Operation,
-    response: &Response<Bytes>,
-    success: StatusCode,
-) -> Result<(), Error> {
+/// Turns a status that is not the operation's documented success status into the SDK's error.
+pub(crate) fn check_status(operation: Operation, response: &Response<Bytes>) -> Result<(), Error> {
     let status = response.status();
-    if status == success {
+    if status == operation.spec().success {
         return Ok(());
     }
     let message = || excerpt(response.body()).trim().to_owned();

@@ -1,5 +1,5 @@
 use bytes::Bytes;
-use http::{Request, Response, StatusCode};
+use http::{Request, Response};
 
 use backups_models::{Backup, SeededBackup};
 
@@ -25,13 +25,13 @@ impl ApiOperation for CreateBackup {
         build_request(
             Self::OPERATION,
             endpoint,
-            endpoint.create_uri().clone(),
+            None,
             json_body(self.seed.as_ref())?,
         )
     }
 
     fn parse_response(response: Response<Bytes>) -> Result<Backup, Error> {
-        check_status(Self::OPERATION, &response, StatusCode::OK)?;
+        check_status(Self::OPERATION, &response)?;
         require_json(Self::OPERATION, &response)?;
         decode_json(Self::OPERATION, response.body())
     }

@@ -3,12 +3,9 @@ use http::{Request, Response, StatusCode};
 
 use backups_models::{BackupStreamedProgress, SeededBackup};
 
-use super::{ApiOperation, build_request, json_body};
+use super::{ApiOperation, STREAM_ACCEPT, build_request, json_body};
 use crate::response::{check_status, media_type};
 use crate::{Endpoint, Error, Operation, ProgressDecoder};
-
-/// The `Accept` header of the streamed call: NDJSON first, a single JSON object understood too.
-pub const STREAM_ACCEPT: &str = "application/x-ndjson, application/json";
 
 /// The media types a progress stream may come in.
 const STREAM_TYPES: [&str; 4] = [
@@ -59,13 +56,13 @@ impl ApiOperation for CreateBackupStreamed {
         build_request(
             Self::OPERATION,
             endpoint,
-            endpoint.create_streamed_uri().clone(),
+            None,
             json_body(self.seed.as_ref())?,
         )
     }
 
     fn parse_response(response: Response<Bytes>) -> Result<Self::Output, Error> {
-        check_status(Self::OPERATION, &response, StatusCode::OK)?;
+        check_status(Self::OPERATION, &response)?;
         Self::check_head(&response)?;
         let mut decoder = ProgressDecoder::new();
         decoder.push(response.body());

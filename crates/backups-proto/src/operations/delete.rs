@@ -1,5 +1,5 @@
 use bytes::Bytes;
-use http::{Request, Response, StatusCode};
+use http::{Request, Response};
 
 use backups_models::Backup;
 
@@ -28,11 +28,10 @@ impl ApiOperation for DeleteBackup {
     const OPERATION: Operation = Operation::Delete;
 
     fn request(&self, endpoint: &Endpoint) -> Result<Request<Bytes>, Error> {
-        let path = format!("/backups/{}/delete", self.id.path_segment());
         build_request(
             Self::OPERATION,
             endpoint,
-            endpoint.base_url().join(&path)?,
+            Some(&self.id),
             json_body(self.backup.as_ref())?,
         )
     }
@@ -42,6 +41,6 @@ impl ApiOperation for DeleteBackup {
         if response.status().is_success() {
             return Ok(());
         }
-        check_status(Self::OPERATION, &response, StatusCode::NO_CONTENT)
+        check_status(Self::OPERATION, &response)
     }
 }

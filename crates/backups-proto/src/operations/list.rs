@@ -1,5 +1,5 @@
 use bytes::Bytes;
-use http::{Request, Response, StatusCode};
+use http::{Request, Response};
 
 use backups_models::Backups;
 
@@ -16,11 +16,11 @@ impl ApiOperation for ListBackups {
     const OPERATION: Operation = Operation::List;
 
     fn request(&self, endpoint: &Endpoint) -> Result<Request<Bytes>, Error> {
-        build_request(Self::OPERATION, endpoint, endpoint.list_uri().clone(), None)
+        build_request(Self::OPERATION, endpoint, None, None)
     }
 
     fn parse_response(response: Response<Bytes>) -> Result<Backups, Error> {
-        check_status(Self::OPERATION, &response, StatusCode::OK)?;
+        check_status(Self::OPERATION, &response)?;
         require_json(Self::OPERATION, &response)?;
         decode_json(Self::OPERATION, response.body())
     }

@@ -3,22 +3,25 @@
 //! Use these directly to drive the API from any HTTP stack; [`Client`](crate::Client) does the
 //! same over a [`Transport`](crate::Transport).
 
+mod any;
 mod create;
 mod create_streamed;
 mod delete;
 mod list;
 
+pub use crate::operation::STREAM_ACCEPT;
+pub use any::{AnyOperation, AnyOutput};
 pub use create::CreateBackup;
-pub use create_streamed::{CreateBackupStreamed, STREAM_ACCEPT};
+pub use create_streamed::CreateBackupStreamed;
 pub use delete::DeleteBackup;
 pub use list::ListBackups;
 
 use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, HeaderValue};
-use http::{Request, Response, Uri};
+use http::{Request, Response};
 use serde::Serialize;
 
-use crate::{Endpoint, Error, Operation};
+use crate::{BackupId, Endpoint, Error, Operation};
 
 /// An API call: the request it sends and how its response is read.
 pub trait ApiOperation {
@@ -35,23 +38,23 @@ pub trait ApiOperation {
     fn parse_response(response: Response<Bytes>) -> Result<Self::Output, Error>;
 }
 
-/// Builds a request the way every operation does: the endpoint's headers for this operation
-/// (`Accept`, and on POSTs `Content-Type: application/json`, as the official client sends it
-/// even when the body is empty), an explicit `Content-Length` on POSTs, and the operation in the
+/// Builds a request the way every operation does: the operation's URI (with `id` in place of
+/// `{backup}`), the endpoint's headers for this operation (`Accept`, and `Content-Type:
+/// application/json` where the operation takes a JSON body, as the official client sends it even
+/// when the body is empty), an explicit `Content-Length` on POSTs, and the operation in the
 /// extensions.
 pub(crate) fn build_request(
     operation: Operation,
     endpoint: &Endpoint,
-    uri: Uri,
+    id: Option<&BackupId>,
     body: Option<Bytes>,
 ) -> Result<Request<Bytes>, Error> {
-    let method = operation.method();
-    let is_post = method == http::Method::POST;
+    let uri = endpoint.uri(operation, id)?;
     let mut request = Request::new(body.unwrap_or_default());
-    *request.method_mut() = method;
+    *request.method_mut() = operation.method();
     *request.uri_mut() = uri;
     *request.headers_mut() = endpoint.request_headers(operation).clone();
-    if is_post {
+    if request.method() != http::Method::GET {
         let length = request.body().len();
         request
             .headers_mut()

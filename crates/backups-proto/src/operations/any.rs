@@ -1,0 +1,139 @@
+//! [`AnyOperation`]: one value for any operation, built from its name, id and body, so that a
+//! generic tool (the conformance suite, a recorder, a fuzzer, a scripting front end) drives every
+//! operation through one code path.
+
+use backups_models::{Backup, Backups, SeededBackup};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use bytes::Bytes;
+use http::Request;
+
+use super::{ApiOperation, CreateBackup, CreateBackupStreamed, DeleteBackup, ListBackups};
+use crate::{BackupId, Endpoint, Error, Operation, RequestBody};
+
+/// Any operation with its inputs.
+///
+/// ```
+/// use backups_proto::operations::AnyOperation;
+/// use backups_proto::{BackupId, Operation};
+///
+/// let delete = AnyOperation::from_parts(Operation::Delete, Some(BackupId::new("b1")?), None)?;
+/// assert_eq!(delete.operation(), Operation::Delete);
+/// // An operation whose path names a backup cannot be built without one.
+/// assert!(AnyOperation::from_parts(Operation::Delete, None, None).is_err());
+/// # Ok::<(), backups_proto::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+// One value per call, built and moved once: boxing the larger bodies would buy nothing.
+#[allow(clippy::large_enum_variant)]
+pub enum AnyOperation {
+    /// [`ListBackups`].
+    List(ListBackups),
+    /// [`CreateBackup`].
+    Create(CreateBackup),
+    /// [`CreateBackupStreamed`].
+    CreateStreamed(CreateBackupStreamed),
+    /// [`DeleteBackup`].
+    Delete(DeleteBackup),
+}
+
+/// What any operation yields on success: the typed value of its [`ResponseBody`](crate::ResponseBody).
+///
+/// It serializes as the value itself (`null` for [`AnyOutput::Done`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+// One value per call, built and moved once: boxing the larger bodies would buy nothing.
+#[allow(clippy::large_enum_variant)]
+pub enum AnyOutput {
+    /// A listing.
+    Backups(Backups),
+    /// One backup (a streamed operation's finished backup included).
+    Backup(Backup),
+    /// Success with nothing to return.
+    Done,
+}
+
+impl AnyOperation {
+    /// Builds `operation` from a backup id (required where its path names one, refused where it
+    /// does not) and an optional JSON body, decoded as the operation's body model.
+    pub fn from_parts(
+        operation: Operation,
+        id: Option<BackupId>,
+        body: Option<&[u8]>,
+    ) -> Result<Self, Error> {
+        let invalid = |reason: String| Error::InvalidRequest { reason };
+        if let (false, Some(id)) = (operation.takes_id(), &id) {
+            return Err(invalid(format!(
+                "{operation} takes no backup id, got {id:?}"
+            )));
+        }
+        if operation.spec().request == RequestBody::None && body.is_some() {
+            return Err(invalid(format!("{operation} takes no request body")));
+        }
+        let seed = || body_of::<SeededBackup>(operation, body);
+        let backup = || body_of::<Backup>(operation, body);
+        let id = || {
+            id.clone()
+                .ok_or_else(|| invalid(format!("{operation} needs a backup id")))
+        };
+        Ok(match operation {
+            Operation::List => Self::List(ListBackups),
+            Operation::Create => Self::Create(CreateBackup { seed: seed()? }),
+            Operation::CreateStreamed => {
+                Self::CreateStreamed(CreateBackupStreamed { seed: seed()? })
+            }
+            Operation::Delete => Self::Delete(DeleteBackup {
+                id: id()?,
+                backup: backup()?,
+            }),
+        })
+    }
+
+    /// The request, as the operation's own [`ApiOperation::request`] builds it.
+    pub fn request(&self, endpoint: &Endpoint) -> Result<Request<Bytes>, Error> {
+        match self {
+            Self::List(op) => op.request(endpoint),
+            Self::Create(op) => op.request(endpoint),
+            Self::CreateStreamed(op) => op.request(endpoint),
+            Self::Delete(op) => op.request(endpoint),
+        }
+    }
+
+    /// Which operation it is.
+    pub fn operation(&self) -> Operation {
+        match self {
+            Self::List(_) => Operation::List,
+            Self::Create(_) => Operation::Create,
+            Self::CreateStreamed(_) => Operation::CreateStreamed,
+            Self::Delete(_) => Operation::Delete,
+        }
+    }
+}
+
+/// Decodes an operation's optional JSON body as the model `T`, insisting on a JSON object.
+fn body_of<T: DeserializeOwned>(
+    operation: Operation,
+    body: Option<&[u8]>,
+) -> Result<Option<T>, Error> {
+    let Some(body) = body else {
+        return Ok(None);
+    };
+    let model = core::any::type_name::<T>()
+        .rsplit("::")
+        .next()
+        .unwrap_or("model");
+    let invalid = |why: String| Error::InvalidRequest {
+        reason: format!("the {operation} body is not a {model}: {why}"),
+    };
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|err| invalid(err.to_string()))?;
+    if !value.is_object() {
+        return Err(invalid("expected a JSON object".into()));
+    }
+    serde_json::from_value(value)
+        .map(Some)
+        .map_err(|err| invalid(err.to_string()))
+}
