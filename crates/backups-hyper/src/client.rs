@@ -4,8 +4,7 @@ use core::ops::Deref;
 
 use backups_proto::{Client, Endpoint};
 
-use crate::builder::ClientBuilder;
-use crate::discovery::{Discovery, DiscoveryError};
+use crate::builder::{ClientBuilder, DiscoveryError};
 use crate::transport::HyperTransport;
 
 /// A Backups API client over [`HyperTransport`].
@@ -47,9 +46,10 @@ impl BackupsClient {
         ClientBuilder::new()
     }
 
-    /// Finds the running Pieces OS with the default [`Discovery`] and returns a client for it.
+    /// Finds the running Pieces OS with the default [`Discovery`](crate::Discovery) and
+    /// returns a client for it with every default.
     pub async fn discover() -> Result<Self, DiscoveryError> {
-        Discovery::new().client().await
+        ClientBuilder::new().discover().await
     }
 
     /// Wraps a client built by hand.

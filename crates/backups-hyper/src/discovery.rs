@@ -1,4 +1,10 @@
-//! [`Discovery`]: finding the port a running Pieces OS listens on.
+//! Finding the port a running Pieces OS listens on, and reporting where discovery looked.
+//!
+//! This module only finds a base URL: [`Discovery::locate`] answers [`Located`] or
+//! [`NotFound`]. Building a client for what it finds is the job of
+//! [`BackupsClient::discover`](crate::BackupsClient::discover) and
+//! [`ClientBuilder::discover`](crate::ClientBuilder::discover), so that discovery needs no
+//! client settings and its answer serves any transport.
 //!
 //! Pieces OS up to 10.1.15 listened on 1000 (Windows, macOS) or 5323 (Linux); current versions
 //! take the first free port in 39300 to 39333 and write it to a port file. Like the official
@@ -26,9 +32,6 @@ use tokio::net::TcpStream;
 use tokio::task::{JoinHandle, JoinSet};
 
 use backups_proto::{BaseUrl, DEFAULT_USER_AGENT, Error, TransportKind, excerpt};
-
-use crate::builder::ClientBuilder;
-use crate::client::BackupsClient;
 
 /// Where the port file lives under the platform's base directory.
 pub const PORT_FILE: &str = "com.pieces.os/production/Config/.port.txt";
@@ -88,10 +91,10 @@ impl fmt::Display for Place {
     }
 }
 
-/// What discovery found at a place.
+/// What discovery found at a place: its verdict on it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum Outcome {
+pub enum Verdict {
     /// Neither `HOME` nor `USERPROFILE` is set, so the default port file is unknown.
     NoHome,
     /// The file does not exist.
@@ -114,7 +117,7 @@ pub enum Outcome {
     Healthy,
 }
 
-impl fmt::Display for Outcome {
+impl fmt::Display for Verdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::NoHome => f.write_str("unknown (neither HOME nor USERPROFILE is set)"),
@@ -140,12 +143,12 @@ pub struct Finding {
     /// Where.
     pub place: Place,
     /// What was there.
-    pub outcome: Outcome,
+    pub verdict: Verdict,
 }
 
 impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.place, self.outcome)
+        write!(f, "{}: {}", self.place, self.verdict)
     }
 }
 
@@ -163,69 +166,39 @@ pub struct Located {
     pub findings: Vec<Finding>,
 }
 
-/// Discovery failed.
-#[derive(Debug)]
+/// No healthy Pieces OS at any place discovery looked.
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum DiscoveryError {
-    /// No healthy Pieces OS at any place; the findings say what each place held.
-    NotFound {
-        /// The host the ports were probed on.
-        host: String,
-        /// Every place looked at, in order.
-        findings: Vec<Finding>,
-    },
-    /// A Pieces OS was found, but the client could not be built (an invalid setting of the
-    /// [`ClientBuilder`]).
-    Client(Error),
+pub struct NotFound {
+    /// The host the ports were probed on.
+    pub host: String,
+    /// Every place looked at, in order, and what each held.
+    pub findings: Vec<Finding>,
 }
 
-impl DiscoveryError {
-    /// What each place held, when nothing was found.
-    pub fn findings(&self) -> &[Finding] {
-        match self {
-            Self::NotFound { findings, .. } => findings,
-            Self::Client(_) => &[],
-        }
-    }
-}
-
-impl fmt::Display for DiscoveryError {
+impl fmt::Display for NotFound {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::NotFound { host, findings } => {
-                write!(
-                    f,
-                    "no running Pieces OS found on {host} (is it started?); looked at: "
-                )?;
-                write_findings(f, findings)
-            }
-            Self::Client(err) => write!(f, "Pieces OS was found, but {err}"),
-        }
+        write!(
+            f,
+            "no running Pieces OS found on {} (is it started?); looked at: ",
+            self.host
+        )?;
+        write_findings(f, &self.findings)
     }
 }
 
-impl std::error::Error for DiscoveryError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Self::NotFound { .. } => None,
-            Self::Client(err) => Some(err),
-        }
-    }
-}
+impl std::error::Error for NotFound {}
 
 /// Lets `?` turn a failed discovery into the SDK's error: not finding Pieces OS is a failure to
 /// connect, nothing having been sent.
-impl From<DiscoveryError> for Error {
-    fn from(err: DiscoveryError) -> Self {
-        match err {
-            DiscoveryError::Client(err) => err,
-            not_found => Error::transport(TransportKind::Connect, not_found),
-        }
+impl From<NotFound> for Error {
+    fn from(err: NotFound) -> Self {
+        Error::transport(TransportKind::Connect, err)
     }
 }
 
 /// Writes findings separated by `; `, folding runs of consecutive ports of one step with the
-/// same outcome into a range, so that 34 silent ports take one line, not 34.
+/// same verdict into a range, so that 34 silent ports take one line, not 34.
 fn write_findings(f: &mut fmt::Formatter<'_>, findings: &[Finding]) -> fmt::Result {
     let mut i = 0;
     let mut first = true;
@@ -240,7 +213,7 @@ fn write_findings(f: &mut fmt::Formatter<'_>, findings: &[Finding]) -> fmt::Resu
                 };
                 let follows =
                     matches!(next.place, Place::Port(port) if Some(port) == last.checked_add(1));
-                if follows && next.step == finding.step && next.outcome == finding.outcome {
+                if follows && next.step == finding.step && next.verdict == finding.verdict {
                     end += 1;
                 } else {
                     break;
@@ -253,7 +226,7 @@ fn write_findings(f: &mut fmt::Formatter<'_>, findings: &[Finding]) -> fmt::Resu
                 let Place::Port(last) = findings[end].place else {
                     unreachable!("only ports are folded")
                 };
-                write!(f, "ports {start}-{last}: {}", finding.outcome)?;
+                write!(f, "ports {start}-{last}: {}", finding.verdict)?;
             } else {
                 write!(f, "{finding}")?;
             }
@@ -272,22 +245,29 @@ fn write_findings(f: &mut fmt::Formatter<'_>, findings: &[Finding]) -> fmt::Resu
     Ok(())
 }
 
-/// Finds a running Pieces OS, configurably; [`discover`](crate::discover) runs the default one.
+/// Finds a running Pieces OS, configurably; [`BackupsClient::discover`] and
+/// [`ClientBuilder::discover`] run the default one.
 ///
 /// ```no_run
 /// use std::time::Duration;
 /// use backups_hyper::{BackupsClient, Discovery};
 ///
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-/// let client = Discovery::new()
+/// let located = Discovery::new()
 ///     .health_timeout(Duration::from_millis(250))
-///     .client_builder(BackupsClient::builder().application_id("my-app"))
-///     .client()
+///     .locate()
 ///     .await?;
+/// let client = BackupsClient::builder()
+///     .base_url(located.base_url)
+///     .application_id("my-app")
+///     .build()?;
 /// # let _ = client;
 /// # Ok(())
 /// # }
 /// ```
+///
+/// [`BackupsClient::discover`]: crate::BackupsClient::discover
+/// [`ClientBuilder::discover`]: crate::ClientBuilder::discover
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct Discovery {
@@ -297,7 +277,6 @@ pub struct Discovery {
     legacy_ports: Vec<u16>,
     connect_timeout: Duration,
     health_timeout: Duration,
-    builder: ClientBuilder,
 }
 
 impl Default for Discovery {
@@ -319,7 +298,6 @@ impl Discovery {
             legacy_ports: LEGACY_PORTS.to_vec(),
             connect_timeout: DEFAULT_PROBE_CONNECT_TIMEOUT,
             health_timeout: DEFAULT_HEALTH_TIMEOUT,
-            builder: ClientBuilder::new(),
         }
     }
 
@@ -369,12 +347,6 @@ impl Discovery {
         self
     }
 
-    /// The settings of the client [`client`](Self::client) builds (its base URL is replaced).
-    pub fn client_builder(mut self, builder: ClientBuilder) -> Self {
-        self.builder = builder;
-        self
-    }
-
     /// The default port file: `~/Library/com.pieces.os/...` on macOS,
     /// `~/Documents/com.pieces.os/...` elsewhere; `None` when no home directory is known.
     pub fn default_port_file() -> Option<PathBuf> {
@@ -394,18 +366,8 @@ impl Discovery {
         home.join(base).join(PORT_FILE)
     }
 
-    /// Finds a healthy Pieces OS and builds a client for it.
-    pub async fn client(&self) -> Result<BackupsClient, DiscoveryError> {
-        let located = self.locate().await?;
-        self.builder
-            .clone()
-            .base_url(located.base_url)
-            .build()
-            .map_err(DiscoveryError::Client)
-    }
-
     /// Finds a healthy Pieces OS; says where it is and how it was found.
-    pub async fn locate(&self) -> Result<Located, DiscoveryError> {
+    pub async fn locate(&self) -> Result<Located, NotFound> {
         let mut findings = Vec::new();
 
         // 1. The port file(s).
@@ -417,26 +379,26 @@ impl Discovery {
                     findings.push(Finding {
                         step: Step::PortFile,
                         place: Place::Home,
-                        outcome: Outcome::NoHome,
+                        verdict: Verdict::NoHome,
                     });
                     Vec::new()
                 }
             },
         };
         for path in port_files {
-            let outcome = read_port_file(&path).await;
-            let port = match outcome {
-                Outcome::HoldsPort(port) => Some(port),
+            let verdict = read_port_file(&path).await;
+            let port = match verdict {
+                Verdict::HoldsPort(port) => Some(port),
                 _ => None,
             };
             findings.push(Finding {
                 step: Step::PortFile,
                 place: Place::PortFile(path),
-                outcome,
+                verdict,
             });
             if let Some(port) = port {
-                let outcome = self.probe(port).await;
-                if let Some(base_url) = self.record(&mut findings, Step::PortFile, port, outcome) {
+                let verdict = self.probe(port).await;
+                if let Some(base_url) = self.record(&mut findings, Step::PortFile, port, verdict) {
                     return Ok(Located {
                         base_url,
                         port,
@@ -455,10 +417,10 @@ impl Discovery {
                 Step::Probe => &self.probe_ports,
                 _ => &self.legacy_ports,
             };
-            let outcomes = self.probe_all(ports).await;
+            let verdicts = self.probe_all(ports).await;
             let mut found = None;
-            for (port, outcome) in outcomes {
-                if let Some(base_url) = self.record(&mut findings, step, port, outcome) {
+            for (port, verdict) in verdicts {
+                if let Some(base_url) = self.record(&mut findings, step, port, verdict) {
                     found.get_or_insert((base_url, port));
                 }
             }
@@ -472,25 +434,25 @@ impl Discovery {
             }
         }
 
-        Err(DiscoveryError::NotFound {
+        Err(NotFound {
             host: self.host.clone(),
             findings,
         })
     }
 
-    /// Records a probe's outcome; for a healthy port, returns its base URL.
+    /// Records a probe's verdict; for a healthy port, returns its base URL.
     fn record(
         &self,
         findings: &mut Vec<Finding>,
         step: Step,
         port: u16,
-        outcome: Outcome,
+        verdict: Verdict,
     ) -> Option<BaseUrl> {
-        let healthy = outcome == Outcome::Healthy;
+        let healthy = verdict == Verdict::Healthy;
         findings.push(Finding {
             step,
             place: Place::Port(port),
-            outcome,
+            verdict,
         });
         if !healthy {
             return None;
@@ -507,37 +469,37 @@ impl Discovery {
         format!("http://{host}:{port}").parse().ok()
     }
 
-    /// Probes `ports` concurrently; the outcomes come back in the order of `ports`.
-    async fn probe_all(&self, ports: &[u16]) -> Vec<(u16, Outcome)> {
+    /// Probes `ports` concurrently; the verdicts come back in the order of `ports`.
+    async fn probe_all(&self, ports: &[u16]) -> Vec<(u16, Verdict)> {
         let mut set = JoinSet::new();
         for (index, &port) in ports.iter().enumerate() {
             let this = self.clone();
             set.spawn(async move { (index, this.probe(port).await) });
         }
-        let mut outcomes: Vec<(u16, Outcome)> = ports
+        let mut verdicts: Vec<(u16, Verdict)> = ports
             .iter()
-            .map(|&port| (port, Outcome::ConnectFailed("probe did not run".into())))
+            .map(|&port| (port, Verdict::ConnectFailed("probe did not run".into())))
             .collect();
         while let Some(joined) = set.join_next().await {
             // A probe task cannot panic on bad input; if one did, its port keeps the
-            // "did not run" outcome rather than failing the whole discovery.
-            if let Ok((index, outcome)) = joined {
-                outcomes[index].1 = outcome;
+            // "did not run" verdict rather than failing the whole discovery.
+            if let Ok((index, verdict)) = joined {
+                verdicts[index].1 = verdict;
             }
         }
-        outcomes
+        verdicts
     }
 
     /// Connects to `port`, then checks its health.
-    async fn probe(&self, port: u16) -> Outcome {
+    async fn probe(&self, port: u16) -> Verdict {
         let host = self.host.trim_start_matches('[').trim_end_matches(']');
         let connect = TcpStream::connect((host, port));
         let stream = match tokio::time::timeout(self.connect_timeout, connect).await {
-            Err(_) => return Outcome::ConnectTimeout,
+            Err(_) => return Verdict::ConnectTimeout,
             Ok(Err(err)) if err.kind() == io::ErrorKind::ConnectionRefused => {
-                return Outcome::NotListening;
+                return Verdict::NotListening;
             }
-            Ok(Err(err)) => return Outcome::ConnectFailed(err.to_string()),
+            Ok(Err(err)) => return Verdict::ConnectFailed(err.to_string()),
             Ok(Ok(stream)) => stream,
         };
         let authority = match self.base_url(port) {
@@ -546,40 +508,27 @@ impl Discovery {
         };
         let check = health_check(stream, authority);
         match tokio::time::timeout(self.health_timeout, check).await {
-            Err(_) => Outcome::Unhealthy(format!(
+            Err(_) => Verdict::Unhealthy(format!(
                 "no answer to GET {HEALTH_PATH} within {} ms",
                 self.health_timeout.as_millis()
             )),
-            Ok(Err(why)) => Outcome::Unhealthy(why),
-            Ok(Ok(())) => Outcome::Healthy,
+            Ok(Err(why)) => Verdict::Unhealthy(why),
+            Ok(Ok(())) => Verdict::Healthy,
         }
     }
 }
 
-/// Runs [`Discovery::new`]`.client()`: finds the running Pieces OS and returns a client for it.
-///
-/// ```no_run
-/// # async fn run() -> Result<(), backups_hyper::DiscoveryError> {
-/// let client = backups_hyper::discover().await?;
-/// # let _ = client;
-/// # Ok(())
-/// # }
-/// ```
-pub async fn discover() -> Result<BackupsClient, DiscoveryError> {
-    Discovery::new().client().await
-}
-
-async fn read_port_file(path: &Path) -> Outcome {
+async fn read_port_file(path: &Path) -> Verdict {
     let text = match tokio::fs::read(path).await {
         Ok(bytes) => bytes,
-        Err(err) if err.kind() == io::ErrorKind::NotFound => return Outcome::Missing,
-        Err(err) => return Outcome::Unreadable(err.to_string()),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Verdict::Missing,
+        Err(err) => return Verdict::Unreadable(err.to_string()),
     };
     let trimmed = String::from_utf8_lossy(&text);
     let trimmed = trimmed.trim();
     match trimmed.parse::<u16>() {
-        Ok(port) if port != 0 => Outcome::HoldsPort(port),
-        _ => Outcome::NotAPort(excerpt(trimmed.as_bytes())),
+        Ok(port) if port != 0 => Verdict::HoldsPort(port),
+        _ => Verdict::NotAPort(excerpt(trimmed.as_bytes())),
     }
 }
 
@@ -653,11 +602,11 @@ mod tests {
         }
     }
 
-    fn port(step: Step, port: u16, outcome: Outcome) -> Finding {
+    fn port(step: Step, port: u16, verdict: Verdict) -> Finding {
         Finding {
             step,
             place: Place::Port(port),
-            outcome,
+            verdict,
         }
     }
 
@@ -666,17 +615,17 @@ mod tests {
         let mut findings = vec![Finding {
             step: Step::PortFile,
             place: Place::Home,
-            outcome: Outcome::NoHome,
+            verdict: Verdict::NoHome,
         }];
-        findings.extend((39300..=39310).map(|p| port(Step::Probe, p, Outcome::NotListening)));
+        findings.extend((39300..=39310).map(|p| port(Step::Probe, p, Verdict::NotListening)));
         findings.push(port(
             Step::Probe,
             39311,
-            Outcome::Unhealthy("status 404".into()),
+            Verdict::Unhealthy("status 404".into()),
         ));
-        findings.extend((39312..=39333).map(|p| port(Step::Probe, p, Outcome::NotListening)));
-        findings.push(port(Step::Legacy, 1000, Outcome::ConnectTimeout));
-        findings.push(port(Step::Legacy, 5323, Outcome::NotListening));
+        findings.extend((39312..=39333).map(|p| port(Step::Probe, p, Verdict::NotListening)));
+        findings.push(port(Step::Legacy, 1000, Verdict::ConnectTimeout));
+        findings.push(port(Step::Legacy, 5323, Verdict::NotListening));
         assert_eq!(
             Report(findings).to_string(),
             "home directory: unknown (neither HOME nor USERPROFILE is set); \
@@ -697,17 +646,17 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("backups-hyper-unit-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("dir");
         let cases = [
-            (" 39301\r\n", Outcome::HoldsPort(39301)),
-            ("0", Outcome::NotAPort("0".into())),
-            ("70000", Outcome::NotAPort("70000".into())),
-            ("", Outcome::NotAPort(String::new())),
+            (" 39301\r\n", Verdict::HoldsPort(39301)),
+            ("0", Verdict::NotAPort("0".into())),
+            ("70000", Verdict::NotAPort("70000".into())),
+            ("", Verdict::NotAPort(String::new())),
         ];
         for (index, (content, expected)) in cases.into_iter().enumerate() {
             let path = dir.join(format!("port-{index}"));
             std::fs::write(&path, content).expect("write");
             assert_eq!(read_port_file(&path).await, expected, "{content:?}");
         }
-        assert_eq!(read_port_file(&dir.join("absent")).await, Outcome::Missing);
+        assert_eq!(read_port_file(&dir.join("absent")).await, Verdict::Missing);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

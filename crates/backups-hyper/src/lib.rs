@@ -3,7 +3,8 @@
 //! [`backups_proto`] knows the wire and does no IO; this crate sends its requests:
 //! - [`BackupsClient`]: a ready client, one line for the documented `http://localhost:1000`
 //!   ([`BackupsClient::localhost`]), a [`ClientBuilder`] for every setting, and
-//!   [`discover`] to find a running Pieces OS the way the official wrappers do;
+//!   [`BackupsClient::discover`] to find a running Pieces OS the way the official wrappers do
+//!   (the [`discovery`] module says where it looked);
 //! - [`HyperTransport`]: the [`Transport`] under it, with pooled keep-alive connections,
 //!   connect and request timeouts, an idle timeout between chunks of a progress stream, and
 //!   [`RetryPolicy`]-driven retries of the idempotent list when a connection could not be made
@@ -57,7 +58,7 @@
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let client = backups_hyper::discover().await?;
+//! let client = backups_hyper::BackupsClient::discover().await?;
 //! let backup = client.create_streamed().await?.finish(|event| {
 //!     println!("{:?} {:?}", event.status, event.percentage);
 //! }).await?;
@@ -71,19 +72,18 @@
 mod body;
 mod builder;
 mod client;
-mod discovery;
+pub mod discovery;
 mod errors;
 mod retry;
 mod trace;
 mod transport;
 
 pub use body::ResponseBody;
-pub use builder::{APPLICATION_ID, ClientBuilder, IntoBaseUrl};
+pub use builder::{APPLICATION_ID, ClientBuilder, DiscoveryError, IntoBaseUrl};
 pub use client::BackupsClient;
 pub use discovery::{
-    DEFAULT_HEALTH_TIMEOUT, DEFAULT_PROBE_CONNECT_TIMEOUT, Discovery, DiscoveryError, Finding,
-    HEALTH_PATH, LEGACY_PORTS, Located, Outcome, PORT_FILE, PROBE_PORT_FIRST, PROBE_PORT_LAST,
-    Place, Step, discover,
+    DEFAULT_HEALTH_TIMEOUT, DEFAULT_PROBE_CONNECT_TIMEOUT, Discovery, HEALTH_PATH, LEGACY_PORTS,
+    Located, PORT_FILE, PROBE_PORT_FIRST, PROBE_PORT_LAST,
 };
 pub use retry::RetryPolicy;
 pub use transport::{

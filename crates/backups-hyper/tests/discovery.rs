@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use backups_hyper::{Discovery, DiscoveryError, Error, Outcome, Place, Step};
+use backups_hyper::discovery::{Place, Step, Verdict};
+use backups_hyper::{BackupsClient, Discovery, DiscoveryError, Error};
 use common::{Reply, TestServer, free_port};
 
 /// A Pieces OS stand-in: healthy, with an empty list of backups.
@@ -62,8 +63,11 @@ async fn the_port_file_is_read_first_and_checked() {
     assert_eq!(health.method, http::Method::GET);
     assert_eq!(health.path, "/.well-known/health");
 
-    // The client it builds talks to that server.
-    let client = nowhere().port_file(&file).client().await.expect("client");
+    // A client for what it found talks to that server.
+    let client = BackupsClient::builder()
+        .base_url(located.base_url)
+        .build()
+        .expect("client");
     assert!(client.list().await.expect("list").is_empty());
     assert_eq!(
         server.requests().last().map(|r| r.path.clone()),
@@ -90,18 +94,18 @@ async fn the_probe_takes_the_first_healthy_port_of_the_list() {
     let located = nowhere().probe_ports(ports).locate().await.expect("found");
     assert_eq!(located.step, Step::Probe);
     assert_eq!(located.port, port(&healthy));
-    let outcome = |p: u16| {
+    let verdict = |p: u16| {
         located
             .findings
             .iter()
             .find(|f| f.place == Place::Port(p))
-            .map(|f| f.outcome.clone())
+            .map(|f| f.verdict.clone())
     };
-    assert_eq!(outcome(ports[0]), Some(Outcome::NotListening));
-    assert!(matches!(outcome(ports[1]), Some(Outcome::Unhealthy(why)) if why.contains("404")));
-    assert!(matches!(outcome(ports[2]), Some(Outcome::Unhealthy(why)) if why.contains("nope")));
-    assert_eq!(outcome(port(&healthy)), Some(Outcome::Healthy));
-    assert_eq!(outcome(port(&also_healthy)), Some(Outcome::Healthy));
+    assert_eq!(verdict(ports[0]), Some(Verdict::NotListening));
+    assert!(matches!(verdict(ports[1]), Some(Verdict::Unhealthy(why)) if why.contains("404")));
+    assert!(matches!(verdict(ports[2]), Some(Verdict::Unhealthy(why)) if why.contains("nope")));
+    assert_eq!(verdict(port(&healthy)), Some(Verdict::Healthy));
+    assert_eq!(verdict(port(&also_healthy)), Some(Verdict::Healthy));
 }
 
 #[tokio::test]
@@ -119,9 +123,9 @@ async fn a_stale_port_file_falls_through_to_the_probe_then_the_legacy_ports() {
         .expect("found");
     assert_eq!(located.step, Step::Legacy);
     assert_eq!(located.port, port(&server));
-    assert_eq!(located.findings[0].outcome, Outcome::HoldsPort(stale));
+    assert_eq!(located.findings[0].verdict, Verdict::HoldsPort(stale));
     assert_eq!(located.findings[1].place, Place::Port(stale));
-    assert_eq!(located.findings[1].outcome, Outcome::NotListening);
+    assert_eq!(located.findings[1].verdict, Verdict::NotListening);
 }
 
 #[tokio::test]
@@ -133,20 +137,21 @@ async fn nothing_found_lists_every_place_and_what_was_there() {
     let missing = garbage.with_file_name("missing.txt");
     let silent = free_port();
 
-    let error = nowhere()
+    let not_found = nowhere()
         .port_files([garbage.clone(), missing.clone()])
         .probe_ports([silent, port(&unhealthy), port(&slow)])
         .legacy_ports([free_port()])
         .health_timeout(Duration::from_millis(100))
-        .client()
+        .locate()
         .await
         .expect_err("nothing there");
 
-    let DiscoveryError::NotFound { host, findings } = &error else {
-        panic!("expected NotFound, got {error:?}");
-    };
-    assert_eq!(host, "127.0.0.1");
-    assert_eq!(findings.len(), 6);
+    assert_eq!(not_found.host, "127.0.0.1");
+    assert_eq!(not_found.findings.len(), 6);
+    // The entry points' error says the same and keeps the findings.
+    let error = DiscoveryError::from(not_found.clone());
+    assert_eq!(error.to_string(), not_found.to_string());
+    assert_eq!(error.findings(), not_found.findings.as_slice());
     let text = error.to_string();
     for expected in [
         format!(
@@ -173,18 +178,20 @@ async fn nothing_found_lists_every_place_and_what_was_there() {
     assert!(error.is_connect(), "{error:?}");
 }
 
+/// What `ClientBuilder::discover` does with the default discovery, here pointed at a test server.
 #[tokio::test]
 async fn the_client_builder_settings_are_kept() {
     let server = pieces_os().await;
-    let client = nowhere()
+    let located = nowhere()
         .probe_ports([port(&server)])
-        .client_builder(
-            backups_hyper::BackupsClient::builder()
-                .application_id("discovering-app")
-                .max_body(4096),
-        )
-        .client()
+        .locate()
         .await
+        .expect("found");
+    let client = BackupsClient::builder()
+        .application_id("discovering-app")
+        .max_body(4096)
+        .base_url(located.base_url)
+        .build()
         .expect("client");
     assert_eq!(client.limits().max_body, 4096);
     client.list().await.expect("list");

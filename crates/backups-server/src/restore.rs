@@ -1,13 +1,13 @@
 //! `restore`: writes a backup back out as a directory tree.
 
 use std::fs::{self, File};
-use std::io::{self, Read, Write};
+use std::io;
 use std::path::Path;
 
 use crate::StoreError;
 use crate::id::is_valid_id;
 use crate::manifest::{Entry, is_hash, safe_relative};
-use crate::store::{object_path, read_manifest};
+use crate::store::{hash_copy, object_path, read_manifest};
 
 /// What [`restore_backup`] wrote.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -120,20 +120,7 @@ fn create_parent(dest: &Path) -> Result<(), StoreError> {
 fn copy_checked(from: &Path, to: &Path, buf: &mut [u8]) -> io::Result<(String, u64)> {
     let mut input = File::open(from)?;
     let mut output = File::options().write(true).create_new(true).open(to)?;
-    let mut hasher = blake3::Hasher::new();
-    let mut written = 0u64;
-    loop {
-        let n = match input.read(buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-            Err(err) => return Err(err),
-        };
-        hasher.update(&buf[..n]);
-        output.write_all(&buf[..n])?;
-        written += n as u64;
-    }
-    Ok((hasher.finalize().to_hex().to_string(), written))
+    Ok(hash_copy(&mut input, &mut output, buf, &mut |_| {})?)
 }
 
 #[cfg(unix)]

@@ -17,12 +17,12 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::mpsc;
 
+use crate::Fault;
 use crate::accept::{NDJSON, accepts_ndjson};
 use crate::id::is_valid_id;
 use crate::origin::Origin;
 use crate::progress::{self, ChannelBody, Percent};
 use crate::store::Store;
-use crate::{Fault, StoreError};
 
 /// The body of every response.
 pub(crate) type ResBody = BoxBody<Bytes, Infallible>;
@@ -44,7 +44,14 @@ pub(crate) struct AppState {
 /// A path the server knows.
 #[derive(Debug, PartialEq, Eq)]
 enum Route {
+    /// Answered even under a simulated fault, so that discovery still finds the server.
     Health,
+    Api(Call),
+}
+
+/// A path of the Backups API proper: what a simulated fault answers instead.
+#[derive(Debug, PartialEq, Eq)]
+enum Call {
     List,
     Create,
     CreateStreamed,
@@ -56,9 +63,9 @@ impl Route {
     fn parse(path: &str) -> Option<Route> {
         match path {
             "/.well-known/health" => return Some(Route::Health),
-            "/backups" => return Some(Route::List),
-            "/backups/create" => return Some(Route::Create),
-            "/backups/create/streamed" => return Some(Route::CreateStreamed),
+            "/backups" => return Some(Route::Api(Call::List)),
+            "/backups/create" => return Some(Route::Api(Call::Create)),
+            "/backups/create/streamed" => return Some(Route::Api(Call::CreateStreamed)),
             _ => {}
         }
         let segment = path.strip_prefix("/backups/")?.strip_suffix("/delete")?;
@@ -72,13 +79,13 @@ impl Route {
             .ok()
             .filter(|id| is_valid_id(id))
             .map(|id| id.into_owned());
-        Some(Route::Delete(id))
+        Some(Route::Api(Call::Delete(id)))
     }
 
     fn allowed(&self) -> &'static [Method] {
         match self {
-            Route::Health | Route::List => &[Method::GET, Method::HEAD],
-            Route::Create | Route::CreateStreamed | Route::Delete(_) => &[Method::POST],
+            Route::Health | Route::Api(Call::List) => &[Method::GET, Method::HEAD],
+            Route::Api(Call::Create | Call::CreateStreamed | Call::Delete(_)) => &[Method::POST],
         }
     }
 }
@@ -111,20 +118,20 @@ where
         }
         return Ok(response);
     }
-    if route == Route::Health {
-        return Ok(text(StatusCode::OK, "ok"));
-    }
+    let call = match route {
+        Route::Health => return Ok(text(StatusCode::OK, "ok")),
+        Route::Api(call) => call,
+    };
     if let Some(fault) = state.fault {
         return Ok(text(fault.status(), fault.message()));
     }
-    let response = match route {
-        Route::Health => text(StatusCode::OK, "ok"),
-        Route::List => json(StatusCode::OK, &Backups::new(state.store.list())),
-        Route::Create => match read_json::<SeededBackup, B>(&state, request).await {
+    let response = match call {
+        Call::List => json(StatusCode::OK, &Backups::new(state.store.list())),
+        Call::Create => match read_json::<SeededBackup, B>(&state, request).await {
             Ok(_seed) => create(state).await,
             Err(response) => response,
         },
-        Route::CreateStreamed => {
+        Call::CreateStreamed => {
             let streamed = accepts_ndjson(request.headers());
             match read_json::<SeededBackup, B>(&state, request).await {
                 Ok(_seed) if streamed => create_streamed(state),
@@ -132,7 +139,7 @@ where
                 Err(response) => response,
             }
         }
-        Route::Delete(id) => match read_json::<Backup, B>(&state, request).await {
+        Call::Delete(id) => match read_json::<Backup, B>(&state, request).await {
             Ok(_backup) => delete(state, id).await,
             Err(response) => response,
         },
@@ -230,7 +237,7 @@ async fn delete(state: Arc<AppState>, id: Option<String>) -> Response<ResBody> {
     let joined = tokio::task::spawn_blocking(move || store.delete(&exclusive, &target)).await;
     match joined {
         Ok(Ok(true)) => empty(StatusCode::NO_CONTENT),
-        Ok(Ok(false)) | Ok(Err(StoreError::NotFound { .. })) => no_such(&id),
+        Ok(Ok(false)) => no_such(&id),
         Ok(Err(err)) => text(
             StatusCode::INTERNAL_SERVER_ERROR,
             &format!("delete failed: {err}"),
@@ -331,16 +338,19 @@ mod tests {
     #[test]
     fn routes() {
         check("/.well-known/health", Some(Route::Health));
-        check("/backups", Some(Route::List));
-        check("/backups/create", Some(Route::Create));
-        check("/backups/create/streamed", Some(Route::CreateStreamed));
+        check("/backups", Some(Route::Api(Call::List)));
+        check("/backups/create", Some(Route::Api(Call::Create)));
+        check(
+            "/backups/create/streamed",
+            Some(Route::Api(Call::CreateStreamed)),
+        );
         check(
             "/backups/1700000000000-0000/delete",
-            Some(Route::Delete(Some("1700000000000-0000".into()))),
+            Some(Route::Api(Call::Delete(Some("1700000000000-0000".into())))),
         );
         check(
             "/backups/a%2Db/delete",
-            Some(Route::Delete(Some("a-b".into()))),
+            Some(Route::Api(Call::Delete(Some("a-b".into())))),
         );
         check("/", None);
         check("/backups/", None);
@@ -362,7 +372,7 @@ mod tests {
             "/backups/%ff/delete",
             "/backups/a.json/delete",
         ] {
-            check(path, Some(Route::Delete(None)));
+            check(path, Some(Route::Api(Call::Delete(None))));
         }
     }
 }

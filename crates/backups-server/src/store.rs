@@ -421,35 +421,24 @@ impl ObjectWriter<'_> {
     ) -> Result<(String, u64), StoreError> {
         let tmp = self.store.tmp_path();
         let mut out = create_new(&tmp)?;
-        let mut hasher = blake3::Hasher::new();
-        let mut read = 0u64;
-        loop {
-            let n = match file.read(&mut self.buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-                Err(source) => {
-                    let _ = fs::remove_file(&tmp);
-                    return Err(StoreError::Io {
+        let copied = hash_copy(file, &mut out, &mut self.buf, on_chunk);
+        drop(out);
+        let (hash, read) = match copied {
+            Ok(copied) => copied,
+            Err(err) => {
+                let _ = fs::remove_file(&tmp);
+                return Err(match err {
+                    CopyError::Read(source) => StoreError::Io {
                         context: format!("read {}", path.display()),
                         source,
-                    });
-                }
-            };
-            let chunk = &self.buf[..n];
-            hasher.update(chunk);
-            if let Err(source) = out.write_all(chunk) {
-                let _ = fs::remove_file(&tmp);
-                return Err(StoreError::Io {
-                    context: format!("write {}", tmp.display()),
-                    source,
+                    },
+                    CopyError::Write(source) => StoreError::Io {
+                        context: format!("write {}", tmp.display()),
+                        source,
+                    },
                 });
             }
-            read += n as u64;
-            on_chunk(n as u64);
-        }
-        let hash = hasher.finalize().to_hex().to_string();
-        drop(out);
+        };
         if self.is_stored(&hash) {
             let _ = fs::remove_file(&tmp);
         } else {
@@ -523,13 +512,41 @@ impl Copied<'_> {
     }
 }
 
-/// Hashes what remains of `file` with BLAKE3, calling `on_chunk` with each read's length;
-/// returns the hash in lower hex and the number of bytes read.
+/// [`hash_copy`] that keeps nothing: hashes what remains of `file` with BLAKE3, calling
+/// `on_chunk` with each read's length; returns the hash in lower hex and the number of bytes read.
 pub(crate) fn hash_stream(
     file: &mut File,
     buf: &mut [u8],
     on_chunk: &mut dyn FnMut(u64),
 ) -> io::Result<(String, u64)> {
+    Ok(hash_copy(file, &mut io::sink(), buf, on_chunk)?)
+}
+
+/// The side of a [`hash_copy`] that failed: callers name the file in the error.
+#[derive(Debug)]
+pub(crate) enum CopyError {
+    Read(io::Error),
+    Write(io::Error),
+}
+
+impl From<CopyError> for io::Error {
+    fn from(err: CopyError) -> Self {
+        match err {
+            CopyError::Read(err) | CopyError::Write(err) => err,
+        }
+    }
+}
+
+/// Hashes what remains of `file` with BLAKE3 while writing it to `out`, calling `on_chunk` with
+/// each read's length; returns the hash in lower hex and the number of bytes read. The one
+/// hashing loop of the server: creating, restoring and verifying backups all go through it, so
+/// they agree on what a file's hash is.
+pub(crate) fn hash_copy(
+    file: &mut File,
+    out: &mut impl Write,
+    buf: &mut [u8],
+    on_chunk: &mut dyn FnMut(u64),
+) -> Result<(String, u64), CopyError> {
     let mut hasher = blake3::Hasher::new();
     let mut read = 0u64;
     loop {
@@ -537,9 +554,10 @@ pub(crate) fn hash_stream(
             Ok(0) => break,
             Ok(n) => n,
             Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-            Err(err) => return Err(err),
+            Err(err) => return Err(CopyError::Read(err)),
         };
         hasher.update(&buf[..n]);
+        out.write_all(&buf[..n]).map_err(CopyError::Write)?;
         read += n as u64;
         on_chunk(n as u64);
     }
