@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use backups_proto::{Error, TransportKind};
+use backups_proto::{Error, ErrorKind, TransportKind};
 
 /// The exit statuses documented in `--help`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,16 +19,13 @@ pub(crate) enum Exit {
 
 impl Exit {
     pub(crate) fn for_error(error: &Error) -> Self {
-        match error {
-            Error::Unauthenticated { .. } => Self::SignIn,
-            Error::OsOutdated { .. } => Self::UpdateOs,
-            Error::Internal { .. } | Error::UnexpectedStatus { .. } => Self::ServerError,
-            Error::Timeout { .. } => Self::TimedOut,
-            Error::Transport {
-                kind: TransportKind::Connect,
-                ..
-            } => Self::CannotConnect,
-            Error::InvalidRequest { .. } => Self::Usage,
+        match error.kind() {
+            ErrorKind::Unauthenticated => Self::SignIn,
+            ErrorKind::OsOutdated => Self::UpdateOs,
+            ErrorKind::Internal | ErrorKind::UnexpectedStatus => Self::ServerError,
+            ErrorKind::Timeout(_) => Self::TimedOut,
+            ErrorKind::Transport(TransportKind::Connect) => Self::CannotConnect,
+            ErrorKind::InvalidRequest => Self::Usage,
             _ => Self::BadResponse,
         }
     }

@@ -9,8 +9,8 @@ use crate::transport::HyperTransport;
 
 /// A Backups API client over [`HyperTransport`].
 ///
-/// It dereferences to [`backups_proto::Client`], which has the four operations: `list`,
-/// `create`, `create_with`, `create_streamed`, `delete`.
+/// It dereferences to [`backups_proto::Client`], which has every operation: `list`,
+/// `create`, `create_with`, `create_streamed`, `delete`, and `run` for any [`AnyOperation`](backups_proto::operations::AnyOperation).
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {

@@ -3,7 +3,7 @@
 //! This crate knows the wire and does no IO: each operation builds a plain [`http::Request`] and
 //! parses an [`http::Response`] ([`operations`]); a [`ProgressDecoder`] turns the chunks of a
 //! progress stream into events; one [`Error`] type covers the whole SDK. Bring any HTTP stack by
-//! implementing [`Transport`], and [`Client`] gives you the four operations over it.
+//! implementing [`Transport`], and [`Client`] gives you every operation over it.
 //! `backups-hyper` is the default transport.
 //!
 //! ```
