@@ -201,17 +201,7 @@ impl<T: Transport> Client<T> {
         operation: &AnyOperation,
         on_event: impl FnMut(&BackupStreamedProgress),
     ) -> Result<AnyOutput, Error> {
-        match operation {
-            AnyOperation::List(op) => self.execute(op).await.map(AnyOutput::Backups),
-            AnyOperation::Create(op) => self.execute(op).await.map(AnyOutput::Backup),
-            AnyOperation::CreateStreamed(op) => self
-                .create_streamed_with(op.clone())
-                .await?
-                .finish(on_event)
-                .await
-                .map(AnyOutput::Backup),
-            AnyOperation::Delete(op) => self.execute(op).await.map(|()| AnyOutput::Done),
-        }
+        operation.run_on(self, on_event).await
     }
 
     /// Sends an operation's request and reads its whole response.

@@ -221,3 +221,33 @@ proptest! {
         }
     }
 }
+
+/// Every operation's value builds the request its row of the table describes, and
+/// `AnyOperation` names the operation it was built for.
+#[test]
+fn every_operation_builds_the_request_of_its_table_row() {
+    use backups_proto::operations::AnyOperation;
+    use backups_proto::RequestBody;
+
+    let endpoint = Endpoint::new("http://127.0.0.1:39300/prefix".parse().unwrap());
+    for operation in Operation::ALL {
+        let spec = operation.spec();
+        let id = operation.takes_id().then(|| BackupId::new("b 1").unwrap());
+        let any = AnyOperation::from_parts(operation, id, None).unwrap();
+        assert_eq!(any.operation(), operation);
+        let request = any.request(&endpoint).unwrap();
+        assert_eq!(request.method(), spec.method, "{operation}");
+        let path = format!("/prefix{}", spec.path.replace("{backup}", "b%201"));
+        assert_eq!(request.uri().path(), path, "{operation}");
+        assert_eq!(request.headers()["accept"], spec.accept, "{operation}");
+        assert_eq!(
+            request.headers().contains_key("content-type"),
+            spec.request != RequestBody::None,
+            "{operation}"
+        );
+        assert_eq!(request.extensions().get::<Operation>(), Some(&operation));
+        if operation.takes_id() {
+            assert!(AnyOperation::from_parts(operation, None, None).is_err());
+        }
+    }
+}

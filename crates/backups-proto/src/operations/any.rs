@@ -2,15 +2,15 @@
 //! generic tool (the conformance suite, a recorder, a fuzzer, a scripting front end) drives every
 //! operation through one code path.
 
-use backups_models::{Backup, Backups, SeededBackup};
+use backups_models::{Backup, BackupStreamedProgress, Backups, SeededBackup};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use bytes::Bytes;
-use http::Request;
+use http::{Request, Response};
 
 use super::{ApiOperation, CreateBackup, CreateBackupStreamed, DeleteBackup, ListBackups};
-use crate::{BackupId, Endpoint, Error, Operation, RequestBody};
+use crate::{BackupId, Client, Endpoint, Error, Operation, RequestBody, Transport};
 
 /// Any operation with its inputs.
 ///
@@ -52,6 +52,8 @@ pub enum AnyOutput {
     Backups(Backups),
     /// One backup (a streamed operation's finished backup included).
     Backup(Backup),
+    /// The events of a progress stream read whole (by [`AnyOperation::parse_response`]).
+    Events(Vec<BackupStreamedProgress>),
     /// Success with nothing to return.
     Done,
 }
@@ -99,6 +101,41 @@ impl AnyOperation {
             Self::Create(op) => op.request(endpoint),
             Self::CreateStreamed(op) => op.request(endpoint),
             Self::Delete(op) => op.request(endpoint),
+        }
+    }
+
+    /// Runs the operation through `client`; see [`Client::run`].
+    pub(crate) async fn run_on<T: Transport>(
+        &self,
+        client: &Client<T>,
+        on_event: impl FnMut(&BackupStreamedProgress),
+    ) -> Result<AnyOutput, Error> {
+        match self {
+            Self::List(op) => client.execute(op).await.map(AnyOutput::Backups),
+            Self::Create(op) => client.execute(op).await.map(AnyOutput::Backup),
+            Self::CreateStreamed(op) => client
+                .create_streamed_with(op.clone())
+                .await?
+                .finish(on_event)
+                .await
+                .map(AnyOutput::Backup),
+            Self::Delete(op) => client.execute(op).await.map(|()| AnyOutput::Done),
+        }
+    }
+
+    /// Reads a whole response of `operation` with that operation's own parser (a progress
+    /// stream read whole yields all its events, or the error that ended it).
+    pub fn parse_response(
+        operation: Operation,
+        response: Response<Bytes>,
+    ) -> Result<AnyOutput, Error> {
+        match operation {
+            Operation::List => ListBackups::parse_response(response).map(AnyOutput::Backups),
+            Operation::Create => CreateBackup::parse_response(response).map(AnyOutput::Backup),
+            Operation::CreateStreamed => {
+                CreateBackupStreamed::parse_response(response).map(AnyOutput::Events)
+            }
+            Operation::Delete => DeleteBackup::parse_response(response).map(|()| AnyOutput::Done),
         }
     }
 
