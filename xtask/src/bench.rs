@@ -301,6 +301,23 @@ mod tests {
     }
 
     #[test]
+    fn reads_what_the_bench_binaries_write() {
+        let line = emit::line(
+            "a \"b\"",
+            "µs",
+            &[1.0, 3.0],
+            &[2.0, 2.0],
+            "lower",
+            None,
+            "x, }",
+        );
+        let row = parse(&line);
+        assert_eq!((row.name.as_str(), row.note.as_str()), ("a \"b\"", "x, }"));
+        assert_eq!((row.ours, row.baseline, row.paired), (2.0, 2.0, Some(1.0)));
+        assert_eq!(row.pass(), None);
+    }
+
+    #[test]
     fn writes_one_object_a_line() {
         let rows = [
             parse(
