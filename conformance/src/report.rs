@@ -4,8 +4,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use backups_proto::Operation;
 use serde::{Deserialize, Serialize};
 
 /// The environment variable naming the directory where test binaries write their results
@@ -88,14 +89,42 @@ impl SuiteReport {
         }
         Ok(Some(path))
     }
+
+    /// Reads back every `<suite>.jsonl` that [`write_results`](Self::write_results) left in
+    /// `dir`, in file-name order so that the table does not depend on the directory's order.
+    pub fn read_results(dir: &Path) -> std::io::Result<Self> {
+        let mut paths = Vec::new();
+        for entry in std::fs::read_dir(dir)? {
+            let path = entry?.path();
+            if path.extension().is_some_and(|ext| ext == "jsonl") {
+                paths.push(path);
+            }
+        }
+        paths.sort();
+        let mut results = Vec::new();
+        for path in paths {
+            for line in std::fs::read_to_string(&path)?.lines() {
+                let result = serde_json::from_str(line).map_err(|err| {
+                    std::io::Error::other(format!("{}: {err} in {line}", path.display()))
+                })?;
+                results.push(result);
+            }
+        }
+        Ok(Self { results })
+    }
 }
 
-/// Renders results as a table of operations by families.
+/// Renders results as a table of operations by families; cells sum over the suites when the
+/// results come from several.
 pub fn render_table(results: &[CaseResult]) -> String {
     let mut cells: BTreeMap<(&str, &str), (usize, usize)> = BTreeMap::new();
     let mut families: Vec<&str> = Vec::new();
     let mut operations: Vec<&str> = Vec::new();
+    let mut suites: Vec<&str> = Vec::new();
     for result in results {
+        if !suites.contains(&result.suite.as_str()) {
+            suites.push(&result.suite);
+        }
         if !families.contains(&result.family.as_str()) {
             families.push(&result.family);
         }
@@ -112,8 +141,14 @@ pub fn render_table(results: &[CaseResult]) -> String {
         }
     }
     families.sort_unstable();
-    let order = ["list", "create", "create_streamed", "delete", "models"];
-    operations.sort_by_key(|op| order.iter().position(|o| o == op).unwrap_or(order.len()));
+    // The API's operations in its order, then the model checks, then anything else by name.
+    let rank = |op: &str| {
+        Operation::ALL
+            .iter()
+            .position(|o| o.name() == op)
+            .unwrap_or(Operation::ALL.len() + usize::from(op != "models"))
+    };
+    operations.sort_by_key(|op| (rank(op), *op));
     // Each column as wide as its family's name (the cells are shorter).
     let width = |family: &str| family.len().max(5);
     let mut text = format!("{:<16}", "operation");
@@ -137,6 +172,61 @@ pub fn render_table(results: &[CaseResult]) -> String {
         }
         let _ = writeln!(text, " {:>9}", format!("{}/{}", total.0, total.1));
     }
-    text.push_str("(cells: passed/failed)\n");
+    if suites.len() > 1 {
+        text.push_str("(cells: passed/failed, summed over the suites)\n");
+    } else {
+        text.push_str("(cells: passed/failed)\n");
+    }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(suite: &str, operation: &str, passed: bool) -> CaseResult {
+        CaseResult {
+            suite: suite.into(),
+            case: "a \"case\"\n".into(),
+            operation: operation.into(),
+            family: "error-status".into(),
+            passed,
+            detail: String::new(),
+        }
+    }
+
+    #[test]
+    fn results_files_read_back_in_file_name_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let line = |r: &CaseResult| serde_json::to_string(r).unwrap() + "\n";
+        let replay = result("replay", "delete", false);
+        let live = result("live", "list", true);
+        std::fs::write(dir.path().join("replay.jsonl"), line(&replay)).unwrap();
+        std::fs::write(dir.path().join("live.jsonl"), line(&live)).unwrap();
+        std::fs::write(dir.path().join("notes.txt"), "not results").unwrap();
+        let report = SuiteReport::read_results(dir.path()).unwrap();
+        assert_eq!(report.results, [live, replay]);
+
+        std::fs::write(dir.path().join("bad.jsonl"), "{\"suite\":").unwrap();
+        assert!(SuiteReport::read_results(dir.path()).is_err());
+    }
+
+    #[test]
+    fn the_table_lists_operations_in_api_order_and_says_when_it_sums_suites() {
+        let one = [
+            result("replay", "models", true),
+            result("replay", "list", true),
+        ];
+        let table = render_table(&one);
+        assert!(table.find("list").unwrap() < table.find("models").unwrap());
+        assert!(table.ends_with("(cells: passed/failed)\n"), "{table}");
+        let two = [
+            result("replay", "list", true),
+            result("live", "list", false),
+        ];
+        let table = render_table(&two);
+        let list_row: Vec<&str> = table.lines().nth(1).unwrap().split_whitespace().collect();
+        assert_eq!(list_row, ["list", "1/1", "1/1"], "{table}");
+        assert!(table.ends_with("summed over the suites)\n"), "{table}");
+    }
 }

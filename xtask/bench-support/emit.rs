@@ -31,6 +31,9 @@ pub(crate) fn ratio(ours: &[f64], baseline: &[f64]) -> f64 {
 
 /// Prints one comparison: medians of ours and of the baseline, the ratio (see [`ratio`]), which
 /// way is better, the target.
+///
+/// Written with `serde_json`, which each bench crate already depends on, so that a name or note
+/// with a quote in it still makes a line `xtask/src/bench.rs` can read.
 pub(crate) fn emit(
     name: &str,
     unit: &str,
@@ -40,12 +43,29 @@ pub(crate) fn emit(
     target: Option<f64>,
     note: &str,
 ) {
-    let target = target.map_or("null".to_owned(), |t| t.to_string());
-    println!(
-        "{{\"name\":\"{name}\",\"unit\":\"{unit}\",\"ours\":{},\"baseline\":{},\"ratio\":{},\"better\":\"{better}\",\"target\":{target},\"samples\":{},\"note\":\"{note}\"}}",
-        median(ours),
-        median(baseline),
-        ratio(ours, baseline),
-        ours.len()
-    );
+    println!("{}", line(name, unit, ours, baseline, better, target, note));
+}
+
+/// The line [`emit`] prints.
+pub(crate) fn line(
+    name: &str,
+    unit: &str,
+    ours: &[f64],
+    baseline: &[f64],
+    better: &str,
+    target: Option<f64>,
+    note: &str,
+) -> String {
+    serde_json::json!({
+        "name": name,
+        "unit": unit,
+        "ours": median(ours),
+        "baseline": median(baseline),
+        "ratio": ratio(ours, baseline),
+        "better": better,
+        "target": target,
+        "samples": ours.len(),
+        "note": note,
+    })
+    .to_string()
 }

@@ -3,16 +3,16 @@
 //! Each comparison is a plain bench binary (`harness = false`) in the crate it measures, which
 //! runs ours and the baseline interleaved and prints one flat JSON object per comparison on
 //! stdout. This task runs them through `cargo bench`, reads those lines, and prints the table.
-//!
-//! Options: `--quick` (smaller sizes, for CI smoke), `--json [FILE]` (one object per comparison,
-//! to FILE or else to stdout with the table on stderr), `--only TEXT` (comparisons whose name
-//! contains TEXT), `--strict` (exit non-zero when a target is missed).
+//! Its options are in [`Args`] (`cargo xtask bench --help`).
 
 mod instructions;
 
 use std::fmt::Write as _;
 use std::io::Write as _;
+use std::path::PathBuf;
 use std::process::{Command, ExitCode, Stdio};
+
+use serde::{Deserialize, Serialize};
 
 /// The bench binaries: package and bench target.
 const BENCHES: &[(&str, &str)] = &[
@@ -21,20 +21,56 @@ const BENCHES: &[(&str, &str)] = &[
     ("backups-server", "server_compare"),
 ];
 
-/// One comparison as a bench binary reports it.
-#[derive(Debug, Default)]
+/// The options of `cargo xtask bench`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Smaller sizes, for CI smoke.
+    #[arg(long)]
+    quick: bool,
+    /// One JSON object per comparison, to FILE, or else to stdout with the table on stderr.
+    #[arg(long, value_name = "FILE", num_args = 0..=1)]
+    json: Option<Option<PathBuf>>,
+    /// Only the comparisons whose name contains TEXT.
+    #[arg(long, value_name = "TEXT")]
+    only: Option<String>,
+    /// Exit non-zero when a target is missed.
+    #[arg(long)]
+    strict: bool,
+}
+
+/// One comparison as a bench binary reports it (`bench-support/emit.rs`); other fields, such as
+/// `samples`, are not needed here.
+#[derive(Debug, Deserialize)]
 struct Row {
     name: String,
+    #[serde(default)]
     unit: String,
     ours: f64,
     baseline: f64,
     /// The ratio the bench binary computed (the median of per-round ratios), if it gave one.
+    #[serde(default, rename = "ratio")]
     paired: Option<f64>,
     /// `higher` or `lower`: which way is better for `ours`.
+    #[serde(default)]
     better: String,
     /// The bound on `ours / baseline`, if the comparison has one.
+    #[serde(default)]
     target: Option<f64>,
+    #[serde(default)]
     note: String,
+}
+
+/// One comparison as `--json` writes it.
+#[derive(Debug, Serialize)]
+struct JsonRow<'a> {
+    name: &'a str,
+    unit: &'a str,
+    ours: f64,
+    baseline: f64,
+    ratio: f64,
+    target: Option<f64>,
+    better: &'a str,
+    pass: Option<bool>,
 }
 
 impl Row {
@@ -58,42 +94,25 @@ impl Row {
             Some(t) => format!("<= {t}"),
         }
     }
+
+    fn json(&self) -> JsonRow<'_> {
+        JsonRow {
+            name: &self.name,
+            unit: &self.unit,
+            ours: self.ours,
+            baseline: self.baseline,
+            ratio: self.ratio(),
+            target: self.target,
+            better: &self.better,
+            pass: self.pass(),
+        }
+    }
 }
 
 /// Runs the benchmark comparisons.
-pub(crate) fn run(args: &[String]) -> ExitCode {
-    let mut quick = false;
-    let mut strict = false;
-    let mut json: Option<Option<String>> = None;
-    let mut only: Option<String> = None;
-    let mut i = 0;
-    while i < args.len() {
-        match args[i].as_str() {
-            "--quick" => quick = true,
-            "--strict" => strict = true,
-            "--json" => {
-                let file = args.get(i + 1).filter(|a| !a.starts_with("--")).cloned();
-                if file.is_some() {
-                    i += 1;
-                }
-                json = Some(file);
-            }
-            "--only" => {
-                only = args.get(i + 1).cloned();
-                i += 1;
-            }
-            other => {
-                eprintln!("xtask bench: unknown option {other}");
-                eprintln!(
-                    "usage: cargo xtask bench [--quick] [--json [FILE]] [--only TEXT] [--strict]"
-                );
-                return ExitCode::from(2);
-            }
-        }
-        i += 1;
-    }
-
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+pub(crate) fn run(args: &Args) -> ExitCode {
+    let quick = args.quick;
+    let cargo = crate::workspace::cargo_program();
     let mut rows = Vec::new();
     let mut broken = false;
     for (package, bench) in BENCHES {
@@ -102,7 +121,7 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
         if quick {
             command.arg("--quick");
         }
-        if let Some(only) = &only {
+        if let Some(only) = &args.only {
             command.args(["--only", only]);
         }
         eprintln!("xtask bench: {package} {bench}");
@@ -122,10 +141,10 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
             if !line.starts_with('{') {
                 continue;
             }
-            match parse_row(line) {
-                Some(row) => rows.push(row),
-                None => {
-                    eprintln!("xtask bench: unreadable result line: {line}");
+            match serde_json::from_str(line) {
+                Ok(row) => rows.push(row),
+                Err(err) => {
+                    eprintln!("xtask bench: unreadable result line ({err}): {line}");
                     broken = true;
                 }
             }
@@ -133,7 +152,7 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
     }
 
     let mut skipped = None;
-    match instructions::rows(&cargo, quick, only.as_deref()) {
+    match instructions::rows(&cargo, quick, args.only.as_deref()) {
         Ok(counted) => rows.extend(counted),
         Err(why) if why.starts_with("skipped") => skipped = Some(why),
         Err(why) => {
@@ -146,7 +165,7 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
     if let Some(why) = &skipped {
         let _ = writeln!(table, "  instruction counts: {why}");
     }
-    match &json {
+    match &args.json {
         Some(None) => {
             eprint!("{table}");
             print!("{}", json_lines(&rows));
@@ -154,16 +173,16 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
         Some(Some(file)) => {
             print!("{table}");
             if let Err(err) = std::fs::write(file, json_lines(&rows)) {
-                eprintln!("xtask bench: cannot write {file}: {err}");
+                eprintln!("xtask bench: cannot write {}: {err}", file.display());
                 return ExitCode::FAILURE;
             }
-            eprintln!("xtask bench: wrote {file}");
+            eprintln!("xtask bench: wrote {}", file.display());
         }
         None => print!("{table}"),
     }
     let _ = std::io::stdout().flush();
     let missed = rows.iter().any(|row| row.pass() == Some(false));
-    if broken || (strict && missed) {
+    if broken || (args.strict && missed) {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
@@ -227,106 +246,14 @@ fn number(value: f64) -> String {
     }
 }
 
+/// One JSON object a line, one line per comparison.
 fn json_lines(rows: &[Row]) -> String {
-    let mut out = String::new();
-    for row in rows {
-        let _ = writeln!(
-            out,
-            "{{\"name\":{},\"unit\":{},\"ours\":{},\"baseline\":{},\"ratio\":{},\"target\":{},\"better\":{},\"pass\":{}}}",
-            quote(&row.name),
-            quote(&row.unit),
-            row.ours,
-            row.baseline,
-            row.ratio(),
-            row.target.map_or("null".into(), |t| t.to_string()),
-            quote(&row.better),
-            row.pass().map_or("null".into(), |p| p.to_string()),
-        );
-    }
-    out
-}
-
-fn quote(text: &str) -> String {
-    let mut out = String::from("\"");
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// Reads one flat JSON object of strings, numbers and nulls (what the bench binaries print).
-fn parse_row(line: &str) -> Option<Row> {
-    let mut row = Row::default();
-    let mut rest = line.strip_prefix('{')?.trim_start();
-    loop {
-        if let Some(after) = rest.strip_prefix('}') {
-            return after.trim().is_empty().then_some(row);
-        }
-        let (key, after) = parse_string(rest)?;
-        rest = after.trim_start().strip_prefix(':')?.trim_start();
-        let value;
-        if rest.starts_with('"') {
-            let (text, after) = parse_string(rest)?;
-            value = Value::Text(text);
-            rest = after;
-        } else {
-            let end = rest.find([',', '}'])?;
-            let token = rest[..end].trim();
-            value = if token == "null" {
-                Value::Null
-            } else {
-                Value::Number(token.parse().ok()?)
-            };
-            rest = &rest[end..];
-        }
-        match (key.as_str(), value) {
-            ("name", Value::Text(t)) => row.name = t,
-            ("unit", Value::Text(t)) => row.unit = t,
-            ("better", Value::Text(t)) => row.better = t,
-            ("note", Value::Text(t)) => row.note = t,
-            ("ours", Value::Number(n)) => row.ours = n,
-            ("baseline", Value::Number(n)) => row.baseline = n,
-            ("ratio", Value::Number(n)) => row.paired = Some(n),
-            ("target", Value::Number(n)) => row.target = Some(n),
-            _ => {}
-        }
-        rest = rest.trim_start();
-        if let Some(after) = rest.strip_prefix(',') {
-            rest = after.trim_start();
-        }
-    }
-}
-
-enum Value {
-    Text(String),
-    Number(f64),
-    Null,
-}
-
-/// A JSON string at the start of `text` (simple escapes only); returns it and what follows.
-fn parse_string(text: &str) -> Option<(String, &str)> {
-    let mut chars = text.strip_prefix('"')?.char_indices();
-    let mut out = String::new();
-    while let Some((at, c)) = chars.next() {
-        match c {
-            '"' => return Some((out, &text[at + 2..])),
-            '\\' => match chars.next()?.1 {
-                'n' => out.push('\n'),
-                't' => out.push('\t'),
-                other => out.push(other),
-            },
-            c => out.push(c),
-        }
-    }
-    None
+    rows.iter()
+        .map(|row| {
+            // A struct of strings, numbers and options always serializes.
+            serde_json::to_string(&row.json()).expect("a row serializes") + "\n"
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -349,24 +276,87 @@ mod tests {
         assert_eq!(emit::ratio(&[3.0], &[2.0, 4.0]), 1.0);
     }
 
+    fn parse(line: &str) -> Row {
+        serde_json::from_str(line).unwrap()
+    }
+
     #[test]
     fn reads_a_result_line() {
-        let row = parse_row(
+        let row = parse(
             r#"{"name":"x","unit":"µs","ours":2,"baseline":4,"better":"lower","target":1.05,"samples":3,"note":"a, \"b\""}"#,
-        )
-        .unwrap();
+        );
         assert_eq!(row.name, "x");
         assert_eq!(row.unit, "µs");
         assert_eq!(row.note, "a, \"b\"");
         assert_eq!(row.ratio(), 0.5);
-        let paired = parse_row(
+        let paired = parse(
             r#"{"name":"p","ours":10,"baseline":10,"ratio":0.9,"better":"higher","target":0.95}"#,
-        )
-        .unwrap();
+        );
         assert_eq!(paired.ratio(), 0.9);
         assert_eq!(paired.pass(), Some(false));
         assert_eq!(row.pass(), Some(true));
-        let none = parse_row(r#"{"name":"m","ours":1,"baseline":1,"target":null}"#).unwrap();
+        let none = parse(r#"{"name":"m","ours":1,"baseline":1,"target":null}"#);
         assert_eq!(none.pass(), None);
+        assert!(serde_json::from_str::<Row>(r#"{"name":"m","ours":1}"#).is_err());
+    }
+
+    #[test]
+    fn reads_what_the_bench_binaries_write() {
+        let line = emit::line(
+            "a \"b\"",
+            "µs",
+            &[1.0, 3.0],
+            &[2.0, 2.0],
+            "lower",
+            None,
+            "x, }",
+        );
+        let row = parse(&line);
+        assert_eq!((row.name.as_str(), row.note.as_str()), ("a \"b\"", "x, }"));
+        assert_eq!((row.ours, row.baseline, row.paired), (2.0, 2.0, Some(1.0)));
+        assert_eq!(row.pass(), None);
+    }
+
+    #[test]
+    fn writes_one_object_a_line() {
+        let rows = [
+            parse(
+                r#"{"name":"a\"b","unit":"MB/s","ours":2,"baseline":4,"better":"higher","target":0.9}"#,
+            ),
+            parse(
+                r#"{"name":"c","unit":"µs","ours":1.5,"baseline":1,"ratio":1.25,"better":"lower"}"#,
+            ),
+        ];
+        assert_eq!(
+            json_lines(&rows),
+            concat!(
+                r#"{"name":"a\"b","unit":"MB/s","ours":2.0,"baseline":4.0,"ratio":0.5,"target":0.9,"better":"higher","pass":false}"#,
+                "\n",
+                r#"{"name":"c","unit":"µs","ours":1.5,"baseline":1.0,"ratio":1.25,"target":null,"better":"lower","pass":null}"#,
+                "\n",
+            )
+        );
+    }
+
+    #[test]
+    fn json_takes_an_optional_file() {
+        use clap::Parser as _;
+
+        let bench = |line: &[&str]| match crate::Cli::try_parse_from(
+            ["cargo xtask", "bench"].iter().chain(line),
+        ) {
+            Ok(crate::Cli {
+                task: Some(crate::Task::Bench(args)),
+            }) => args,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(bench(&[]).json, None);
+        let args = bench(&["--json", "--quick"]);
+        assert_eq!(args.json, Some(None));
+        assert!(args.quick);
+        let args = bench(&["--json", "b.json", "--only", "list", "--strict"]);
+        assert_eq!(args.json, Some(Some("b.json".into())));
+        assert_eq!(args.only.as_deref(), Some("list"));
+        assert!(args.strict);
     }
 }

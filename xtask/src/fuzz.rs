@@ -35,38 +35,15 @@ impl Toolchain {
     }
 }
 
-struct Options {
+/// The options of `cargo xtask fuzz`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// How long to fuzz each target.
+    #[arg(long, value_name = "N", default_value_t = 60)]
     seconds: u64,
+    /// Only this target (repeat for more); all targets without it.
+    #[arg(long, value_name = "TARGET")]
     only: Vec<String>,
-}
-
-fn parse(args: &[String]) -> Result<Options, String> {
-    let mut options = Options {
-        seconds: 60,
-        only: Vec::new(),
-    };
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--seconds" => {
-                let value = args.next().ok_or("--seconds needs a number")?;
-                options.seconds = value
-                    .parse()
-                    .map_err(|_| format!("--seconds: not a number: {value}"))?;
-            }
-            "--only" => options
-                .only
-                .push(args.next().ok_or("--only needs a target name")?.clone()),
-            other => return Err(format!("unknown option {other}")),
-        }
-    }
-    Ok(options)
-}
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map_or_else(|| PathBuf::from("."), Path::to_owned)
 }
 
 /// `$CARGO_TARGET_DIR/fuzz` when the variable is set, so that fuzz builds stay beside the
@@ -161,17 +138,8 @@ fn artifacts(root: &Path, target: &str) -> Vec<PathBuf> {
 }
 
 /// Runs the task.
-pub(crate) fn run(args: &[String]) -> ExitCode {
-    let options = match parse(args) {
-        Ok(options) => options,
-        Err(err) => {
-            eprintln!(
-                "xtask fuzz: {err}\nusage: cargo xtask fuzz [--seconds N] [--only TARGET]..."
-            );
-            return ExitCode::from(2);
-        }
-    };
-    let root = workspace_root();
+pub(crate) fn run(options: &Args) -> ExitCode {
+    let root = crate::workspace::root();
     let toolchain = match toolchain(&root) {
         Ok(toolchain) => toolchain,
         Err(why) => {
@@ -258,13 +226,22 @@ mod tests {
 
     #[test]
     fn options_parse() {
-        let args: Vec<String> = ["--seconds", "5", "--only", "delete_id"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        let options = parse(&args).expect("parse");
+        use clap::Parser as _;
+
+        let fuzz = |line: &[&str]| {
+            crate::Cli::try_parse_from(["cargo xtask", "fuzz"].iter().chain(line)).map(|cli| {
+                match cli.task {
+                    Some(crate::Task::Fuzz(args)) => args,
+                    other => panic!("{other:?}"),
+                }
+            })
+        };
+        let options = fuzz(&["--seconds", "5", "--only", "delete_id"]).expect("parse");
         assert_eq!(options.seconds, 5);
         assert_eq!(options.only, ["delete_id"]);
-        assert!(parse(&["--seconds".to_owned(), "x".to_owned()]).is_err());
+        let options = fuzz(&["--only", "a", "--only", "b"]).expect("parse");
+        assert_eq!(options.seconds, 60);
+        assert_eq!(options.only, ["a", "b"]);
+        assert!(fuzz(&["--seconds", "x"]).is_err());
     }
 }

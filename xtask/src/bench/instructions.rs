@@ -9,6 +9,8 @@
 use std::io::{BufRead, BufReader, Write as _};
 use std::process::{Child, Command, Stdio};
 
+use serde::Deserialize;
+
 use super::Row;
 
 /// One counted comparison.
@@ -113,15 +115,25 @@ fn bench_executable(cargo: &str, package: &str, bench: &str) -> Result<String, S
     if !output.status.success() {
         return Err(format!("building {package} {bench} failed"));
     }
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter(|line| line.contains("\"compiler-artifact\""))
-        .find_map(|line| {
-            let start = line.find("\"executable\":\"")? + "\"executable\":\"".len();
-            let end = start + line[start..].find('"')?;
-            Some(line[start..end].to_owned())
-        })
+    executable(&String::from_utf8_lossy(&output.stdout))
         .ok_or_else(|| format!("cargo named no executable for {package} {bench}"))
+}
+
+/// The fields of cargo's `--message-format=json` messages that name a built executable.
+#[derive(Deserialize)]
+struct Message {
+    reason: String,
+    #[serde(default)]
+    executable: Option<String>,
+}
+
+/// The executable of the first compiler artifact that has one in cargo's messages.
+fn executable(messages: &str) -> Option<String> {
+    messages
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Message>(line).ok())
+        .find(|message| message.reason == "compiler-artifact" && message.executable.is_some())
+        .and_then(|message| message.executable)
 }
 
 /// The bench binary's canned server, in a process of its own; it stops when dropped.
@@ -208,5 +220,19 @@ mod tests {
         let report = "==12== Events    : Ir\n==12== Collected : 176261840\n==12==\n==12== I   refs:      176,261,840\n";
         assert_eq!(collected(report), Some(176_261_840));
         assert_eq!(collected("==1== nothing here\n"), None);
+    }
+
+    #[test]
+    fn finds_the_executable_in_cargos_messages() {
+        let messages = concat!(
+            r#"{"reason":"compiler-artifact","package_id":"a","executable":null,"fresh":true}"#,
+            "\n",
+            r#"{"reason":"compiler-artifact","target":{"name":"b"},"executable":"/t/b-1"}"#,
+            "\n",
+            r#"{"reason":"build-finished","success":true}"#,
+            "\n",
+        );
+        assert_eq!(executable(messages).as_deref(), Some("/t/b-1"));
+        assert_eq!(executable(r#"{"reason":"build-finished"}"#), None);
     }
 }
