@@ -8,6 +8,7 @@ use crate::{EmbeddedModelSchema, GroupedTimestamp, Number, Platform, Score};
 
 /// One backup of the local database (wire schema `Backup`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[non_exhaustive]
 pub struct Backup {
     /// The model schema this value was written with.
@@ -78,6 +79,7 @@ impl Backup {
 
 /// A listing of backups (wire schema `Backups`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[non_exhaustive]
 pub struct Backups {
     /// The model schema this value was written with.
@@ -157,6 +159,7 @@ impl IntoIterator for Backups {
 
 /// What a new backup is seeded with (wire schema `SeededBackup`): today, nothing but a schema.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[non_exhaustive]
 pub struct SeededBackup {
     /// The model schema this value was written with.
@@ -170,3 +173,5 @@ impl SeededBackup {
         Self::default()
     }
 }
+
+crate::object::object_model!(Backup, Backups, SeededBackup);

@@ -8,6 +8,8 @@
 //!   unset (the Dart SDK writes it);
 //! - an enum value this version does not know is kept in `Other` and written back unchanged;
 //!   unknown object fields are accepted;
+//! - every model is a JSON object: an array, which serde's derive would read as the fields in
+//!   order, is refused;
 //! - `bytes` and `percentage` keep their written form (`1024` stays `1024`, `1.5` stays `1.5`);
 //! - timestamps read any RFC 3339 offset and precision and are written in UTC with `Z`.
 //!
@@ -38,6 +40,7 @@
 mod backup;
 mod enums;
 mod number;
+mod object;
 mod progress;
 mod schema;
 mod timestamp;

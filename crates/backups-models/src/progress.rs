@@ -6,6 +6,7 @@ use crate::{Backup, EmbeddedModelSchema, Number, ProgressStatus};
 
 /// One progress event of a backup being made (wire schema `BackupStreamedProgress`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[non_exhaustive]
 pub struct BackupStreamedProgress {
     /// The model schema this value was written with.
@@ -53,6 +54,7 @@ impl BackupStreamedProgress {
 
 /// Progress of every backup and restoration under way (wire schema `BackupsStreamedProgress`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[non_exhaustive]
 pub struct BackupsStreamedProgress {
     /// The model schema this value was written with.
@@ -68,6 +70,7 @@ pub struct BackupsStreamedProgress {
 
 /// The status of one backup (wire schema `BackupStatus`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[non_exhaustive]
 pub struct BackupStatus {
     /// The model schema this value was written with.
@@ -94,3 +97,9 @@ impl BackupStatus {
         }
     }
 }
+
+crate::object::object_model!(
+    BackupStreamedProgress,
+    BackupsStreamedProgress,
+    BackupStatus
+);

@@ -6,6 +6,7 @@ use crate::SemanticVersion;
 
 /// The version of the model schema a value was written with (wire schema `EmbeddedModelSchema`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[non_exhaustive]
 pub struct EmbeddedModelSchema {
     /// The migration number.
@@ -26,6 +27,7 @@ impl EmbeddedModelSchema {
 
 /// Usage scores attached to a listing (wire schema `Score`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[non_exhaustive]
 pub struct Score {
     /// The model schema this value was written with.
@@ -62,3 +64,5 @@ impl Score {
         }
     }
 }
+
+crate::object::object_model!(EmbeddedModelSchema, Score);

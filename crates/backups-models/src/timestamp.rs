@@ -11,6 +11,7 @@ use crate::EmbeddedModelSchema;
 /// `value` reads any RFC 3339 offset and precision (`+02:00`, `Z`, nanoseconds) and is always
 /// written in UTC with `Z`, the form the Dart and TypeScript clients use.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[non_exhaustive]
 pub struct GroupedTimestamp {
     /// The model schema this value was written with.
@@ -58,3 +59,5 @@ fn read_rfc3339<'de, D: Deserializer<'de>>(deserializer: D) -> Result<OffsetDate
         serde::de::Error::custom(format_args!("invalid RFC 3339 date-time {text:?}: {err}"))
     })
 }
+
+crate::object::object_model!(GroupedTimestamp);

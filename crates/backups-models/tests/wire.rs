@@ -195,3 +195,34 @@ fn listing_indices_find_backups() {
 fn seeded_backup_is_an_empty_object() {
     assert_eq!(serde_json::to_string(&SeededBackup::new()).unwrap(), "{}");
 }
+
+/// serde's derive reads a struct from a sequence of its fields too; no model may.
+#[test]
+fn every_model_is_an_object_and_never_an_array() {
+    fn refused<T: serde::de::DeserializeOwned + std::fmt::Debug>(json: &str) {
+        let err = serde_json::from_str::<T>(json).expect_err(json);
+        assert!(err.to_string().contains("a JSON object"), "{json}: {err}");
+    }
+    let backup = backup_json();
+    let fields: Vec<Value> = backup.as_object().unwrap().values().cloned().collect();
+    refused::<backups_models::Backup>(&Value::Array(fields).to_string());
+    refused::<backups_models::Backups>("[[], {}]");
+    refused::<backups_models::SeededBackup>("[]");
+    refused::<backups_models::BackupStreamedProgress>("[]");
+    refused::<backups_models::BackupsStreamedProgress>("[]");
+    refused::<backups_models::BackupStatus>(&format!("[{backup}]"));
+    refused::<backups_models::EmbeddedModelSchema>(r#"["MAJOR_0_MINOR_0_PATCH_1"]"#);
+    refused::<backups_models::Score>("[1]");
+    refused::<backups_models::GroupedTimestamp>(r#"["2026-01-01T00:00:00Z"]"#);
+    // Nested too: an array where a nested object belongs.
+    let mut nested = backup.clone();
+    nested["created"] = serde_json::json!(["2026-01-01T00:00:00Z"]);
+    let err = serde_json::from_value::<backups_models::Backup>(nested).unwrap_err();
+    assert!(
+        err.to_string().contains("a JSON object (GroupedTimestamp)"),
+        "{err}"
+    );
+    // The object forms still read.
+    assert!(serde_json::from_str::<backups_models::SeededBackup>("{}").is_ok());
+    assert!(serde_json::from_value::<backups_models::Backup>(backup).is_ok());
+}
