@@ -4,18 +4,21 @@
 
 use backups_conformance::{Case, CaseResult, LiveSetup, Outcome, SuiteReport, check_transport};
 use backups_hyper::{BackupsClient, HyperTransport};
-use backups_server::{Fault, Server, ServerConfig};
+use backups_server::Fault;
+use backups_testkit::TempDirs;
 
 async fn run_live(case: &Case, setup: &LiveSetup) -> Result<Vec<String>, String> {
-    let data = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let store = tempfile::tempdir().map_err(|e| e.to_string())?;
-    std::fs::write(data.path().join("notes.txt"), "conformance").map_err(|e| e.to_string())?;
-    let mut config = ServerConfig::new(data.path(), store.path())
-        .with_listen("127.0.0.1:0".parse().map_err(|e| format!("{e}"))?);
-    if let LiveSetup::Fault(name) = setup {
-        config.simulate = Some(name.parse::<Fault>().map_err(|e| e.to_string())?);
-    }
-    let server = Server::start(config).await.map_err(|e| e.to_string())?;
+    let dirs = TempDirs::new().map_err(|e| e.to_string())?;
+    dirs.write_file("notes.txt", "conformance")
+        .map_err(|e| e.to_string())?;
+    let simulate = match setup {
+        LiveSetup::Fault(name) => Some(name.parse::<Fault>().map_err(|e| e.to_string())?),
+        _ => None,
+    };
+    let server = dirs
+        .start(|config| config.simulate = simulate)
+        .await
+        .map_err(|e| e.to_string())?;
     let client = BackupsClient::builder()
         .base_url(server.base_url())
         .build()

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use backups_proto::operations::{ApiOperation, DeleteBackup};
 use backups_proto::{BackupId, EXCERPT_LIMIT, Endpoint, ProgressDecoder};
+use backups_testkit::BlockingServer;
 use bytes::Bytes;
 
 const CONTENT_TYPES: [Option<&str>; 7] = [
@@ -127,37 +128,14 @@ pub fn check_delete_id(data: &[u8]) {
     assert!(request.uri().query().is_none());
 }
 
-struct Fixture {
-    runtime: tokio::runtime::Runtime,
-    addr: SocketAddr,
-    _server: backups_server::RunningServer,
-    _dirs: (tempfile::TempDir, tempfile::TempDir),
-}
-
-fn fixture() -> &'static Fixture {
-    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+/// One server for the whole fuzzing run: starting one per input would be all the fuzzer did.
+fn fixture() -> &'static BlockingServer {
+    static FIXTURE: OnceLock<BlockingServer> = OnceLock::new();
     FIXTURE.get_or_init(|| {
-        let data = tempfile::tempdir().expect("data");
-        let store = tempfile::tempdir().expect("store");
-        std::fs::write(data.path().join("a.txt"), "alpha").expect("write");
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let mut config = backups_server::ServerConfig::new(data.path(), store.path())
-            .with_listen("127.0.0.1:0".parse().expect("addr"));
-        config.header_read_timeout = Duration::from_millis(500);
-        config.max_body_bytes = 16 * 1024;
-        let server = runtime
-            .block_on(backups_server::Server::start(config))
-            .expect("server");
-        Fixture {
-            addr: server.local_addr(),
-            runtime,
-            _server: server,
-            _dirs: (data, store),
-        }
+        BlockingServer::start(&[("a.txt", b"alpha")], |config| {
+            config.header_read_timeout = Duration::from_millis(500);
+            config.max_body_bytes = 16 * 1024;
+        })
     })
 }
 
@@ -177,14 +155,14 @@ async fn exchange(addr: SocketAddr, raw: &[u8]) -> Vec<u8> {
 /// check afterwards.
 pub fn check_server_request(data: &[u8]) {
     let fixture = fixture();
-    let seen = fixture.runtime.block_on(exchange(fixture.addr, data));
+    let seen = fixture.block_on(exchange(fixture.local_addr(), data));
     let status = String::from_utf8_lossy(&seen[..seen.len().min(12)]).into_owned();
     assert!(
         !status.starts_with("HTTP/1.1 5") && !status.starts_with("HTTP/1.0 5"),
         "{status}"
     );
-    let health = fixture.runtime.block_on(exchange(
-        fixture.addr,
+    let health = fixture.block_on(exchange(
+        fixture.local_addr(),
         b"GET /.well-known/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
     ));
     assert!(health.starts_with(b"HTTP/1.1 200"), "{health:?}");

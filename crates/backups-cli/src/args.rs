@@ -7,7 +7,8 @@ use clap::{Args, Parser, Subcommand};
 const EXIT_STATUSES: &str = "\
 Exit statuses:
   0    success
-  1    local failure (the demo could not write its temporary files or start its server)
+  1    local failure (the demo could not write its temporary files or start its server,
+       or this build has no demo)
   2    usage error (bad arguments)
   3    cannot connect: is Pieces OS running at that address?
   4    Pieces OS needs you to sign in (HTTP 511)
@@ -52,6 +53,34 @@ pub(crate) struct Global {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
+    #[command(flatten)]
+    Api(ApiCommand),
+
+    /// Run the whole API against a temporary in-process reference server
+    #[cfg_attr(
+        not(feature = "demo"),
+        command(
+            about = "Not in this build: it was built without the `demo` feature (the reference server)",
+            long_about = "Not in this build: it was built without the `demo` feature, which carries the \
+                reference server. Install with default features to get it."
+        )
+    )]
+    #[cfg_attr(
+        feature = "demo",
+        command(after_help = "Example:\n  pieces-backups demo")
+    )]
+    #[cfg_attr(
+        not(feature = "demo"),
+        command(
+            after_help = "Example:\n  pieces-backups demo   (in a build with the `demo` feature)"
+        )
+    )]
+    Demo,
+}
+
+/// The subcommands that talk to a running Pieces OS.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ApiCommand {
     /// List every backup, newest first as the server orders them
     #[command(after_help = "Example:\n  pieces-backups list\n  pieces-backups list --json")]
     List,
@@ -72,10 +101,6 @@ pub(crate) enum Command {
         /// The id of the backup, as `list` shows it
         id: String,
     },
-
-    /// Run the whole API against a temporary in-process reference server
-    #[command(after_help = "Example:\n  pieces-backups demo")]
-    Demo,
 }
 
 fn parse_seconds(text: &str) -> Result<Duration, String> {

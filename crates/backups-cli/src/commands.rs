@@ -95,63 +95,51 @@ pub(crate) async fn create_streamed(
         bar.enable_steady_tick(std::time::Duration::from_millis(120));
         bar
     });
+    let follow = async {
+        let stream = client.create_streamed().await?;
+        let backup = stream
+            .finish(|event| show(event, mode, bar.as_ref(), &mut *out))
+            .await?;
+        Ok(backup)
+    };
     let result = tokio::select! {
-        result = follow(client, mode, bar.as_ref(), out) => result,
+        result = follow => result,
         _ = tokio::signal::ctrl_c() => Err(Stop::Interrupted),
     };
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    let done = result?;
+    let backup = result?;
     if mode != ProgressMode::Json {
-        match &done.backup {
-            Some(backup) => writeln!(out, "Created backup {}", output::summary(backup)).ok(),
-            None => None,
-        };
+        writeln!(out, "Created backup {}", output::summary(&backup)).ok();
     }
-    match done.status {
-        Some(backups_models::ProgressStatus::Completed) if done.backup.is_some() => Ok(()),
-        status => Err(Stop::Api(Error::Internal {
-            operation: backups_proto::Operation::CreateStreamed,
-            message: format!(
-                "the backup ended with status {}",
-                status.map_or("(none)".to_owned(), |s| s.to_string())
-            ),
-        })),
-    }
+    Ok(())
 }
 
-async fn follow(
-    client: &BackupsClient,
+/// Shows one progress event: on the bar when there is one, else as a line of text or JSON.
+fn show(
+    event: &BackupStreamedProgress,
     mode: ProgressMode,
     bar: Option<&ProgressBar>,
     out: &mut impl Write,
-) -> Result<BackupStreamedProgress, Stop> {
-    let mut stream = client.create_streamed().await?;
-    let mut last = None;
-    while let Some(event) = stream.next_event().await {
-        let event = event?;
-        match (mode, bar) {
-            (ProgressMode::Bar, Some(bar)) => {
-                if let Some(percentage) = &event.percentage {
-                    bar.set_position(percentage.as_f64().clamp(0.0, 100.0) as u64);
-                }
-                if let Some(status) = &event.status {
-                    bar.set_message(status.to_string());
-                }
+) {
+    match bar {
+        Some(bar) => {
+            if let Some(percentage) = &event.percentage {
+                bar.set_position(percentage.as_f64().clamp(0.0, 100.0) as u64);
             }
-            (ProgressMode::Json, _) => {
-                writeln!(out, "{}", output::json_line(&event)).ok();
-            }
-            _ => {
-                writeln!(out, "{}", output::event_line(&event)).ok();
+            if let Some(status) = &event.status {
+                bar.set_message(status.to_string());
             }
         }
-        out.flush().ok();
-        last = Some(event);
+        None if mode == ProgressMode::Json => {
+            writeln!(out, "{}", output::json_line(event)).ok();
+        }
+        None => {
+            writeln!(out, "{}", output::event_line(event)).ok();
+        }
     }
-    // The stream ends with a final status or an error, so `last` is that final event.
-    Ok(last.unwrap_or_default())
+    out.flush().ok();
 }
 
 /// `delete ID`.

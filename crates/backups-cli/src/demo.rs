@@ -1,50 +1,36 @@
 //! `demo`: the whole API against a temporary in-process reference server.
 
 use std::io::Write;
-use std::net::{Ipv4Addr, SocketAddr};
-use std::path::Path;
 use std::time::Duration;
 
-use backups_server::{Server, ServerConfig};
+use backups_server::temp::{TempDirs, pseudo_random};
 
 use crate::commands::{self, ProgressMode, Stop};
 use crate::connect;
 
 /// Sample files for the "local database": a few small ones and one of a few MiB, so that
 /// progress has something to show.
-fn write_sample_data(dir: &Path) -> std::io::Result<u64> {
-    let mut total = 0;
-    let notes = [
+fn write_sample_data(dirs: &TempDirs) -> std::io::Result<u64> {
+    let files = [
         (
             "snippets/hello.rs",
-            "fn main() {\n    println!(\"hello\");\n}\n".to_owned(),
+            b"fn main() {\n    println!(\"hello\");\n}\n".to_vec(),
         ),
         (
             "snippets/query.sql",
-            "SELECT id, created FROM backups ORDER BY created DESC;\n".to_owned(),
+            b"SELECT id, created FROM backups ORDER BY created DESC;\n".to_vec(),
         ),
         (
             "notes/readme.md",
-            "# Saved materials\n\nEverything here is backed up.\n".to_owned(),
+            b"# Saved materials\n\nEverything here is backed up.\n".to_vec(),
         ),
+        ("db/pieces.db", pseudo_random(4 << 20, 0x2545_f491)),
     ];
-    for (name, text) in notes {
-        let path = dir.join(name);
-        std::fs::create_dir_all(path.parent().unwrap_or(dir))?;
-        std::fs::write(&path, &text)?;
-        total += text.len() as u64;
+    let mut total = 0;
+    for (name, contents) in files {
+        dirs.write_file(name, &contents)?;
+        total += contents.len() as u64;
     }
-    let mut blob = Vec::with_capacity(4 << 20);
-    let mut state = 0x2545_f491_u32;
-    while blob.len() < 4 << 20 {
-        state ^= state << 13;
-        state ^= state >> 17;
-        state ^= state << 5;
-        blob.extend_from_slice(&state.to_le_bytes());
-    }
-    std::fs::create_dir_all(dir.join("db"))?;
-    std::fs::write(dir.join("db/pieces.db"), &blob)?;
-    total += blob.len() as u64;
     Ok(total)
 }
 
@@ -55,21 +41,13 @@ fn step(out: &mut impl Write, text: &str) {
 /// Runs the demo, writing what happens to `out`.
 pub(crate) async fn run(json: bool, out: &mut impl Write) -> Result<(), Stop> {
     let io_error = |what: &str, err: std::io::Error| Stop::Local(format!("{what}: {err}"));
-    let root =
-        tempfile::tempdir().map_err(|err| io_error("cannot make a temporary directory", err))?;
-    let data = root.path().join("data");
-    let store = root.path().join("store");
-    std::fs::create_dir_all(&data)
-        .map_err(|err| io_error("cannot make the data directory", err))?;
+    let dirs = TempDirs::new().map_err(|err| io_error("cannot make a temporary directory", err))?;
     let bytes =
-        write_sample_data(&data).map_err(|err| io_error("cannot write sample data", err))?;
+        write_sample_data(&dirs).map_err(|err| io_error("cannot write sample data", err))?;
 
-    let mut config =
-        ServerConfig::new(&data, &store).with_listen(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)));
-    config.port_file = Some(root.path().join(".port.txt"));
     // Slow enough for the progress bar to be seen, quick enough for a demo.
-    config.progress_delay = Duration::from_millis(60);
-    let server = Server::start(config)
+    let server = dirs
+        .start(|config| config.progress_delay = Duration::from_millis(60))
         .await
         .map_err(|err| Stop::Local(format!("cannot start the reference server: {err}")))?;
     let url = server.base_url();
@@ -77,10 +55,10 @@ pub(crate) async fn run(json: bool, out: &mut impl Write) -> Result<(), Stop> {
     writeln!(
         out,
         "    data:  {} ({bytes} bytes of sample files)",
-        data.display()
+        server.dirs().data().display()
     )
     .ok();
-    writeln!(out, "    store: {}", store.display()).ok();
+    writeln!(out, "    store: {}", server.dirs().store().display()).ok();
 
     let result = async {
         let client = connect::client_for(&url, None)?;
@@ -110,7 +88,8 @@ pub(crate) async fn run(json: bool, out: &mut impl Write) -> Result<(), Stop> {
     }
     .await;
 
-    let stopped = server.shutdown().await;
+    // Dropping the directories the shutdown hands back removes them.
+    let stopped = server.shutdown().await.map(drop);
     if let (Ok(()), Err(err)) = (&result, stopped) {
         return Err(Stop::Local(format!(
             "the reference server did not stop cleanly: {err}"

@@ -1,28 +1,48 @@
 //! `pieces-backups`: manage Pieces OS backups from a terminal or a script.
 //!
 //! ```text
-//! pieces-backups demo                  # the whole API against a temporary local server
+//! pieces-backups demo                  # the whole API against a temporary local server (*)
 //! pieces-backups list [--json]
 //! pieces-backups create [--stream] [--json]
 //! pieces-backups delete ID
 //! ```
 //!
 //! Errors are one line on stderr and a distinct exit status (see `pieces-backups --help`).
+//!
+//! (*) `demo` needs the default `demo` feature, which carries the reference server;
+//! `cargo install --no-default-features` builds a client-only binary whose `demo` says so and
+//! exits with status 1.
 
 #![forbid(unsafe_code)]
 
 mod args;
 mod commands;
 mod connect;
+#[cfg(feature = "demo")]
 mod demo;
 mod exit;
 mod output;
+
+/// `demo` in a client-only build: says what is missing rather than pretending not to exist,
+/// so that following the documentation gives a clear answer.
+#[cfg(not(feature = "demo"))]
+mod demo {
+    use crate::commands::Stop;
+
+    pub(crate) async fn run(_json: bool, _out: &mut impl std::io::Write) -> Result<(), Stop> {
+        Err(Stop::Local(
+            "this build has no demo: it was built without the `demo` feature, which carries \
+             the reference server (install with default features to get it)"
+                .into(),
+        ))
+    }
+}
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::args::{Cli, Command};
+use crate::args::{ApiCommand, Cli, Command};
 use crate::commands::{ProgressMode, Stop};
 use crate::exit::Exit;
 
@@ -45,26 +65,29 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> ExitCode {
     let mut out = std::io::stdout().lock();
     let json = cli.global.json;
-    let (result, url) = if let Command::Demo = cli.command {
-        (demo::run(json, &mut out).await, None)
-    } else {
-        let (client, url) = match connect::client(&cli.global).await {
-            Ok(found) => found,
-            Err(failure) => {
-                eprintln!("pieces-backups: {}", failure.message);
-                return failure.exit.code();
-            }
-        };
-        let result = match cli.command {
-            Command::List => commands::list(&client, json, &mut out).await,
-            Command::Create { stream: false } => commands::create(&client, json, &mut out).await,
-            Command::Create { stream: true } => {
-                commands::create_streamed(&client, ProgressMode::for_stdout(json), &mut out).await
-            }
-            Command::Delete { id } => commands::delete(&client, &id, json, &mut out).await,
-            Command::Demo => demo::run(json, &mut out).await,
-        };
-        (result, Some(url))
+    let (result, url) = match cli.command {
+        Command::Demo => (demo::run(json, &mut out).await, None),
+        Command::Api(command) => {
+            let (client, url) = match connect::client(&cli.global).await {
+                Ok(found) => found,
+                Err(failure) => {
+                    eprintln!("pieces-backups: {}", failure.message);
+                    return failure.exit.code();
+                }
+            };
+            let result = match command {
+                ApiCommand::List => commands::list(&client, json, &mut out).await,
+                ApiCommand::Create { stream: false } => {
+                    commands::create(&client, json, &mut out).await
+                }
+                ApiCommand::Create { stream: true } => {
+                    let mode = ProgressMode::for_stdout(json);
+                    commands::create_streamed(&client, mode, &mut out).await
+                }
+                ApiCommand::Delete { id } => commands::delete(&client, &id, json, &mut out).await,
+            };
+            (result, Some(url))
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,43 +1,28 @@
 //! The built `pieces-backups` binary against the reference server, over TCP.
 
-use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::net::{Ipv4Addr, TcpListener};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use backups_server::{Fault, RunningServer, Server, ServerConfig};
+use backups_server::{Fault, ServerConfig};
+use backups_testkit::BlockingServer;
 use serde_json::Value;
 
 /// A reference server on an ephemeral port over temporary directories, alive while this is.
 struct TestServer {
-    runtime: tokio::runtime::Runtime,
-    server: Option<RunningServer>,
+    _server: BlockingServer,
     url: String,
-    _dirs: tempfile::TempDir,
 }
 
 impl TestServer {
     fn start(configure: impl FnOnce(&mut ServerConfig)) -> Self {
-        let dirs = tempfile::tempdir().unwrap();
-        let data = dirs.path().join("data");
-        std::fs::create_dir_all(data.join("sub")).unwrap();
-        std::fs::write(data.join("a.txt"), "alpha").unwrap();
-        std::fs::write(data.join("sub/b.bin"), vec![7u8; 300_000]).unwrap();
-        let mut config = ServerConfig::new(&data, dirs.path().join("store"))
-            .with_listen(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)));
-        config.port_file = Some(dirs.path().join(".port.txt"));
-        configure(&mut config);
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let server = runtime.block_on(Server::start(config)).unwrap();
+        let big = vec![7u8; 300_000];
+        let files: [(&str, &[u8]); 2] = [("a.txt", b"alpha"), ("sub/b.bin", &big)];
+        let server = BlockingServer::start(&files, configure);
         let url = server.base_url();
         Self {
-            runtime,
-            server: Some(server),
+            _server: server,
             url,
-            _dirs: dirs,
         }
     }
 
@@ -48,14 +33,6 @@ impl TestServer {
             .args(args)
             .output()
             .unwrap()
-    }
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        if let Some(server) = self.server.take() {
-            let _ = self.runtime.block_on(server.shutdown());
-        }
     }
 }
 
@@ -287,6 +264,7 @@ fn ctrl_c_during_a_stream_exits_130() {
     assert_eq!(status.code(), Some(130));
 }
 
+#[cfg(feature = "demo")]
 #[test]
 fn the_demo_runs_the_whole_api() {
     let output = cli().arg("demo").output().unwrap();
@@ -303,4 +281,22 @@ fn the_demo_runs_the_whole_api() {
     ] {
         assert!(text.contains(step), "missing {step:?} in:\n{text}");
     }
+}
+
+#[cfg(not(feature = "demo"))]
+#[test]
+fn a_build_without_the_demo_says_so() {
+    let output = cli().arg("demo").output().unwrap();
+    assert_exit(&output, 1);
+    assert!(
+        stderr(&output).contains("this build has no demo"),
+        "{}",
+        stderr(&output)
+    );
+    let help = cli().args(["demo", "--help"]).output().unwrap();
+    assert!(
+        stdout(&help).contains("Not in this build"),
+        "{}",
+        stdout(&help)
+    );
 }

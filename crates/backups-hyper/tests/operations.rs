@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use backups_hyper::models::{ProgressStatus, SeededBackup};
 use backups_hyper::{BackupId, BackupsClient, Error, Operation};
-use common::{Part, Reply, TestServer, backup_json};
+use backups_testkit::backup_json;
+use common::{Part, Reply, TestServer};
 
 fn client(server: &TestServer) -> BackupsClient {
     BackupsClient::builder()

@@ -17,6 +17,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use backups_server::{Server, ServerConfig};
+use backups_testkit::PseudoRandom;
 use bytes::Bytes;
 use http::Request;
 use http_body_util::{BodyExt, Full};
@@ -191,13 +192,9 @@ async fn server_round(root: &Path, data: &Path) -> (f64, f64, u64) {
 /// about 5% of the bytes in files of 1 to 32 KiB, 25% in files of 64 KiB to 1 MiB, the rest
 /// in files of 8 to 64 MiB.
 fn generate(dir: &Path, total: u64) {
-    let mut rng = 0x9E37_79B9_7F4A_7C15u64;
-    let mut next = move || {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        rng
-    };
+    // Seed 1 starts from the state the data set was first generated with, so it is unchanged.
+    let mut rng = PseudoRandom::new(1);
+    let mut next = move || rng.next_u64();
     let budgets = [
         (total / 20, 1024u64, 32 * 1024u64),
         (total / 4, 64 * 1024, MIB),

@@ -56,6 +56,8 @@ mod restore;
 mod routes;
 mod server;
 mod store;
+#[cfg(feature = "temp")]
+pub mod temp;
 mod verify;
 
 pub use config::{DEFAULT_PORT_FILE_NAME, DEFAULT_PORTS, ServerConfig};

@@ -112,10 +112,10 @@ async fn hostile_ids_touch_nothing() {
     let outside = tempfile::tempdir().expect("outside");
     let sentinel = outside.path().join("sentinel.json");
     std::fs::write(&sentinel, "keep me").expect("sentinel");
-    std::fs::write(t.store.path().join("backups/..json"), "decoy").expect("decoy");
-    let store_before = tree_contents(t.store.path());
+    std::fs::write(t.dirs.store().join("backups/..json"), "decoy").expect("decoy");
+    let store_before = tree_contents(t.dirs.store());
     let outside_before = tree_contents(outside.path());
-    let data_before = tree_contents(t.data.path());
+    let data_before = tree_contents(t.dirs.data());
 
     let outside_rel =
         format!("..%2F..%2F..%2F..%2F..%2F..%2F{}", outside.path().display()).replace('/', "%2F");
@@ -149,8 +149,8 @@ async fn hostile_ids_touch_nothing() {
         );
     }
     assert_eq!(tree_contents(outside.path()), outside_before);
-    assert_eq!(tree_contents(t.store.path()), store_before);
-    assert_eq!(tree_contents(t.data.path()), data_before);
+    assert_eq!(tree_contents(t.dirs.store()), store_before);
+    assert_eq!(tree_contents(t.dirs.data()), data_before);
     assert_eq!(t.ids().await, [id]);
 }
 

@@ -15,7 +15,8 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
-use child::{Rng, Running, spawn};
+use backups_testkit::PseudoRandom;
+use child::{Running, spawn};
 use common::{listed, pseudo_random};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -86,7 +87,7 @@ async fn randomized_kills_during_create_and_delete_lose_nothing() {
         .and_then(|n| n.parse().ok())
         .unwrap_or(20)
         .max(20);
-    let mut rng = Rng::new(seed);
+    let mut rng = PseudoRandom::new(seed);
     let data = tempfile::tempdir().expect("data");
     let store = tempfile::tempdir().expect("store");
     let ports = tempfile::tempdir().expect("ports");

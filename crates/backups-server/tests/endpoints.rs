@@ -29,7 +29,7 @@ async fn health_answers_get_and_head() {
 #[tokio::test]
 async fn port_file_names_the_port_and_is_removed_on_shutdown() {
     let t = TestServer::start().await;
-    let port_file = t.store.path().join(".port.txt");
+    let port_file = t.dirs.store().join(".port.txt");
     assert_eq!(t.server.port_file(), port_file);
     let text = std::fs::read_to_string(&port_file).expect("port file");
     assert_eq!(text, t.addr.port().to_string());
@@ -63,7 +63,7 @@ async fn create_list_delete_round_trip() {
     let first: Backup = serde_json::from_slice(&first.body).expect("Backup");
     let second: Backup = serde_json::from_value(t.create().await).expect("Backup");
 
-    let expected_bytes: u64 = common::tree_contents(t.data.path())
+    let expected_bytes: u64 = common::tree_contents(t.dirs.data())
         .iter()
         .filter(|(_, content)| content != b"<dir>")
         .map(|(_, content)| content.len() as u64)
@@ -106,7 +106,7 @@ async fn create_list_delete_round_trip() {
     again.assert_text_error(404);
     assert!(again.text().contains("no such backup"));
     assert!(
-        backups_server::verify_store(t.store.path())
+        backups_server::verify_store(t.dirs.store())
             .expect("verify")
             .is_ok()
     );
@@ -214,7 +214,7 @@ async fn streamed_progress_is_flushed_as_it_is_made() {
 async fn failed_snapshot_is_a_failed_event_or_a_500() {
     let t = TestServer::start().await;
     // Removing the data directory makes every snapshot fail.
-    std::fs::remove_dir_all(t.data.path()).expect("remove data");
+    std::fs::remove_dir_all(t.dirs.data()).expect("remove data");
 
     let reply = t
         .post(
@@ -264,7 +264,7 @@ async fn simulated_faults_answer_every_backups_call() {
         // Health still answers, so discovery finds the server.
         assert_eq!(t.get("/.well-known/health").await.status, 200);
         assert!(
-            backups_server::verify_store(t.store.path())
+            backups_server::verify_store(t.dirs.store())
                 .expect("verify")
                 .backups
                 == 0

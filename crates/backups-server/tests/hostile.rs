@@ -251,8 +251,8 @@ async fn path_traversal_in_every_encoding_touches_nothing() {
     let snapshot = |dir: &Path| tree_contents(dir);
     let before = (
         snapshot(sentinel.path()),
-        snapshot(t.store.path()),
-        snapshot(t.data.path()),
+        snapshot(t.dirs.store()),
+        snapshot(t.dirs.data()),
     );
 
     let dots = [
@@ -328,8 +328,8 @@ async fn path_traversal_in_every_encoding_touches_nothing() {
     }
     let after = (
         snapshot(sentinel.path()),
-        snapshot(t.store.path()),
-        snapshot(t.data.path()),
+        snapshot(t.dirs.store()),
+        snapshot(t.dirs.data()),
     );
     assert!(before == after, "a file changed");
     assert_eq!(t.ids().await, [id], "the real backup is untouched");
@@ -397,7 +397,7 @@ fn arbitrary_request_bytes_never_harm_the_server() {
         .build()
         .expect("runtime");
     let t = runtime.block_on(server());
-    let data_before = tree_contents(t.data.path());
+    let data_before = tree_contents(t.dirs.data());
     let cases: u32 = std::env::var("PROPTEST_CASES")
         .ok()
         .and_then(|n| n.parse().ok())
@@ -429,8 +429,8 @@ fn arbitrary_request_bytes_never_harm_the_server() {
             Ok(())
         })
         .expect("no request harms the server");
-    assert_eq!(tree_contents(t.data.path()), data_before);
-    let report = backups_server::verify_store(t.store.path()).expect("verify");
+    assert_eq!(tree_contents(t.dirs.data()), data_before);
+    let report = backups_server::verify_store(t.dirs.store()).expect("verify");
     assert!(report.is_ok(), "{:?}", report.problems);
     eprintln!(
         "{cases} arbitrary requests, {} backups made by valid ones",

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use backups_hyper::{BackupId, BackupsClient};
-use child::Rng;
+use backups_testkit::PseudoRandom;
 
 const CLIENTS: usize = 32;
 
@@ -37,7 +37,7 @@ async fn client_loop(url: String, seed: u64, stop: Arc<AtomicBool>) -> Tally {
         .request_timeout(Duration::from_secs(60))
         .build()
         .expect("client");
-    let mut rng = Rng::new(seed);
+    let mut rng = PseudoRandom::new(seed);
     let mut tally = Tally::default();
     let mut mine: Vec<String> = Vec::new();
     while !stop.load(Ordering::Relaxed) {

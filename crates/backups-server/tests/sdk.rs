@@ -1,36 +1,27 @@
 //! Every endpoint driven through the SDK's own hyper client, over TCP: the path users take.
 
-use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use backups_hyper::BackupsClient;
 use backups_models::ProgressStatus;
 use backups_proto::{BackupId, Error};
-use backups_server::{Fault, RunningServer, Server, ServerConfig, verify_store};
+use backups_server::{Fault, ServerConfig, verify_store};
+use backups_testkit::{TempServer, start_server};
 
-async fn start(
-    configure: impl FnOnce(&mut ServerConfig),
-) -> (RunningServer, BackupsClient, tempfile::TempDir) {
-    let dirs = tempfile::tempdir().unwrap();
-    let data = dirs.path().join("data");
-    std::fs::create_dir_all(data.join("nested")).unwrap();
-    std::fs::write(data.join("one.txt"), "first file").unwrap();
-    std::fs::write(data.join("nested/two.bin"), vec![42u8; 3 * 1024 * 1024]).unwrap();
-    let mut config = ServerConfig::new(&data, dirs.path().join("store"))
-        .with_listen(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)));
-    config.port_file = Some(dirs.path().join(".port.txt"));
-    configure(&mut config);
-    let server = Server::start(config).await.unwrap();
+async fn start(configure: impl FnOnce(&mut ServerConfig)) -> (TempServer, BackupsClient) {
+    let big = vec![42u8; 3 * 1024 * 1024];
+    let files: [(&str, &[u8]); 2] = [("one.txt", b"first file"), ("nested/two.bin", &big)];
+    let server = start_server(&files, configure).await;
     let client = BackupsClient::builder()
         .base_url(server.base_url().as_str())
         .build()
         .unwrap();
-    (server, client, dirs)
+    (server, client)
 }
 
 #[tokio::test]
 async fn create_list_stream_delete_through_the_sdk() {
-    let (server, client, dirs) = start(|_| {}).await;
+    let (server, client) = start(|_| {}).await;
     assert!(client.list().await.unwrap().is_empty());
 
     let first = client.create().await.unwrap();
@@ -86,16 +77,14 @@ async fn create_list_stream_delete_through_the_sdk() {
         .unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(404), "{err}");
 
-    let store = server.store_dir().to_owned();
-    server.shutdown().await.unwrap();
-    assert!(verify_store(&store).unwrap().is_ok());
-    drop(dirs);
+    let dirs = server.shutdown().await.unwrap();
+    assert!(verify_store(dirs.store()).unwrap().is_ok());
 }
 
 #[tokio::test]
 async fn simulated_faults_reach_the_sdk_as_typed_errors() {
     for fault in Fault::ALL {
-        let (server, client, _dirs) = start(|config| config.simulate = Some(fault)).await;
+        let (server, client) = start(|config| config.simulate = Some(fault)).await;
         let errors = [
             client.list().await.unwrap_err(),
             client.create().await.unwrap_err(),
@@ -119,8 +108,7 @@ async fn simulated_faults_reach_the_sdk_as_typed_errors() {
 
 #[tokio::test]
 async fn a_slow_stream_hits_the_idle_timeout_not_a_total_deadline() {
-    let (server, _, _dirs) =
-        start(|config| config.progress_delay = Duration::from_millis(200)).await;
+    let (server, _) = start(|config| config.progress_delay = Duration::from_millis(200)).await;
     // The stream lasts several delays, far longer than the request timeout, and completes: the
     // request timeout bounds the wait for headers, never the whole stream. (The idle timeout is
     // generous because the final fsync may take a while on a busy machine.)

@@ -12,30 +12,30 @@ use common::{TestServer, disk_usage, pseudo_random, tree_contents};
 async fn unchanged_data_is_stored_once() {
     let t = TestServer::start().await;
     t.create().await;
-    let objects = t.store.path().join("objects");
+    let objects = t.dirs.store().join("objects");
     let after_first = disk_usage(&objects);
-    let data_size = disk_usage(t.data.path());
+    let data_size = disk_usage(t.dirs.data());
     assert!(after_first <= data_size, "{after_first} > {data_size}");
 
     let second = t.create().await;
     assert_eq!(disk_usage(&objects), after_first, "no object added");
-    let manifest = t.store.path().join(format!(
+    let manifest = t.dirs.store().join(format!(
         "backups/{}.json",
         second["id"].as_str().expect("id")
     ));
     assert!(std::fs::metadata(manifest).expect("manifest").len() < 16 * 1024);
 
     // A changed small file and a changed big file add only themselves.
-    std::fs::write(t.data.path().join("a.txt"), "changed\n").expect("write");
+    std::fs::write(t.dirs.data().join("a.txt"), "changed\n").expect("write");
     std::fs::write(
-        t.data.path().join("big.bin"),
+        t.dirs.data().join("big.bin"),
         pseudo_random(3 * 1024 * 1024 + 17, 8),
     )
     .expect("write");
     t.create().await;
     let growth = disk_usage(&objects) - after_first;
     assert_eq!(growth, 8 + 3 * 1024 * 1024 + 17);
-    assert!(verify_store(t.store.path()).expect("verify").is_ok());
+    assert!(verify_store(t.dirs.store()).expect("verify").is_ok());
 }
 
 #[tokio::test]
@@ -44,21 +44,21 @@ async fn restore_writes_back_the_exact_tree() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let script = t.data.path().join("sub/run.sh");
+        let script = t.dirs.data().join("sub/run.sh");
         std::fs::write(&script, "#!/bin/sh\n").expect("write");
         std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o750)).expect("chmod");
-        std::os::unix::fs::symlink("sub/b.txt", t.data.path().join("link")).expect("symlink");
+        std::os::unix::fs::symlink("sub/b.txt", t.dirs.data().join("link")).expect("symlink");
     }
-    let expected = tree_contents(t.data.path());
+    let expected = tree_contents(t.dirs.data());
     let backup = t.create().await;
     let id = backup["id"].as_str().expect("id");
 
     // The data changes afterwards; the backup does not.
-    std::fs::write(t.data.path().join("a.txt"), "later").expect("write");
+    std::fs::write(t.dirs.data().join("a.txt"), "later").expect("write");
 
     let target = tempfile::tempdir().expect("target");
     let to = target.path().join("restored");
-    let summary = restore_backup(t.store.path(), id, &to).expect("restore");
+    let summary = restore_backup(t.dirs.store(), id, &to).expect("restore");
     assert_eq!(tree_contents(&to), expected);
     assert_eq!(summary.bytes, backup["bytes"].as_u64().expect("bytes"));
     assert!(to.join("empty-dir").is_dir());
@@ -78,12 +78,12 @@ async fn restore_writes_back_the_exact_tree() {
 
     // A non-empty target and unknown or hostile ids are refused.
     assert!(matches!(
-        restore_backup(t.store.path(), id, &to),
+        restore_backup(t.dirs.store(), id, &to),
         Err(StoreError::TargetNotEmpty { .. })
     ));
     for bad in ["nope", "..", "../backups", ""] {
         assert!(matches!(
-            restore_backup(t.store.path(), bad, &target.path().join("x")),
+            restore_backup(t.dirs.store(), bad, &target.path().join("x")),
             Err(StoreError::NotFound { .. })
         ));
     }
@@ -94,17 +94,17 @@ async fn verify_finds_damage() {
     let t = TestServer::start().await;
     t.create().await;
     t.create().await;
-    let report = verify_store(t.store.path()).expect("verify");
+    let report = verify_store(t.dirs.store()).expect("verify");
     assert!(report.is_ok());
     assert_eq!(report.backups, 2);
 
     // Corrupt the object of big.bin, remove another, break a manifest.
-    let big_hash = blake3::hash(&std::fs::read(t.data.path().join("big.bin")).expect("read"))
+    let big_hash = blake3::hash(&std::fs::read(t.dirs.data().join("big.bin")).expect("read"))
         .to_hex()
         .to_string();
     let big_object = t
-        .store
-        .path()
+        .dirs
+        .store()
         .join("objects")
         .join(&big_hash[..2])
         .join(&big_hash);
@@ -113,14 +113,14 @@ async fn verify_finds_damage() {
     std::fs::write(&big_object, bytes).expect("corrupt");
     let a_hash = blake3::hash(b"alpha\n").to_hex().to_string();
     std::fs::remove_file(
-        t.store
-            .path()
+        t.dirs
+            .store()
             .join("objects")
             .join(&a_hash[..2])
             .join(&a_hash),
     )
     .expect("remove");
-    let report = verify_store(t.store.path()).expect("verify");
+    let report = verify_store(t.dirs.store()).expect("verify");
     assert!(!report.is_ok());
     let text: Vec<String> = report.problems.iter().map(ToString::to_string).collect();
     assert_eq!(text.len(), 4, "two files in each of two backups: {text:#?}");
@@ -130,12 +130,12 @@ async fn verify_finds_damage() {
     );
     assert!(text.iter().any(|p| p.contains("a.txt")));
 
-    let manifests: Vec<_> = std::fs::read_dir(t.store.path().join("backups"))
+    let manifests: Vec<_> = std::fs::read_dir(t.dirs.store().join("backups"))
         .expect("dir")
         .map(|e| e.expect("entry").path())
         .collect();
     std::fs::write(&manifests[0], "{ truncated").expect("break");
-    let report = verify_store(t.store.path()).expect("verify");
+    let report = verify_store(t.dirs.store()).expect("verify");
     assert!(
         report
             .problems
@@ -146,7 +146,7 @@ async fn verify_finds_damage() {
     // The binary says so too, and exits non-zero.
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_backups-server"))
         .args(["verify", "--store"])
-        .arg(t.store.path())
+        .arg(t.dirs.store())
         .output()
         .expect("run verify");
     assert!(!output.status.success());
@@ -157,7 +157,7 @@ async fn verify_finds_damage() {
 #[tokio::test]
 async fn a_store_has_one_server() {
     let t = TestServer::start().await;
-    let config = ServerConfig::new(t.data.path(), t.store.path())
+    let config = ServerConfig::new(t.dirs.data(), t.dirs.store())
         .with_listen("127.0.0.1:0".parse().expect("addr"));
     let err = Server::start(config.clone())
         .await
@@ -179,7 +179,7 @@ async fn a_store_has_one_server() {
 async fn bind_failures_say_what_to_do() {
     let t = TestServer::start().await;
     let other_store = tempfile::tempdir().expect("store");
-    let config = ServerConfig::new(t.data.path(), other_store.path()).with_listen(t.addr);
+    let config = ServerConfig::new(t.dirs.data(), other_store.path()).with_listen(t.addr);
     let err = Server::start(config).await.expect_err("port taken");
     let message = err.to_string();
     assert!(matches!(err, ServerError::Bind { .. }), "{message}");
@@ -193,8 +193,8 @@ async fn bind_failures_say_what_to_do() {
 async fn restart_cleans_leftovers_and_keeps_backups() {
     let t = TestServer::start().await;
     let kept = t.create().await["id"].as_str().expect("id").to_owned();
-    let store = t.store.path().to_path_buf();
-    let data = t.data.path().to_path_buf();
+    let store = t.dirs.store().to_path_buf();
+    let data = t.dirs.data().to_path_buf();
     t.server.shutdown().await.expect("shutdown");
 
     // What a crash mid-create or mid-delete leaves behind.
@@ -286,16 +286,16 @@ async fn concurrent_creates_lists_and_deletes_stay_consistent() {
     sorted.sort_by(|a, b| b.cmp(a));
     assert_eq!(listed_order, sorted, "newest first");
 
-    let report = verify_store(t.store.path()).expect("verify");
+    let report = verify_store(t.dirs.store()).expect("verify");
     assert!(report.is_ok(), "{:#?}", report.problems);
     assert_eq!(report.backups, expected.len());
     // Everything left is referenced: the objects are exactly one tree's worth.
     assert_eq!(
-        disk_usage(&t.store.path().join("objects")),
-        disk_usage(t.data.path())
+        disk_usage(&t.dirs.store().join("objects")),
+        disk_usage(t.dirs.data())
     );
     assert_eq!(
-        std::fs::read_dir(t.store.path().join("tmp"))
+        std::fs::read_dir(t.dirs.store().join("tmp"))
             .expect("tmp")
             .count(),
         0

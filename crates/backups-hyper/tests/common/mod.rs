@@ -19,10 +19,12 @@ use http_body_util::BodyExt;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
+
+use backups_testkit::read_request;
 
 /// A request as the server saw it.
 #[derive(Debug, Clone)]
@@ -314,53 +316,8 @@ impl Drop for HangUpServer {
     }
 }
 
-/// Reads one HTTP/1.1 request: the head, then Content-Length bytes of body.
-async fn read_request(stream: &mut tokio::net::TcpStream) -> io::Result<()> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 1024];
-    let head_end = loop {
-        let n = stream.read(&mut chunk).await?;
-        if n == 0 {
-            return Err(io::ErrorKind::UnexpectedEof.into());
-        }
-        buf.extend_from_slice(&chunk[..n]);
-        if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break pos + 4;
-        }
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
-    let length: usize = head
-        .lines()
-        .find_map(|line| line.strip_prefix("content-length:"))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0);
-    while buf.len() < head_end + length {
-        let n = stream.read(&mut chunk).await?;
-        if n == 0 {
-            return Err(io::ErrorKind::UnexpectedEof.into());
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
-    Ok(())
-}
-
 /// A port nothing listens on (bound, then released).
 pub fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     listener.local_addr().expect("addr").port()
-}
-
-/// A backup as JSON, with a non-ASCII device name so that chunk cuts can fall inside a
-/// character.
-pub fn backup_json(id: &str) -> String {
-    serde_json::json!({
-        "id": id,
-        "bytes": 1024,
-        "created": {"value": "2026-11-26T21:00:00Z", "readable": "now"},
-        "device_name": "Zoë's Mäcbook 💻",
-        "platform": "MACOS",
-        "timestamp": "1764190800",
-        "version": "11.0.0"
-    })
-    .to_string()
 }

@@ -8,9 +8,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
+
+use backups_testkit::{backup_json, read_request};
 
 /// What the peer does wrong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,13 +145,6 @@ impl Drop for FaultPeer {
     }
 }
 
-/// A backup as the API returns it.
-pub fn backup_json(id: &str) -> String {
-    format!(
-        r#"{{"id":"{id}","bytes":1024,"created":{{"value":"2026-11-26T21:00:00Z","readable":"now"}},"device_name":"Zoë's Mäcbook 💻","platform":"MACOS","timestamp":"1764190800","version":"11.0.0"}}"#
-    )
-}
-
 /// What a well-behaved server would answer to `path`: status, content type, body.
 pub fn good_answer(path: &str) -> (u16, &'static str, Vec<u8>) {
     match path {
@@ -193,38 +188,6 @@ fn reason(status: u16) -> &'static str {
         204 => "No Content",
         _ => "Internal Server Error",
     }
-}
-
-/// Reads one request: the head, then `Content-Length` bytes of body. Returns its path.
-async fn read_request(stream: &mut TcpStream) -> Option<String> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 1024];
-    let head_end = loop {
-        let n = stream.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-        if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break pos + 4;
-        }
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-    let length: usize = head
-        .to_ascii_lowercase()
-        .lines()
-        .find_map(|line| line.strip_prefix("content-length:"))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0);
-    while buf.len() < head_end + length {
-        let n = stream.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
-    let path = head.split(' ').nth(1)?.to_owned();
-    Some(path)
 }
 
 struct Writer<'a> {
@@ -299,9 +262,10 @@ async fn serve(mut stream: TcpStream, fault: Fault, counters: Arc<Counters>) {
         reset(stream);
         return;
     }
-    let Some(path) = read_request(&mut stream).await else {
+    let Ok(request) = read_request(&mut stream).await else {
         return;
     };
+    let path = request.path;
     counters.requests.lock().expect("lock").push(path.clone());
     let (status, content_type, body) = good_answer(&path);
     let half = body.len() / 2;

@@ -7,16 +7,16 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use backups_server::{RunningServer, Server, ServerConfig};
-use tempfile::TempDir;
+use backups_server::{RunningServer, ServerConfig};
+use backups_testkit::TempDirs;
+pub use backups_testkit::pseudo_random;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// A server started in-process on 127.0.0.1:0 over fresh temporary directories.
 pub struct TestServer {
     pub server: RunningServer,
-    pub data: TempDir,
-    pub store: TempDir,
+    pub dirs: TempDirs,
     pub addr: SocketAddr,
 }
 
@@ -26,20 +26,11 @@ impl TestServer {
     }
 
     pub async fn start_with(tweak: impl FnOnce(&mut ServerConfig)) -> TestServer {
-        let data = tempfile::tempdir().expect("data dir");
-        let store = tempfile::tempdir().expect("store dir");
-        write_tree(data.path());
-        let mut config = ServerConfig::new(data.path(), store.path())
-            .with_listen("127.0.0.1:0".parse().expect("addr"));
-        tweak(&mut config);
-        let server = Server::start(config).await.expect("server starts");
+        let dirs = TempDirs::new().expect("temporary dirs");
+        write_tree(dirs.data());
+        let (server, dirs) = dirs.start(tweak).await.expect("server starts").into_parts();
         let addr = server.local_addr();
-        TestServer {
-            server,
-            data,
-            store,
-            addr,
-        }
+        TestServer { server, dirs, addr }
     }
 
     pub async fn get(&self, path: &str) -> Reply {
@@ -72,19 +63,6 @@ pub fn write_tree(root: &Path) {
     std::fs::write(root.join("sub/b.txt"), "beta\n".repeat(1000)).expect("write");
     std::fs::write(root.join("sub/deeper/c.json"), r#"{"c":true}"#).expect("write");
     std::fs::write(root.join("big.bin"), pseudo_random(3 * 1024 * 1024 + 17, 7)).expect("write");
-}
-
-/// Deterministic bytes that do not compress or repeat.
-pub fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
-    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state as u8
-        })
-        .collect()
 }
 
 /// Every file under `root` as (relative path, content), sorted.
@@ -197,24 +175,27 @@ pub async fn send_raw(addr: SocketAddr, request: &[u8], head: bool) -> Reply {
     parse_response(&response, head)
 }
 
+/// Parses a whole response; `head` says it answers a HEAD request, so has no body.
 pub fn parse_response(response: &[u8], head: bool) -> Reply {
-    let split = response
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or_else(|| panic!("no header end in {:?}", String::from_utf8_lossy(response)));
-    let head_text = String::from_utf8_lossy(&response[..split]).into_owned();
-    let mut lines = head_text.split("\r\n");
-    let status_line = lines.next().expect("status line");
-    let status = status_line
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("status");
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+    let mut headers = [httparse::EMPTY_HEADER; 64];
+    let mut parsed = httparse::Response::new(&mut headers);
+    let split = match parsed.parse(response) {
+        Ok(httparse::Status::Complete(split)) => split,
+        other => panic!(
+            "no whole head ({other:?}) in {:?}",
+            String::from_utf8_lossy(response)
+        ),
+    };
+    let status = parsed.code.expect("status");
+    let headers: Vec<(String, String)> = parsed
+        .headers
+        .iter()
+        .map(|h| {
+            let value = String::from_utf8_lossy(h.value).into_owned();
+            (h.name.to_owned(), value)
+        })
         .collect();
-    let raw_body = &response[split + 4..];
+    let raw_body = &response[split..];
     let chunked = headers.iter().any(|(n, v)| {
         n.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
     });
@@ -232,22 +213,19 @@ pub fn parse_response(response: &[u8], head: bool) -> Reply {
     }
 }
 
+/// The data of a chunked body, up to its last chunk or as far as it goes.
 pub fn dechunk(mut raw: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    loop {
-        let Some(end) = raw.windows(2).position(|w| w == b"\r\n") else {
-            return out;
-        };
-        let size_text = String::from_utf8_lossy(&raw[..end]);
-        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
-            .expect("chunk size");
-        raw = &raw[end + 2..];
+    while let Ok(httparse::Status::Complete((start, size))) = httparse::parse_chunk_size(raw) {
+        let size = usize::try_from(size).expect("chunk size");
         if size == 0 {
-            return out;
+            break;
         }
+        raw = &raw[start..];
         out.extend_from_slice(&raw[..size]);
         raw = &raw[size + 2..];
     }
+    out
 }
 
 /// The ids `GET /backups` lists at `addr`, newest first.
