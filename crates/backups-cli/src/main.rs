@@ -18,6 +18,8 @@
 mod args;
 mod commands;
 mod connect;
+#[cfg(test)]
+mod coverage;
 #[cfg(feature = "demo")]
 mod demo;
 mod exit;

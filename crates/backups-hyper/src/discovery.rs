@@ -250,7 +250,8 @@ fn write_findings(f: &mut fmt::Formatter<'_>, findings: &[Finding]) -> fmt::Resu
 ///
 /// ```no_run
 /// use std::time::Duration;
-/// use backups_hyper::{BackupsClient, Discovery};
+/// use backups_hyper::BackupsClient;
+/// use backups_hyper::discovery::Discovery;
 ///
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// let located = Discovery::new()

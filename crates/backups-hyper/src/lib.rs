@@ -81,10 +81,6 @@ mod transport;
 pub use body::ResponseBody;
 pub use builder::{APPLICATION_ID, ClientBuilder, DiscoveryError, IntoBaseUrl};
 pub use client::BackupsClient;
-pub use discovery::{
-    DEFAULT_HEALTH_TIMEOUT, DEFAULT_PROBE_CONNECT_TIMEOUT, Discovery, HEALTH_PATH, LEGACY_PORTS,
-    Located, PORT_FILE, PROBE_PORT_FIRST, PROBE_PORT_LAST,
-};
 pub use retry::RetryPolicy;
 pub use transport::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_POOL_IDLE_TIMEOUT,
@@ -92,6 +88,6 @@ pub use transport::{
 };
 
 pub use backups_proto::{
-    self as proto, BackupId, BaseUrl, Error, Limits, Operation, ProgressStream, TimeoutKind,
-    Transport, TransportKind, models,
+    self as proto, BackupId, BaseUrl, Error, ErrorKind, Limits, Operation, ProgressStream,
+    TimeoutKind, Transport, TransportKind, models,
 };

@@ -8,7 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use backups_hyper::discovery::{Place, Step, Verdict};
-use backups_hyper::{BackupsClient, Discovery, DiscoveryError, Error};
+use backups_hyper::discovery::Discovery;
+use backups_hyper::{BackupsClient, DiscoveryError, Error};
 use common::{Reply, TestServer, free_port};
 
 /// A Pieces OS stand-in: healthy, with an empty list of backups.

@@ -226,8 +226,8 @@ proptest! {
 /// `AnyOperation` names the operation it was built for.
 #[test]
 fn every_operation_builds_the_request_of_its_table_row() {
-    use backups_proto::operations::AnyOperation;
     use backups_proto::RequestBody;
+    use backups_proto::operations::AnyOperation;
 
     let endpoint = Endpoint::new("http://127.0.0.1:39300/prefix".parse().unwrap());
     for operation in Operation::ALL {
