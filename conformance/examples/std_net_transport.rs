@@ -96,6 +96,18 @@ impl Transport for StdNetTransport {
             },
         ))
     }
+
+    /// A thread sleeps, so that waiting needs nothing of the runtime either.
+    fn sleep(&self, duration: Duration) -> Option<impl Future<Output = ()> + Send> {
+        let (done_tx, done_rx) = oneshot::channel::<()>();
+        std::thread::spawn(move || {
+            std::thread::sleep(duration);
+            let _ = done_tx.send(());
+        });
+        Some(async move {
+            let _ = done_rx.await;
+        })
+    }
 }
 
 fn exchange(

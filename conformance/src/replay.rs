@@ -6,6 +6,8 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 
+use std::time::Duration;
+
 use bytes::Bytes;
 use http::{Request, Response};
 use http_body::{Body, Frame, SizeHint};
@@ -229,6 +231,11 @@ impl Transport for ReplayTransport {
             .answer(&request)
             .map_err(|mismatch| Error::transport(TransportKind::Io, mismatch))?;
         Ok(response_of(recorded, op_of(&request)))
+    }
+
+    /// A replay has no time: waiting between two polls of a status is instant.
+    fn sleep(&self, _duration: Duration) -> Option<impl Future<Output = ()> + Send> {
+        Some(std::future::ready(()))
     }
 }
 

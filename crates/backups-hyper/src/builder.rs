@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use http::header::{HeaderName, HeaderValue};
 
-use backups_proto::{BaseUrl, Client, Endpoint, Error, Limits};
+use backups_proto::{BaseUrl, Client, Endpoint, Error, Limits, Polling};
 
 use crate::client::BackupsClient;
 use crate::discovery::{Discovery, Finding, NotFound};
@@ -82,6 +82,7 @@ pub struct ClientBuilder {
     headers: Vec<(HeaderName, HeaderValue)>,
     pool_idle_timeout: Duration,
     pool_max_idle: usize,
+    poll_interval: Duration,
     error: Option<String>,
 }
 
@@ -104,6 +105,7 @@ impl ClientBuilder {
             headers: Vec::new(),
             pool_idle_timeout: DEFAULT_POOL_IDLE_TIMEOUT,
             pool_max_idle: usize::MAX,
+            poll_interval: Polling::default().interval,
             error: None,
         }
     }
@@ -159,6 +161,16 @@ impl ClientBuilder {
     /// is [`Error::FrameTooLarge`].
     pub fn max_frame(mut self, bytes: usize) -> Self {
         self.limits = self.limits.with_max_frame(bytes);
+        self
+    }
+
+    /// The wait between two polls of a status when [`Client::follow`] follows an operation
+    /// whose stream ended early (default 500 ms); the idle timeout bounds how long it follows an
+    /// operation whose status does not change.
+    ///
+    /// [`Client::follow`]: backups_proto::Client::follow
+    pub fn poll_interval(mut self, interval: Duration) -> Self {
+        self.poll_interval = interval;
         self
     }
 
@@ -246,6 +258,10 @@ impl ClientBuilder {
         for (name, value) in self.headers {
             endpoint.insert_header(name, value);
         }
+        // A stream that ended early is followed as long as a stream may stay silent.
+        let polling = Polling::default()
+            .with_idle(self.timeouts.idle())
+            .with_interval(self.poll_interval);
         let transport = HyperTransport::with_pool(
             self.timeouts,
             self.retry,
@@ -253,7 +269,9 @@ impl ClientBuilder {
             self.pool_max_idle,
         );
         Ok(BackupsClient::from_client(
-            Client::new(transport, endpoint).with_limits(self.limits),
+            Client::new(transport, endpoint)
+                .with_limits(self.limits)
+                .with_polling(polling),
         ))
     }
 

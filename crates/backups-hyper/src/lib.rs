@@ -88,6 +88,6 @@ pub use transport::{
 };
 
 pub use backups_proto::{
-    self as proto, BackupId, BaseUrl, Error, ErrorKind, Limits, Operation, ProgressStream,
+    self as proto, BackupId, BaseUrl, Error, ErrorKind, Limits, Operation, Polling, ProgressStream,
     TimeoutKind, Transport, TransportKind, models,
 };

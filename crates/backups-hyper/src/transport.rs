@@ -382,6 +382,10 @@ impl Transport for HyperTransport {
     ) -> impl Future<Output = Result<Response<ResponseBody>, Error>> + Send {
         self.call(request)
     }
+
+    fn sleep(&self, duration: Duration) -> Option<impl Future<Output = ()> + Send> {
+        Some(tokio::time::sleep(duration))
+    }
 }
 
 /// The SDK's error for a failed attempt. Only a failure needs the target as text.

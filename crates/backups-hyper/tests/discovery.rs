@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use backups_hyper::discovery::{Place, Step, Verdict};
 use backups_hyper::discovery::Discovery;
+use backups_hyper::discovery::{Place, Step, Verdict};
 use backups_hyper::{BackupsClient, DiscoveryError, Error};
 use common::{Reply, TestServer, free_port};
 

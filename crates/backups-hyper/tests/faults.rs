@@ -263,11 +263,7 @@ async fn broken_chunked_encoding() {
 /// memory used is bounded by the limit, not by what the peer offers.
 async fn check_refused_at_the_limit(fault: Fault) {
     let too_large = &["BodyTooLarge"][..];
-    let (peer, _) = check(
-        fault,
-        [too_large, too_large, &["FrameTooLarge"], too_large],
-    )
-    .await;
+    let (peer, _) = check(fault, [too_large, too_large, &["FrameTooLarge"], too_large]).await;
     // The peer notices the hang-up on its next write, which a loaded machine may delay.
     let deadline = std::time::Instant::now() + Duration::from_secs(2);
     while !peer.write_failed() && std::time::Instant::now() < deadline {

@@ -98,6 +98,19 @@ impl BackupStatus {
     }
 }
 
+impl From<BackupStatus> for BackupStreamedProgress {
+    /// The progress event a status stands for: what a client shows when it follows an operation
+    /// by polling its status instead of reading its stream.
+    fn from(status: BackupStatus) -> Self {
+        Self {
+            schema: status.schema,
+            backup: Some(Box::new(status.backup)),
+            percentage: status.percentage,
+            status: status.value,
+        }
+    }
+}
+
 crate::object::object_model!(
     BackupStreamedProgress,
     BackupsStreamedProgress,

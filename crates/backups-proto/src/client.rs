@@ -3,21 +3,27 @@
 use std::future::poll_fn;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, ready};
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use futures_core::Stream;
 use http::Response;
 use http::header::CONTENT_LENGTH;
 use http_body::Body;
 
-use backups_models::{Backup, BackupStreamedProgress, Backups, SeededBackup};
+use backups_models::{
+    Backup, BackupStatus, BackupStreamedProgress, Backups, ProgressStatus, SeededBackup,
+};
 
 use crate::operations::{
-    AnyOperation, AnyOutput, ApiOperation, CreateBackup, CreateBackupStreamed, DeleteBackup,
-    ListBackups,
+    AnyOperation, AnyOutput, ApiOperation, CancelCreation, CancelRestoration, CreateBackup,
+    CreateBackupStreamed, DeleteBackup, GetBackup, GetCreationStatus, GetRestorationStatus,
+    ListBackups, RestoreBackup, RestoreBackupStreamed, stream,
 };
-use crate::{BackupId, DEFAULT_MAX_FRAME, Endpoint, Error, Operation, ProgressDecoder, Transport};
+use crate::progress_stream::End;
+use crate::{
+    BackupId, DEFAULT_MAX_FRAME, Endpoint, Error, Operation, ProgressDecoder, ProgressStream,
+    TimeoutKind, Transport,
+};
 
 /// The default limit on a whole response body: 64 MiB, room for a listing of about 250,000
 /// backups.
@@ -56,6 +62,40 @@ impl Limits {
     }
 }
 
+/// How [`Client::follow`] polls the status of an operation whose stream ended early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Polling {
+    /// The wait between two polls.
+    pub interval: Duration,
+    /// How long the status may stay unchanged before following gives up with a timeout; a
+    /// transport's idle timeout is the natural value (`backups-hyper` sets it so).
+    pub idle: Duration,
+}
+
+impl Default for Polling {
+    fn default() -> Self {
+        Self {
+            interval: Duration::from_millis(500),
+            idle: Duration::from_secs(60),
+        }
+    }
+}
+
+impl Polling {
+    /// Sets the wait between two polls.
+    pub fn with_interval(mut self, interval: Duration) -> Self {
+        self.interval = interval;
+        self
+    }
+
+    /// Sets how long the status may stay unchanged.
+    pub fn with_idle(mut self, idle: Duration) -> Self {
+        self.idle = idle;
+        self
+    }
+}
+
 /// A Backups API client over a [`Transport`].
 ///
 /// Cloning is cheap when the transport's clone is.
@@ -85,6 +125,7 @@ pub struct Client<T> {
     transport: T,
     endpoint: Arc<Endpoint>,
     limits: Limits,
+    polling: Polling,
 }
 
 impl<T: Transport> Client<T> {
@@ -94,7 +135,19 @@ impl<T: Transport> Client<T> {
             transport,
             endpoint: Arc::new(endpoint),
             limits: Limits::default(),
+            polling: Polling::default(),
         }
+    }
+
+    /// The same client following early-ended streams with other [`Polling`].
+    pub fn with_polling(mut self, polling: Polling) -> Self {
+        self.polling = polling;
+        self
+    }
+
+    /// How early-ended streams are followed.
+    pub fn polling(&self) -> Polling {
+        self.polling
     }
 
     /// The same client with other limits.
@@ -136,8 +189,7 @@ impl<T: Transport> Client<T> {
     /// `POST /backups/create/streamed`: makes a backup, returning its progress events as they
     /// come.
     pub async fn create_streamed(&self) -> Result<ProgressStream<T::Body>, Error> {
-        self.create_streamed_with(CreateBackupStreamed::default())
-            .await
+        self.open_stream(&CreateBackupStreamed::default()).await
     }
 
     /// `POST /backups/create/streamed` with the operation spelled out (to pass a seed).
@@ -145,17 +197,162 @@ impl<T: Transport> Client<T> {
         &self,
         operation: CreateBackupStreamed,
     ) -> Result<ProgressStream<T::Body>, Error> {
-        let op = Operation::CreateStreamed;
+        self.open_stream(&operation).await
+    }
+
+    /// `POST /backups/{backup}/delete`.
+    pub async fn delete(&self, id: &BackupId) -> Result<(), Error> {
+        self.execute(&DeleteBackup::new(id.clone())).await
+    }
+
+    /// `GET /backup/{backup}`: one backup; [`Error::NotFound`] if there is none with that id.
+    pub async fn get(&self, id: &BackupId) -> Result<Backup, Error> {
+        self.execute(&GetBackup { id: id.clone() }).await
+    }
+
+    /// `POST /backup/{backup}/restore`: replaces the local database with the backup's content
+    /// (nothing is merged) and returns the backup.
+    pub async fn restore(&self, id: &BackupId) -> Result<Backup, Error> {
+        self.execute(&RestoreBackup::new(id.clone())).await
+    }
+
+    /// `POST /backup/{backup}/restore/streamed`: a restore, returning its progress events as
+    /// they come.
+    pub async fn restore_streamed(&self, id: &BackupId) -> Result<ProgressStream<T::Body>, Error> {
+        self.open_stream(&RestoreBackupStreamed::new(id.clone()))
+            .await
+    }
+
+    /// `POST /backup/{backup}/restore/streamed` with the operation spelled out (to pass a body).
+    pub async fn restore_streamed_with(
+        &self,
+        operation: RestoreBackupStreamed,
+    ) -> Result<ProgressStream<T::Body>, Error> {
+        self.open_stream(&operation).await
+    }
+
+    /// `GET /backup/{backup}/creation/status`: how a create goes, or how it ended;
+    /// [`Error::NotFound`] for an id the server knows no creation of.
+    pub async fn creation_status(&self, id: &BackupId) -> Result<BackupStatus, Error> {
+        self.execute(&GetCreationStatus { id: id.clone() }).await
+    }
+
+    /// `POST /backup/{backup}/creation/cancel`: stops a create in progress; [`Error::Internal`]
+    /// with the server's reason when none is.
+    pub async fn cancel_creation(&self, id: &BackupId) -> Result<(), Error> {
+        self.execute(&CancelCreation { id: id.clone() }).await
+    }
+
+    /// `GET /backup/{backup}/restoration/status`: how a restore goes, or how it ended;
+    /// [`Error::NotFound`] for an id the server knows no restoration of.
+    pub async fn restoration_status(&self, id: &BackupId) -> Result<BackupStatus, Error> {
+        self.execute(&GetRestorationStatus { id: id.clone() }).await
+    }
+
+    /// `POST /backup/{backup}/restoration/cancel`: stops a restore in progress and puts the
+    /// original database back; [`Error::Internal`] with the server's reason when none is.
+    pub async fn cancel_restoration(&self, id: &BackupId) -> Result<(), Error> {
+        self.execute(&CancelRestoration::new(id.clone())).await
+    }
+
+    /// Reads a progress stream to its end like [`ProgressStream::finish`], and when the server
+    /// ended the stream cleanly before a final status (answering the streamed endpoint with an
+    /// early event and going on in the background), follows the operation to its end by
+    /// polling its status, reporting each change to `on_event` as an event.
+    ///
+    /// Following needs the id of the backup from an event and a timer from the transport
+    /// ([`Transport::sleep`]); without either, the early end is the stream's
+    /// [`Error::Truncated`]. The polling gives up with [`Error::Timeout`] when the status has
+    /// not changed for [`Polling::idle`].
+    pub async fn follow(
+        &self,
+        mut stream: ProgressStream<T::Body>,
+        mut on_event: impl FnMut(&BackupStreamedProgress),
+    ) -> Result<Backup, Error> {
+        let mut end = End::new(stream.operation());
+        while let Some(event) = stream.next_event().await {
+            match event {
+                Ok(event) => {
+                    on_event(&event);
+                    end.see(event);
+                }
+                Err(err) => {
+                    let status = stream.operation().spec().status;
+                    let id = stream.backup_id().map(BackupId::new).transpose()?;
+                    let (true, Some(status), Some(id)) = (stream.ended_early(), status, id) else {
+                        return Err(err);
+                    };
+                    return self.poll_status(status, id, err, on_event).await;
+                }
+            }
+        }
+        end.result()
+    }
+
+    /// Polls `status` of `id` until a final value, as [`Client::follow`] does.
+    async fn poll_status(
+        &self,
+        status: Operation,
+        id: BackupId,
+        early_end: Error,
+        mut on_event: impl FnMut(&BackupStreamedProgress),
+    ) -> Result<Backup, Error> {
+        let streamed = early_end.operation().unwrap_or(status);
+        let mut end = End::new(streamed);
+        let mut last: Option<(Option<ProgressStatus>, Option<String>)> = None;
+        let mut unchanged = Duration::ZERO;
+        loop {
+            let request = AnyOperation::from_parts(status, Some(id.clone()), None)?
+                .request(&self.endpoint)?;
+            let response = self.send_and_read(status, request).await?;
+            let AnyOutput::Status(current) = AnyOperation::parse_response(status, response)? else {
+                unreachable!("a status operation answers a status")
+            };
+            let event = BackupStreamedProgress::from(current);
+            let seen = (
+                event.status.clone(),
+                event.percentage.map(|p| p.to_string()),
+            );
+            if last.as_ref() != Some(&seen) {
+                unchanged = Duration::ZERO;
+                on_event(&event);
+                last = Some(seen);
+            }
+            end.see(event);
+            if end.is_over() {
+                return end.result();
+            }
+            if unchanged >= self.polling.idle {
+                return Err(Error::Timeout {
+                    operation: Some(streamed),
+                    kind: TimeoutKind::Idle,
+                });
+            }
+            let Some(sleep) = self.transport.sleep(self.polling.interval) else {
+                return Err(early_end);
+            };
+            sleep.await;
+            unchanged += self.polling.interval;
+        }
+    }
+
+    /// Sends a streamed operation's request and hands its body to a [`ProgressStream`], or
+    /// reads an error answer whole and names the error.
+    pub(crate) async fn open_stream<O: ApiOperation>(
+        &self,
+        operation: &O,
+    ) -> Result<ProgressStream<T::Body>, Error> {
+        let op = O::OPERATION;
         let request = operation.request(&self.endpoint)?;
         let response = self
             .transport
             .send(request)
             .await
             .map_err(with_operation(op))?;
-        if !CreateBackupStreamed::check_head(&response)? {
+        if !stream::check_head(op, &response)? {
             // An error status: read its text and let the parser name the error.
             let response = self.read_whole(op, response).await?;
-            return Err(match CreateBackupStreamed::parse_response(response) {
+            return Err(match O::parse_response(response) {
                 Err(err) => err,
                 Ok(_) => Error::Truncated {
                     operation: op,
@@ -163,18 +360,8 @@ impl<T: Transport> Client<T> {
                 },
             });
         }
-        Ok(ProgressStream {
-            operation: op,
-            body: Some(response.into_body()),
-            decoder: ProgressDecoder::with_max_frame(self.limits.max_frame),
-            saw_terminal: false,
-            done: false,
-        })
-    }
-
-    /// `POST /backups/{backup}/delete`.
-    pub async fn delete(&self, id: &BackupId) -> Result<(), Error> {
-        self.execute(&DeleteBackup::new(id.clone())).await
+        let decoder = ProgressDecoder::with_max_frame(self.limits.max_frame);
+        Ok(ProgressStream::new(op, response.into_body(), decoder))
     }
 
     /// Runs any operation whose response is read whole.
@@ -207,13 +394,22 @@ impl<T: Transport> Client<T> {
     /// Sends an operation's request and reads its whole response.
     async fn fetch<O: ApiOperation>(&self, operation: &O) -> Result<Response<Bytes>, Error> {
         let request = operation.request(&self.endpoint)?;
+        self.send_and_read(O::OPERATION, request).await
+    }
+
+    /// Sends a request of `op` and reads its whole response.
+    async fn send_and_read(
+        &self,
+        op: Operation,
+        request: http::Request<Bytes>,
+    ) -> Result<Response<Bytes>, Error> {
         // Sent where it is awaited, so the transport's future is stored once in this one.
         let response = self
             .transport
             .send(request)
             .await
-            .map_err(with_operation(O::OPERATION))?;
-        self.read_whole(O::OPERATION, response).await
+            .map_err(with_operation(op))?;
+        self.read_whole(op, response).await
     }
 
     async fn read_whole(
@@ -274,125 +470,4 @@ impl<T: Transport> Client<T> {
 /// Names the operation in a transport's error.
 fn with_operation(op: Operation) -> impl FnOnce(Error) -> Error {
     move |err| err.with_operation(op)
-}
-
-/// The progress events of a streamed create, as a [`Stream`].
-///
-/// It ends after the body ends. A body cut inside an event, or ending before a final status
-/// (`COMPLETED`, `FAILED` or `CANCELED`), yields [`Error::Truncated`] as its last item; the
-/// transport's idle timeout bounds the silence between events.
-pub struct ProgressStream<B> {
-    /// The streamed operation, named in errors.
-    operation: Operation,
-    body: Option<B>,
-    decoder: ProgressDecoder,
-    saw_terminal: bool,
-    done: bool,
-}
-
-impl<B> std::fmt::Debug for ProgressStream<B> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ProgressStream")
-            .field("operation", &self.operation)
-            .field("decoder", &self.decoder)
-            .field("saw_terminal", &self.saw_terminal)
-            .field("done", &self.done)
-            .finish_non_exhaustive()
-    }
-}
-
-impl<B> ProgressStream<B>
-where
-    B: Body<Data = Bytes, Error: Into<Error>> + Unpin,
-{
-    /// The next event, or `None` after the last one; the same as `StreamExt::next`, without
-    /// needing a stream utility crate.
-    pub async fn next_event(&mut self) -> Option<Result<BackupStreamedProgress, Error>> {
-        poll_fn(|cx| Pin::new(&mut *self).poll_next(cx)).await
-    }
-
-    /// Reads the stream to its end, calling `on_event` for each event, and returns the backup of
-    /// the `COMPLETED` event; a `FAILED` or `CANCELED` event is an [`Error::Internal`].
-    pub async fn finish(
-        mut self,
-        mut on_event: impl FnMut(&BackupStreamedProgress),
-    ) -> Result<Backup, Error> {
-        let mut backup = None;
-        let mut failure = None;
-        while let Some(event) = self.next_event().await {
-            let event = event?;
-            on_event(&event);
-            if let Some(status) = event.status.as_ref().filter(|s| s.is_terminal()) {
-                match event.backup {
-                    Some(done) if *status == backups_models::ProgressStatus::Completed => {
-                        backup = Some(done)
-                    }
-                    _ => failure = Some(status.clone()),
-                }
-            }
-        }
-        match (backup, failure) {
-            (Some(backup), _) => Ok(*backup),
-            (None, Some(status)) => Err(Error::Internal {
-                operation: self.operation,
-                message: format!("the backup ended with status {status}"),
-            }),
-            (None, None) => Err(Error::Truncated {
-                operation: self.operation,
-                detail: "the stream ended without the finished backup".into(),
-            }),
-        }
-    }
-}
-
-impl<B> Stream for ProgressStream<B>
-where
-    B: Body<Data = Bytes, Error: Into<Error>> + Unpin,
-{
-    type Item = Result<BackupStreamedProgress, Error>;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = self.get_mut();
-        loop {
-            if let Some(item) = this.decoder.next_event() {
-                match &item {
-                    Ok(event) => this.saw_terminal |= event.is_terminal(),
-                    Err(_) => {
-                        this.done = true;
-                        this.body = None;
-                    }
-                }
-                return Poll::Ready(Some(item));
-            }
-            if this.done {
-                return Poll::Ready(None);
-            }
-            let Some(body) = this.body.as_mut() else {
-                this.done = true;
-                this.decoder.finish();
-                if !this.decoder.has_failed() && !this.saw_terminal {
-                    return Poll::Ready(Some(Err(Error::Truncated {
-                        operation: this.operation,
-                        detail:
-                            "the stream ended before a final status (COMPLETED, FAILED or CANCELED)"
-                                .into(),
-                    })));
-                }
-                continue;
-            };
-            match ready!(Pin::new(body).poll_frame(cx)) {
-                Some(Ok(frame)) => {
-                    if let Ok(data) = frame.into_data() {
-                        this.decoder.push_bytes(data);
-                    }
-                }
-                Some(Err(err)) => {
-                    this.done = true;
-                    this.body = None;
-                    return Poll::Ready(Some(Err(err.into().with_operation(this.operation))));
-                }
-                None => this.body = None,
-            }
-        }
-    }
 }

@@ -151,6 +151,12 @@ impl ProgressDecoder {
         }
     }
 
+    /// The same decoder naming `operation` in its errors (a streamed create, by default).
+    pub fn for_operation(mut self, operation: Operation) -> Self {
+        self.operation = operation;
+        self
+    }
+
     /// Feeds the next chunk of the stream (copied into the decoder's buffer).
     ///
     /// [`push_bytes`](Self::push_bytes) takes a [`Bytes`] chunk without copying it.

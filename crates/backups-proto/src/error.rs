@@ -56,6 +56,19 @@ pub enum Error {
         message: String,
     },
 
+    /// 404 from an operation that names a backup: the server holds no backup with that id (or,
+    /// for a status, knows of no creation or restoration of it).
+    #[error(
+        "Pieces OS has no such backup to {}: check the id with `list` (404: {message})",
+        .operation.describe()
+    )]
+    NotFound {
+        /// The operation called.
+        operation: Operation,
+        /// The server's text.
+        message: String,
+    },
+
     /// A status the API does not document for this operation.
     #[error("unexpected HTTP status {status} from {operation}: {excerpt}")]
     UnexpectedStatus {
@@ -173,6 +186,8 @@ pub enum ErrorKind {
     OsOutdated,
     /// [`Error::Internal`].
     Internal,
+    /// [`Error::NotFound`].
+    NotFound,
     /// [`Error::UnexpectedStatus`].
     UnexpectedStatus,
     /// [`Error::UnexpectedContentType`].
@@ -200,6 +215,7 @@ impl ErrorKind {
             Self::Unauthenticated => "Unauthenticated",
             Self::OsOutdated => "OsOutdated",
             Self::Internal => "Internal",
+            Self::NotFound => "NotFound",
             Self::UnexpectedStatus => "UnexpectedStatus",
             Self::UnexpectedContentType => "UnexpectedContentType",
             Self::Decode => "Decode",
@@ -295,6 +311,7 @@ impl Error {
             Self::Unauthenticated { .. } => ErrorKind::Unauthenticated,
             Self::OsOutdated { .. } => ErrorKind::OsOutdated,
             Self::Internal { .. } => ErrorKind::Internal,
+            Self::NotFound { .. } => ErrorKind::NotFound,
             Self::UnexpectedStatus { .. } => ErrorKind::UnexpectedStatus,
             Self::UnexpectedContentType { .. } => ErrorKind::UnexpectedContentType,
             Self::Decode { .. } => ErrorKind::Decode,
@@ -313,6 +330,7 @@ impl Error {
             Self::Unauthenticated { .. } => StatusCode::from_u16(511).ok(),
             Self::OsOutdated { .. } => Some(StatusCode::HTTP_VERSION_NOT_SUPPORTED),
             Self::Internal { .. } => Some(StatusCode::INTERNAL_SERVER_ERROR),
+            Self::NotFound { .. } => Some(StatusCode::NOT_FOUND),
             Self::UnexpectedStatus { status, .. } => Some(*status),
             _ => None,
         }
@@ -324,6 +342,7 @@ impl Error {
             Self::Unauthenticated { operation, .. }
             | Self::OsOutdated { operation, .. }
             | Self::Internal { operation, .. }
+            | Self::NotFound { operation, .. }
             | Self::UnexpectedStatus { operation, .. }
             | Self::UnexpectedContentType { operation, .. }
             | Self::Decode { operation, .. }

@@ -37,15 +37,17 @@ mod endpoint;
 mod error;
 mod operation;
 pub mod operations;
+mod progress_stream;
 mod response;
 mod transport;
 
 pub use backup_id::BackupId;
-pub use client::{Client, DEFAULT_MAX_BODY, Limits, ProgressStream};
+pub use client::{Client, DEFAULT_MAX_BODY, Limits, Polling};
 pub use decoder::{DEFAULT_MAX_FRAME, ProgressDecoder};
 pub use endpoint::{BaseUrl, DEFAULT_BASE_URL, DEFAULT_USER_AGENT, Endpoint};
 pub use error::{BoxError, EXCERPT_LIMIT, Error, ErrorKind, TimeoutKind, TransportKind, excerpt};
 pub use operation::{Operation, OperationSpec, RequestBody, ResponseBody, STREAM_ACCEPT};
+pub use progress_stream::ProgressStream;
 pub use transport::{Transport, TransportFn, transport_fn};
 
 /// The models, re-exported so that one dependency brings both.

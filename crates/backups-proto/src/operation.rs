@@ -33,6 +33,20 @@ pub enum Operation {
     CreateStreamed,
     /// `POST /backups/{backup}/delete`.
     Delete,
+    /// `GET /backup/{backup}`: one backup.
+    Get,
+    /// `POST /backup/{backup}/restore`: replaces the local database with the backup's content.
+    Restore,
+    /// `POST /backup/{backup}/restore/streamed`: a restore answering with progress events.
+    RestoreStreamed,
+    /// `GET /backup/{backup}/creation/status`.
+    CreationStatus,
+    /// `POST /backup/{backup}/creation/cancel`.
+    CancelCreation,
+    /// `GET /backup/{backup}/restoration/status`.
+    RestorationStatus,
+    /// `POST /backup/{backup}/restoration/cancel`: puts the original database back.
+    CancelRestoration,
 }
 
 /// The `Accept` header of a progress stream: NDJSON first, a single JSON object understood too.
@@ -63,6 +77,8 @@ pub enum ResponseBody {
     Backup,
     /// A stream of `BackupStreamedProgress` events.
     Progress,
+    /// One JSON `BackupStatus`.
+    Status,
 }
 
 /// The wire facts of one operation: one row of the table behind [`Operation`].
@@ -87,6 +103,10 @@ pub struct OperationSpec {
     pub response: ResponseBody,
     /// The error statuses the API page documents.
     pub documented_errors: &'static [u16],
+    /// The operation that reads the status of what this one starts (a create's or a restore's).
+    pub status: Option<Operation>,
+    /// The operation that cancels what this one starts.
+    pub cancel: Option<Operation>,
     /// What the operation does, in words for error messages ("list backups").
     pub describe: &'static str,
 }
@@ -103,6 +123,8 @@ static SPECS: [OperationSpec; Operation::ALL.len()] = [
         success: StatusCode::OK,
         response: ResponseBody::Backups,
         documented_errors: SIGN_IN_UPDATE_FAIL,
+        status: None,
+        cancel: None,
         describe: "list backups",
     },
     OperationSpec {
@@ -115,6 +137,8 @@ static SPECS: [OperationSpec; Operation::ALL.len()] = [
         success: StatusCode::OK,
         response: ResponseBody::Backup,
         documented_errors: SIGN_IN_UPDATE_FAIL,
+        status: Some(Operation::CreationStatus),
+        cancel: Some(Operation::CancelCreation),
         describe: "create a backup",
     },
     OperationSpec {
@@ -127,6 +151,8 @@ static SPECS: [OperationSpec; Operation::ALL.len()] = [
         success: StatusCode::OK,
         response: ResponseBody::Progress,
         documented_errors: SIGN_IN_UPDATE_FAIL,
+        status: Some(Operation::CreationStatus),
+        cancel: Some(Operation::CancelCreation),
         describe: "create a backup (streamed)",
     },
     OperationSpec {
@@ -140,19 +166,140 @@ static SPECS: [OperationSpec; Operation::ALL.len()] = [
         success: StatusCode::NO_CONTENT,
         response: ResponseBody::Empty,
         documented_errors: SIGN_IN_UPDATE_FAIL,
+        status: None,
+        cancel: None,
         describe: "delete a backup",
+    },
+    OperationSpec {
+        name: "get",
+        official_name: "backup_specific_backup_snapshot",
+        method: Method::GET,
+        path: "/backup/{backup}",
+        accept: "application/json",
+        request: RequestBody::None,
+        success: StatusCode::OK,
+        response: ResponseBody::Backup,
+        documented_errors: SIGN_IN_UPDATE_FAIL,
+        status: None,
+        cancel: None,
+        describe: "read a backup",
+    },
+    OperationSpec {
+        name: "restore",
+        official_name: "backup_restore_specific_backup",
+        method: Method::POST,
+        path: "/backup/{backup}/restore",
+        accept: "application/json",
+        request: RequestBody::Backup,
+        success: StatusCode::OK,
+        response: ResponseBody::Backup,
+        documented_errors: SIGN_IN_UPDATE_FAIL,
+        status: Some(Operation::RestorationStatus),
+        cancel: Some(Operation::CancelRestoration),
+        describe: "restore a backup",
+    },
+    OperationSpec {
+        name: "restore_streamed",
+        official_name: "backup_restore_specific_backup_streamed",
+        method: Method::POST,
+        path: "/backup/{backup}/restore/streamed",
+        // Negotiated like the streamed create (the official client sends application/json and
+        // gets the single final event).
+        accept: STREAM_ACCEPT,
+        request: RequestBody::Backup,
+        success: StatusCode::OK,
+        response: ResponseBody::Progress,
+        documented_errors: SIGN_IN_UPDATE_FAIL,
+        status: Some(Operation::RestorationStatus),
+        cancel: Some(Operation::CancelRestoration),
+        describe: "restore a backup (streamed)",
+    },
+    OperationSpec {
+        name: "creation_status",
+        official_name: "backup_specific_creation_status",
+        method: Method::GET,
+        path: "/backup/{backup}/creation/status",
+        accept: "application/json",
+        request: RequestBody::None,
+        success: StatusCode::OK,
+        response: ResponseBody::Status,
+        documented_errors: UNKNOWN_OR_FAIL,
+        status: None,
+        cancel: None,
+        describe: "read the status of a backup's creation",
+    },
+    OperationSpec {
+        name: "cancel_creation",
+        official_name: "backup_specific_creation_cancel",
+        method: Method::POST,
+        path: "/backup/{backup}/creation/cancel",
+        accept: "text/plain",
+        // The official client sends no body and no Content-Type here.
+        request: RequestBody::None,
+        success: StatusCode::NO_CONTENT,
+        response: ResponseBody::Empty,
+        documented_errors: NOTHING_RUNNING,
+        status: None,
+        cancel: None,
+        describe: "cancel the creation of a backup",
+    },
+    OperationSpec {
+        name: "restoration_status",
+        official_name: "backup_specific_restoration_status",
+        method: Method::GET,
+        path: "/backup/{backup}/restoration/status",
+        accept: "application/json",
+        request: RequestBody::None,
+        success: StatusCode::OK,
+        response: ResponseBody::Status,
+        documented_errors: UNKNOWN_OR_FAIL,
+        status: None,
+        cancel: None,
+        describe: "read the status of a restoration",
+    },
+    OperationSpec {
+        name: "cancel_restoration",
+        official_name: "backup_specific_restoration_cancel",
+        method: Method::POST,
+        path: "/backup/{backup}/restoration/cancel",
+        accept: "text/plain",
+        request: RequestBody::Backup,
+        success: StatusCode::NO_CONTENT,
+        response: ResponseBody::Empty,
+        documented_errors: NOTHING_RUNNING,
+        status: None,
+        cancel: None,
+        describe: "cancel a restoration",
     },
 ];
 
-/// The errors the API pages document for the four operations of `BackupsApi`.
+/// The errors the API pages document for the four operations of `BackupsApi` and for reading
+/// and restoring one backup.
 const SIGN_IN_UPDATE_FAIL: &[u16] = &[500, 505, 511];
+/// The errors documented for the status endpoints: an id the server knows nothing about, and a
+/// failure.
+const UNKNOWN_OR_FAIL: &[u16] = &[404, 500];
+/// The error documented for the cancel endpoints: nothing of that kind is in progress.
+const NOTHING_RUNNING: &[u16] = &[500];
 
 /// What stands for the backup id in a path template.
 pub(crate) const ID_PLACEHOLDER: &str = "{backup}";
 
 impl Operation {
-    /// Every operation, in the order of the enum (and of the API pages).
-    pub const ALL: [Operation; 4] = [Self::List, Self::Create, Self::CreateStreamed, Self::Delete];
+    /// Every operation, in the order of the enum: `BackupsApi`'s four, then `BackupApi`'s seven.
+    pub const ALL: [Operation; 11] = [
+        Self::List,
+        Self::Create,
+        Self::CreateStreamed,
+        Self::Delete,
+        Self::Get,
+        Self::Restore,
+        Self::RestoreStreamed,
+        Self::CreationStatus,
+        Self::CancelCreation,
+        Self::RestorationStatus,
+        Self::CancelRestoration,
+    ];
 
     /// The operation's row of the table.
     pub fn spec(self) -> &'static OperationSpec {

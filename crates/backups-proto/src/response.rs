@@ -29,6 +29,11 @@ pub(crate) fn check_status(operation: Operation, response: &Response<Bytes>) -> 
             operation,
             message: message(),
         },
+        // Only a path that names a backup can miss one; a 404 elsewhere is a wrong base URL.
+        404 if operation.takes_id() => Error::NotFound {
+            operation,
+            message: message(),
+        },
         _ => Error::UnexpectedStatus {
             operation,
             status,
@@ -81,6 +86,25 @@ pub(crate) fn require_json(operation: Operation, response: &Response<Bytes>) -> 
         }),
         _ => Ok(()),
     }
+}
+
+/// Reads a JSON success of `operation`: its status, its content type, then the model.
+pub(crate) fn json<T: DeserializeOwned>(
+    operation: Operation,
+    response: &Response<Bytes>,
+) -> Result<T, Error> {
+    check_status(operation, response)?;
+    require_json(operation, response)?;
+    decode_json(operation, response.body())
+}
+
+/// Reads a success of `operation` that carries nothing: the documented status, or any other
+/// 2xx, which means the same to a caller.
+pub(crate) fn empty(operation: Operation, response: &Response<Bytes>) -> Result<(), Error> {
+    if response.status().is_success() {
+        return Ok(());
+    }
+    check_status(operation, response)
 }
 
 /// Decodes a JSON body, naming the path of the field that failed.

@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Request, Response};
@@ -26,6 +27,14 @@ pub trait Transport: Send + Sync {
         &self,
         request: Request<Bytes>,
     ) -> impl Future<Output = Result<Response<Self::Body>, Error>> + Send;
+
+    /// A timer: resolves after `duration`. The client waits on it between two polls of a status
+    /// ([`Client::follow`](crate::Client::follow)). The default has no timer and answers `None`,
+    /// and a stream that ends early is then an error, as without following.
+    fn sleep(&self, duration: Duration) -> Option<impl Future<Output = ()> + Send> {
+        let _ = duration;
+        None::<core::future::Ready<()>>
+    }
 }
 
 impl<T: Transport + ?Sized> Transport for Arc<T> {
@@ -37,6 +46,10 @@ impl<T: Transport + ?Sized> Transport for Arc<T> {
     ) -> impl Future<Output = Result<Response<Self::Body>, Error>> + Send {
         (**self).send(request)
     }
+
+    fn sleep(&self, duration: Duration) -> Option<impl Future<Output = ()> + Send> {
+        (**self).sleep(duration)
+    }
 }
 
 impl<T: Transport + ?Sized> Transport for &T {
@@ -47,6 +60,10 @@ impl<T: Transport + ?Sized> Transport for &T {
         request: Request<Bytes>,
     ) -> impl Future<Output = Result<Response<Self::Body>, Error>> + Send {
         (**self).send(request)
+    }
+
+    fn sleep(&self, duration: Duration) -> Option<impl Future<Output = ()> + Send> {
+        (**self).sleep(duration)
     }
 }
 

@@ -2,14 +2,18 @@
 //! generic tool (the conformance suite, a recorder, a fuzzer, a scripting front end) drives every
 //! operation through one code path.
 
-use backups_models::{Backup, BackupStreamedProgress, Backups, SeededBackup};
+use backups_models::{Backup, BackupStatus, BackupStreamedProgress, Backups, SeededBackup};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use bytes::Bytes;
 use http::{Request, Response};
 
-use super::{ApiOperation, CreateBackup, CreateBackupStreamed, DeleteBackup, ListBackups};
+use super::{
+    ApiOperation, CancelCreation, CancelRestoration, CreateBackup, CreateBackupStreamed,
+    DeleteBackup, GetBackup, GetCreationStatus, GetRestorationStatus, ListBackups, RestoreBackup,
+    RestoreBackupStreamed,
+};
 use crate::{BackupId, Client, Endpoint, Error, Operation, RequestBody, Transport};
 
 /// Any operation with its inputs.
@@ -37,6 +41,20 @@ pub enum AnyOperation {
     CreateStreamed(CreateBackupStreamed),
     /// [`DeleteBackup`].
     Delete(DeleteBackup),
+    /// [`GetBackup`].
+    Get(GetBackup),
+    /// [`RestoreBackup`].
+    Restore(RestoreBackup),
+    /// [`RestoreBackupStreamed`].
+    RestoreStreamed(RestoreBackupStreamed),
+    /// [`GetCreationStatus`].
+    CreationStatus(GetCreationStatus),
+    /// [`CancelCreation`].
+    CancelCreation(CancelCreation),
+    /// [`GetRestorationStatus`].
+    RestorationStatus(GetRestorationStatus),
+    /// [`CancelRestoration`].
+    CancelRestoration(CancelRestoration),
 }
 
 /// What any operation yields on success: the typed value of its [`ResponseBody`](crate::ResponseBody).
@@ -52,6 +70,8 @@ pub enum AnyOutput {
     Backups(Backups),
     /// One backup (a streamed operation's finished backup included).
     Backup(Backup),
+    /// The status of a creation or restoration.
+    Status(BackupStatus),
     /// The events of a progress stream read whole (by [`AnyOperation::parse_response`]).
     Events(Vec<BackupStreamedProgress>),
     /// Success with nothing to return.
@@ -91,6 +111,24 @@ impl AnyOperation {
                 id: id()?,
                 backup: backup()?,
             }),
+            Operation::Get => Self::Get(GetBackup { id: id()? }),
+            Operation::Restore => Self::Restore(RestoreBackup {
+                id: id()?,
+                backup: backup()?,
+            }),
+            Operation::RestoreStreamed => Self::RestoreStreamed(RestoreBackupStreamed {
+                id: id()?,
+                backup: backup()?,
+            }),
+            Operation::CreationStatus => Self::CreationStatus(GetCreationStatus { id: id()? }),
+            Operation::CancelCreation => Self::CancelCreation(CancelCreation { id: id()? }),
+            Operation::RestorationStatus => {
+                Self::RestorationStatus(GetRestorationStatus { id: id()? })
+            }
+            Operation::CancelRestoration => Self::CancelRestoration(CancelRestoration {
+                id: id()?,
+                backup: backup()?,
+            }),
         })
     }
 
@@ -101,6 +139,13 @@ impl AnyOperation {
             Self::Create(op) => op.request(endpoint),
             Self::CreateStreamed(op) => op.request(endpoint),
             Self::Delete(op) => op.request(endpoint),
+            Self::Get(op) => op.request(endpoint),
+            Self::Restore(op) => op.request(endpoint),
+            Self::RestoreStreamed(op) => op.request(endpoint),
+            Self::CreationStatus(op) => op.request(endpoint),
+            Self::CancelCreation(op) => op.request(endpoint),
+            Self::RestorationStatus(op) => op.request(endpoint),
+            Self::CancelRestoration(op) => op.request(endpoint),
         }
     }
 
@@ -114,12 +159,20 @@ impl AnyOperation {
             Self::List(op) => client.execute(op).await.map(AnyOutput::Backups),
             Self::Create(op) => client.execute(op).await.map(AnyOutput::Backup),
             Self::CreateStreamed(op) => client
-                .create_streamed_with(op.clone())
-                .await?
-                .finish(on_event)
+                .follow(client.open_stream(op).await?, on_event)
                 .await
                 .map(AnyOutput::Backup),
             Self::Delete(op) => client.execute(op).await.map(|()| AnyOutput::Done),
+            Self::Get(op) => client.execute(op).await.map(AnyOutput::Backup),
+            Self::Restore(op) => client.execute(op).await.map(AnyOutput::Backup),
+            Self::RestoreStreamed(op) => client
+                .follow(client.open_stream(op).await?, on_event)
+                .await
+                .map(AnyOutput::Backup),
+            Self::CreationStatus(op) => client.execute(op).await.map(AnyOutput::Status),
+            Self::CancelCreation(op) => client.execute(op).await.map(|()| AnyOutput::Done),
+            Self::RestorationStatus(op) => client.execute(op).await.map(AnyOutput::Status),
+            Self::CancelRestoration(op) => client.execute(op).await.map(|()| AnyOutput::Done),
         }
     }
 
@@ -136,6 +189,23 @@ impl AnyOperation {
                 CreateBackupStreamed::parse_response(response).map(AnyOutput::Events)
             }
             Operation::Delete => DeleteBackup::parse_response(response).map(|()| AnyOutput::Done),
+            Operation::Get => GetBackup::parse_response(response).map(AnyOutput::Backup),
+            Operation::Restore => RestoreBackup::parse_response(response).map(AnyOutput::Backup),
+            Operation::RestoreStreamed => {
+                RestoreBackupStreamed::parse_response(response).map(AnyOutput::Events)
+            }
+            Operation::CreationStatus => {
+                GetCreationStatus::parse_response(response).map(AnyOutput::Status)
+            }
+            Operation::CancelCreation => {
+                CancelCreation::parse_response(response).map(|()| AnyOutput::Done)
+            }
+            Operation::RestorationStatus => {
+                GetRestorationStatus::parse_response(response).map(AnyOutput::Status)
+            }
+            Operation::CancelRestoration => {
+                CancelRestoration::parse_response(response).map(|()| AnyOutput::Done)
+            }
         }
     }
 
@@ -146,6 +216,13 @@ impl AnyOperation {
             Self::Create(_) => Operation::Create,
             Self::CreateStreamed(_) => Operation::CreateStreamed,
             Self::Delete(_) => Operation::Delete,
+            Self::Get(_) => Operation::Get,
+            Self::Restore(_) => Operation::Restore,
+            Self::RestoreStreamed(_) => Operation::RestoreStreamed,
+            Self::CreationStatus(_) => Operation::CreationStatus,
+            Self::CancelCreation(_) => Operation::CancelCreation,
+            Self::RestorationStatus(_) => Operation::RestorationStatus,
+            Self::CancelRestoration(_) => Operation::CancelRestoration,
         }
     }
 }

@@ -4,7 +4,7 @@ use http::{Request, Response};
 use backups_models::{Backup, SeededBackup};
 
 use super::{ApiOperation, build_request, json_body};
-use crate::response::{check_status, decode_json, require_json};
+use crate::response::json;
 use crate::{Endpoint, Error, Operation};
 
 /// `POST /backups/create`: backs the local database up and answers with the new backup.
@@ -31,8 +31,6 @@ impl ApiOperation for CreateBackup {
     }
 
     fn parse_response(response: Response<Bytes>) -> Result<Backup, Error> {
-        check_status(Self::OPERATION, &response)?;
-        require_json(Self::OPERATION, &response)?;
-        decode_json(Self::OPERATION, response.body())
+        json(Self::OPERATION, &response)
     }
 }

@@ -1,24 +1,16 @@
 use bytes::Bytes;
-use http::{Request, Response, StatusCode};
+use http::{Request, Response};
 
 use backups_models::{BackupStreamedProgress, SeededBackup};
 
-use super::{ApiOperation, STREAM_ACCEPT, build_request, json_body};
-use crate::response::{check_status, media_type};
-use crate::{Endpoint, Error, Operation, ProgressDecoder};
-
-/// The media types a progress stream may come in.
-const STREAM_TYPES: [&str; 4] = [
-    "application/x-ndjson",
-    "application/json",
-    "application/json-seq",
-    "application/jsonl",
-];
+use super::{ApiOperation, build_request, json_body, stream};
+use crate::{Endpoint, Error, Operation};
 
 /// `POST /backups/create/streamed`: backs the local database up, answering with progress events.
 ///
 /// A client that reads the stream as it comes uses [`CreateBackupStreamed::check_head`] on the
-/// response head, then feeds body chunks to a [`ProgressDecoder`]. `parse_response` reads a whole
+/// response head, then feeds body chunks to a [`ProgressDecoder`](crate::ProgressDecoder).
+/// `parse_response` reads a whole
 /// body at once.
 #[derive(Debug, Clone, Default)]
 pub struct CreateBackupStreamed {
@@ -31,20 +23,7 @@ impl CreateBackupStreamed {
     /// still needed, so this answers `Ok(false)` and the caller reads the body and calls
     /// [`ApiOperation::parse_response`] to get the error.
     pub fn check_head<B>(response: &Response<B>) -> Result<bool, Error> {
-        if response.status() != StatusCode::OK {
-            return Ok(false);
-        }
-        match media_type(response) {
-            Some(media) if !STREAM_TYPES.iter().any(|t| media.is(t)) => {
-                Err(Error::UnexpectedContentType {
-                    operation: Operation::CreateStreamed,
-                    content_type: media.to_lowercase(),
-                    expected: STREAM_ACCEPT,
-                    excerpt: String::new(),
-                })
-            }
-            _ => Ok(true),
-        }
+        stream::check_head(Self::OPERATION, response)
     }
 }
 
@@ -62,11 +41,6 @@ impl ApiOperation for CreateBackupStreamed {
     }
 
     fn parse_response(response: Response<Bytes>) -> Result<Self::Output, Error> {
-        check_status(Self::OPERATION, &response)?;
-        Self::check_head(&response)?;
-        let mut decoder = ProgressDecoder::new();
-        decoder.push(response.body());
-        decoder.finish();
-        decoder.collect()
+        stream::parse(Self::OPERATION, response)
     }
 }

@@ -4,7 +4,7 @@ use http::{Request, Response};
 use backups_models::Backup;
 
 use super::{ApiOperation, build_request, json_body};
-use crate::response::check_status;
+use crate::response::empty;
 use crate::{BackupId, Endpoint, Error, Operation};
 
 /// `POST /backups/{backup}/delete`: deletes one backup; 204 (or any 2xx) on success.
@@ -37,10 +37,6 @@ impl ApiOperation for DeleteBackup {
     }
 
     fn parse_response(response: Response<Bytes>) -> Result<(), Error> {
-        // 204 is documented; any other success status means the same to a caller.
-        if response.status().is_success() {
-            return Ok(());
-        }
-        check_status(Self::OPERATION, &response)
+        empty(Self::OPERATION, &response)
     }
 }

@@ -4,7 +4,7 @@ use http::{Request, Response};
 use backups_models::Backups;
 
 use super::{ApiOperation, build_request};
-use crate::response::{check_status, decode_json, require_json};
+use crate::response::json;
 use crate::{Endpoint, Error, Operation};
 
 /// `GET /backups`: every backup (`backups_snapshot` in the official SDKs).
@@ -20,8 +20,6 @@ impl ApiOperation for ListBackups {
     }
 
     fn parse_response(response: Response<Bytes>) -> Result<Backups, Error> {
-        check_status(Self::OPERATION, &response)?;
-        require_json(Self::OPERATION, &response)?;
-        decode_json(Self::OPERATION, response.body())
+        json(Self::OPERATION, &response)
     }
 }

@@ -4,17 +4,26 @@
 //! same over a [`Transport`](crate::Transport).
 
 mod any;
+mod cancel;
 mod create;
 mod create_streamed;
 mod delete;
+mod get;
 mod list;
+mod restore;
+mod status;
+pub(crate) mod stream;
 
 pub use crate::operation::STREAM_ACCEPT;
 pub use any::{AnyOperation, AnyOutput};
+pub use cancel::{CancelCreation, CancelRestoration};
 pub use create::CreateBackup;
 pub use create_streamed::CreateBackupStreamed;
 pub use delete::DeleteBackup;
+pub use get::GetBackup;
 pub use list::ListBackups;
+pub use restore::{RestoreBackup, RestoreBackupStreamed};
+pub use status::{GetCreationStatus, GetRestorationStatus};
 
 use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, HeaderValue};

@@ -1,0 +1,213 @@
+//! [`ProgressStream`]: the progress events of a streamed create or restore, as they come.
+
+use std::future::poll_fn;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use bytes::Bytes;
+use futures_core::Stream;
+use http_body::Body;
+
+use backups_models::{Backup, BackupStreamedProgress, ProgressStatus};
+
+use crate::{Error, Operation, ProgressDecoder};
+
+/// The progress events of a streamed create or restore, as a [`Stream`].
+///
+/// It ends after the body ends. A body cut inside an event, or ending before a final status
+/// (`COMPLETED`, `FAILED` or `CANCELED`), yields [`Error::Truncated`] as its last item; the
+/// transport's idle timeout bounds the silence between events. [`Client::follow`] reads a stream
+/// to its end and, where the server ended the stream early but named the backup, follows the
+/// operation by polling its status.
+///
+/// [`Client::follow`]: crate::Client::follow
+pub struct ProgressStream<B> {
+    operation: Operation,
+    body: Option<B>,
+    decoder: ProgressDecoder,
+    saw_terminal: bool,
+    /// The id of the first event that named its backup.
+    backup_id: Option<String>,
+    /// The body ended cleanly (its last event whole) before a final status.
+    ended_early: bool,
+    done: bool,
+}
+
+impl<B> std::fmt::Debug for ProgressStream<B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProgressStream")
+            .field("operation", &self.operation)
+            .field("backup_id", &self.backup_id)
+            .field("decoder", &self.decoder)
+            .field("saw_terminal", &self.saw_terminal)
+            .field("ended_early", &self.ended_early)
+            .field("done", &self.done)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<B> ProgressStream<B> {
+    /// A stream of `operation`'s events read from `body`, with `decoder`.
+    pub(crate) fn new(operation: Operation, body: B, decoder: ProgressDecoder) -> Self {
+        Self {
+            operation,
+            body: Some(body),
+            decoder: decoder.for_operation(operation),
+            saw_terminal: false,
+            backup_id: None,
+            ended_early: false,
+            done: false,
+        }
+    }
+
+    /// The streamed operation.
+    pub fn operation(&self) -> Operation {
+        self.operation
+    }
+
+    /// The id of the backup being created or restored, once an event has named it (the first
+    /// one does, on the reference server): what status and cancel calls take.
+    pub fn backup_id(&self) -> Option<&str> {
+        self.backup_id.as_deref()
+    }
+
+    /// Whether the body ended cleanly, its last event whole, before a final status: the shape of
+    /// a server that answers with one early event and goes on in the background.
+    pub fn ended_early(&self) -> bool {
+        self.ended_early
+    }
+}
+
+impl<B> ProgressStream<B>
+where
+    B: Body<Data = Bytes, Error: Into<Error>> + Unpin,
+{
+    /// The next event, or `None` after the last one; the same as `StreamExt::next`, without
+    /// needing a stream utility crate.
+    pub async fn next_event(&mut self) -> Option<Result<BackupStreamedProgress, Error>> {
+        poll_fn(|cx| Pin::new(&mut *self).poll_next(cx)).await
+    }
+
+    /// Reads the stream to its end, calling `on_event` for each event, and returns the backup of
+    /// the `COMPLETED` event; a `FAILED` or `CANCELED` event is an [`Error::Internal`].
+    pub async fn finish(
+        mut self,
+        mut on_event: impl FnMut(&BackupStreamedProgress),
+    ) -> Result<Backup, Error> {
+        let mut end = End::new(self.operation);
+        while let Some(event) = self.next_event().await {
+            let event = event?;
+            on_event(&event);
+            end.see(event);
+        }
+        end.result()
+    }
+}
+
+/// How a stream of events ended: the finished backup, or the final status that was not success.
+#[derive(Debug)]
+pub(crate) struct End {
+    operation: Operation,
+    backup: Option<Box<Backup>>,
+    failure: Option<ProgressStatus>,
+}
+
+impl End {
+    pub(crate) fn new(operation: Operation) -> Self {
+        Self {
+            operation,
+            backup: None,
+            failure: None,
+        }
+    }
+
+    /// Notes a final event.
+    pub(crate) fn see(&mut self, event: BackupStreamedProgress) {
+        let Some(status) = event.status.filter(ProgressStatus::is_terminal) else {
+            return;
+        };
+        match event.backup {
+            Some(done) if status == ProgressStatus::Completed => self.backup = Some(done),
+            _ => self.failure = Some(status),
+        }
+    }
+
+    /// Whether a final event was seen.
+    pub(crate) fn is_over(&self) -> bool {
+        self.backup.is_some() || self.failure.is_some()
+    }
+
+    pub(crate) fn result(self) -> Result<Backup, Error> {
+        match (self.backup, self.failure) {
+            (Some(backup), _) => Ok(*backup),
+            (None, Some(status)) => Err(Error::Internal {
+                operation: self.operation,
+                message: format!("the operation ended with status {status}"),
+            }),
+            (None, None) => Err(Error::Truncated {
+                operation: self.operation,
+                detail: "the stream ended without the finished backup".into(),
+            }),
+        }
+    }
+}
+
+impl<B> Stream for ProgressStream<B>
+where
+    B: Body<Data = Bytes, Error: Into<Error>> + Unpin,
+{
+    type Item = Result<BackupStreamedProgress, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            if let Some(item) = this.decoder.next_event() {
+                match &item {
+                    Ok(event) => {
+                        this.saw_terminal |= event.is_terminal();
+                        if this.backup_id.is_none() {
+                            this.backup_id = event.backup.as_ref().map(|b| b.id.clone());
+                        }
+                    }
+                    Err(_) => {
+                        this.done = true;
+                        this.body = None;
+                    }
+                }
+                return Poll::Ready(Some(item));
+            }
+            if this.done {
+                return Poll::Ready(None);
+            }
+            let Some(body) = this.body.as_mut() else {
+                this.done = true;
+                this.decoder.finish();
+                if !this.decoder.has_failed() && !this.saw_terminal {
+                    // A cut inside an event is the decoder's error, yielded first; here every
+                    // event was whole.
+                    this.ended_early = true;
+                    return Poll::Ready(Some(Err(Error::Truncated {
+                        operation: this.operation,
+                        detail:
+                            "the stream ended before a final status (COMPLETED, FAILED or CANCELED)"
+                                .into(),
+                    })));
+                }
+                continue;
+            };
+            match ready!(Pin::new(body).poll_frame(cx)) {
+                Some(Ok(frame)) => {
+                    if let Ok(data) = frame.into_data() {
+                        this.decoder.push_bytes(data);
+                    }
+                }
+                Some(Err(err)) => {
+                    this.done = true;
+                    this.body = None;
+                    return Poll::Ready(Some(Err(err.into().with_operation(this.operation))));
+                }
+                None => this.body = None,
+            }
+        }
+    }
+}
