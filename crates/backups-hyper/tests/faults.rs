@@ -8,6 +8,8 @@ mod fault_peer;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use backups_hyper::proto::ResponseBody;
+use backups_hyper::proto::operations::AnyOperation;
 use backups_hyper::{BackupId, BackupsClient, Error, Operation, RetryPolicy};
 use fault_peer::{Fault, FaultPeer};
 use tokio::net::TcpListener;
@@ -48,50 +50,26 @@ struct Outcome {
     elapsed: Duration,
 }
 
-/// Runs `operation` and checks what every outcome must satisfy, whatever the fault.
+/// Runs `operation` (on backup `a` where its path names one) and checks what every outcome
+/// must satisfy, whatever the fault.
 async fn run(client: &BackupsClient, operation: Operation) -> Outcome {
     let started = Instant::now();
-    let plain = |result: Result<(), Error>| result.map(|()| 0).map_err(|error| (error, 0));
-    let call = async {
-        match operation {
-            Operation::List => plain(client.list().await.map(drop)),
-            Operation::Create => plain(client.create().await.map(drop)),
-            Operation::Delete => {
-                let id = BackupId::new("a").expect("id");
-                plain(client.delete(&id).await)
-            }
-            _ => {
-                let mut stream = client.create_streamed().await.map_err(|error| (error, 0))?;
-                let mut events = 0;
-                let mut completed = false;
-                while let Some(event) = stream.next_event().await {
-                    match event {
-                        Ok(event) => {
-                            events += 1;
-                            completed |= event.backup.is_some();
-                        }
-                        Err(error) => {
-                            // An error is the stream's last item.
-                            assert!(stream.next_event().await.is_none(), "{operation}");
-                            return Err((error, events));
-                        }
-                    }
-                }
-                // A stream that ends without an error ended with its finished backup.
-                assert!(completed, "{operation}: silent truncation after {events}");
-                Ok(events)
-            }
-        }
-    };
-    let result = tokio::time::timeout(Duration::from_secs(10), call)
+    let id = operation
+        .takes_id()
+        .then(|| BackupId::new("a").expect("id"));
+    let call = AnyOperation::from_parts(operation, id, None).expect("an operation");
+    let mut events = 0;
+    // A stream read through `run` ends with its finished backup or an error: a stream that
+    // ends short is never a quiet success.
+    let result = tokio::time::timeout(Duration::from_secs(10), client.run(&call, |_| events += 1))
         .await
         .unwrap_or_else(|_| panic!("{operation}: hung"));
     let elapsed = started.elapsed();
-    let (result, events) = match result {
-        Ok(events) => ("ok".to_owned(), events),
-        Err((error, events)) => {
+    let result = match result {
+        Ok(_) => "ok".to_owned(),
+        Err(error) => {
             assert_eq!(error.operation(), Some(operation), "{error:?}");
-            (kind(&error), events)
+            kind(&error)
         }
     };
     Outcome {
@@ -101,33 +79,57 @@ async fn run(client: &BackupsClient, operation: Operation) -> Outcome {
     }
 }
 
-const OPERATIONS: [Operation; 4] = [
-    Operation::List,
-    Operation::Create,
-    Operation::CreateStreamed,
-    Operation::Delete,
-];
+/// The outcomes a fault allows, by what the operation's success carries.
+#[derive(Debug, Clone, Copy)]
+struct Allowed {
+    /// A JSON body (list, create, get, restore, the statuses).
+    json: &'static [&'static str],
+    /// A progress stream (the streamed create and restore).
+    stream: &'static [&'static str],
+    /// No body (delete and the cancels, which the peer answers with an error text).
+    empty: &'static [&'static str],
+}
 
-/// Runs the four operations at once against a fresh peer with `fault`, with retries on, and
+impl Allowed {
+    /// The same outcomes whatever the operation.
+    const fn all(outcomes: &'static [&'static str]) -> Self {
+        Self {
+            json: outcomes,
+            stream: outcomes,
+            empty: outcomes,
+        }
+    }
+
+    fn of(self, operation: Operation) -> &'static [&'static str] {
+        match operation.spec().response {
+            ResponseBody::Progress => self.stream,
+            ResponseBody::Empty => self.empty,
+            _ => self.json,
+        }
+    }
+}
+
+/// Runs every operation at once against a fresh peer with `fault`, with retries on, and
 /// checks the shared promises: every call ends in time, with an allowed outcome, and no request
-/// reached the peer twice.
-async fn check(fault: Fault, expected: [&[&str]; 4]) -> (FaultPeer, Vec<Outcome>) {
+/// reached the peer twice. The outcomes come in the order of `Operation::ALL`.
+async fn check(fault: Fault, allowed: Allowed) -> (FaultPeer, Vec<Outcome>) {
     let peer = FaultPeer::start(fault).await;
     let url = peer.url();
     let mut calls = tokio::task::JoinSet::new();
-    for (index, operation) in OPERATIONS.into_iter().enumerate() {
+    for (index, operation) in Operation::ALL.into_iter().enumerate() {
         // One client per call, so a connection spoiled by one call cannot touch another.
         let client = client(&url, RetryPolicy::default());
         calls.spawn(async move { (index, run(&client, operation).await) });
     }
-    let mut outcomes: Vec<Option<Outcome>> = (0..4).map(|_| None).collect();
+    let mut outcomes: Vec<Option<Outcome>> = Operation::ALL.iter().map(|_| None).collect();
     while let Some(joined) = calls.join_next().await {
         let (index, outcome) = joined.expect("no panic");
         outcomes[index] = Some(outcome);
     }
     let outcomes: Vec<Outcome> = outcomes.into_iter().map(Option::unwrap).collect();
     eprintln!("{fault:?}: {outcomes:?}");
-    for ((operation, outcome), allowed) in OPERATIONS.iter().zip(&outcomes).zip(expected) {
+    for (operation, outcome) in Operation::ALL.iter().zip(&outcomes) {
+        let allowed = allowed.of(*operation);
         assert!(
             allowed.contains(&outcome.result.as_str()),
             "{fault:?} {operation}: got {outcome:?}, expected one of {allowed:?}"
@@ -138,7 +140,7 @@ async fn check(fault: Fault, expected: [&[&str]; 4]) -> (FaultPeer, Vec<Outcome>
             outcome.elapsed
         );
     }
-    // Each call sent its request once: a POST is never resent, and a list whose request was
+    // Each call sent its request once: a POST is never resent, and a GET whose request was
     // received is not resent either.
     let mut seen = BTreeMap::new();
     for path in peer.requests() {
@@ -148,7 +150,16 @@ async fn check(fault: Fault, expected: [&[&str]; 4]) -> (FaultPeer, Vec<Outcome>
     (peer, outcomes)
 }
 
-const IO: &[&str] = &["Transport(Io)", "Truncated"];
+/// The outcomes of the streamed operations.
+fn streamed(outcomes: &[Outcome]) -> impl Iterator<Item = &Outcome> {
+    Operation::ALL
+        .iter()
+        .zip(outcomes)
+        .filter(|(op, _)| op.is_streamed())
+        .map(|(_, outcome)| outcome)
+}
+
+const IO: Allowed = Allowed::all(&["Transport(Io)", "Truncated"]);
 
 #[tokio::test]
 async fn refused_connections_are_connect_errors() {
@@ -157,7 +168,7 @@ async fn refused_connections_are_connect_errors() {
         .local_addr()
         .expect("addr")
         .port();
-    for operation in OPERATIONS {
+    for operation in Operation::ALL {
         let client = client(&format!("http://127.0.0.1:{port}"), RetryPolicy::none());
         let outcome = run(&client, operation).await;
         assert_eq!(outcome.result, "Transport(Connect)", "{operation}");
@@ -167,31 +178,36 @@ async fn refused_connections_are_connect_errors() {
 
 #[tokio::test]
 async fn a_reset_before_the_request_is_read() {
-    let (peer, _) = check(Fault::ResetBeforeRead, [IO, IO, IO, IO]).await;
+    let (peer, _) = check(Fault::ResetBeforeRead, IO).await;
     assert!(peer.requests().is_empty());
 }
 
+/// Half a JSON document (or stream) is an error; half an error text is still the error.
+const CUT_BODY_OR_ERROR_TEXT: Allowed = Allowed {
+    json: &["Truncated"],
+    stream: &["Truncated"],
+    empty: &["Internal"],
+};
+
 #[tokio::test]
 async fn a_close_before_the_answer() {
-    let (peer, _) = check(Fault::CloseBeforeAnswer, [IO, IO, IO, IO]).await;
-    assert_eq!(peer.requests().len(), 4);
+    let (peer, _) = check(Fault::CloseBeforeAnswer, IO).await;
+    assert_eq!(peer.requests().len(), Operation::ALL.len());
 }
 
 #[tokio::test]
 async fn a_reset_in_the_middle_of_the_body() {
-    let (_, outcomes) = check(Fault::ResetMidBody, [IO, IO, IO, IO]).await;
+    let (_, outcomes) = check(Fault::ResetMidBody, IO).await;
     // Half a stream holds its first event, which arrives before the error.
-    assert!(outcomes[2].events >= 1, "{:?}", outcomes[2]);
+    for outcome in streamed(&outcomes) {
+        assert!(outcome.events >= 1, "{outcome:?}");
+    }
 }
 
 #[tokio::test]
 async fn a_stall_before_the_headers_hits_the_request_timeout() {
-    let timeout = &["Timeout(Request)"][..];
-    let (_, outcomes) = check(
-        Fault::StallBeforeHeaders,
-        [timeout, timeout, timeout, timeout],
-    )
-    .await;
+    let timeout = Allowed::all(&["Timeout(Request)"]);
+    let (_, outcomes) = check(Fault::StallBeforeHeaders, timeout).await;
     for outcome in &outcomes {
         assert!(outcome.elapsed >= TIMEOUT, "{outcome:?}");
     }
@@ -199,71 +215,72 @@ async fn a_stall_before_the_headers_hits_the_request_timeout() {
 
 #[tokio::test]
 async fn a_stall_in_the_middle_of_the_body() {
-    let deadline = &["Timeout(Request)"][..];
-    let (_, outcomes) = check(
-        Fault::StallMidStream,
-        [deadline, deadline, &["Timeout(Idle)"], deadline],
-    )
-    .await;
-    assert!(outcomes[2].events >= 1, "{:?}", outcomes[2]);
+    let allowed = Allowed {
+        stream: &["Timeout(Idle)"],
+        ..Allowed::all(&["Timeout(Request)"])
+    };
+    let (_, outcomes) = check(Fault::StallMidStream, allowed).await;
+    for outcome in streamed(&outcomes) {
+        assert!(outcome.events >= 1, "{outcome:?}");
+    }
 }
 
 #[tokio::test]
 async fn a_head_sent_one_byte_at_a_time_hits_the_request_timeout() {
-    let timeout = &["Timeout(Request)"][..];
-    check(Fault::DripHead, [timeout, timeout, timeout, timeout]).await;
+    check(Fault::DripHead, Allowed::all(&["Timeout(Request)"])).await;
 }
 
 /// A plain call's body must arrive before the request deadline; a progress stream that keeps
 /// sending is never cut, however long it takes.
 #[tokio::test]
 async fn a_body_sent_one_byte_at_a_time() {
-    let deadline = &["Timeout(Request)"][..];
-    let (_, outcomes) = check(Fault::DripBody, [deadline, deadline, &["ok"], deadline]).await;
-    assert_eq!(outcomes[2].events, 3);
-    assert!(
-        outcomes[2].elapsed > TIMEOUT,
-        "the stream outlived the request timeout: {:?}",
-        outcomes[2]
-    );
+    let allowed = Allowed {
+        stream: &["ok"],
+        ..Allowed::all(&["Timeout(Request)"])
+    };
+    let (_, outcomes) = check(Fault::DripBody, allowed).await;
+    for outcome in streamed(&outcomes) {
+        assert_eq!(outcome.events, 3, "{outcome:?}");
+        assert!(
+            outcome.elapsed > TIMEOUT,
+            "the stream outlived the request timeout: {outcome:?}"
+        );
+    }
 }
 
 #[tokio::test]
 async fn a_content_length_shorter_than_the_body() {
     // The client reads what was declared: half a JSON document (or stream) is an error; half an
     // error text is still the error.
-    let (_, outcomes) = check(
-        Fault::ShortContentLength,
-        [
-            &["Truncated"],
-            &["Truncated"],
-            &["Truncated"],
-            &["Internal"],
-        ],
-    )
-    .await;
-    assert!(outcomes[2].events >= 1, "{:?}", outcomes[2]);
+    let (_, outcomes) = check(Fault::ShortContentLength, CUT_BODY_OR_ERROR_TEXT).await;
+    for outcome in streamed(&outcomes) {
+        assert!(outcome.events >= 1, "{outcome:?}");
+    }
 }
 
 #[tokio::test]
 async fn a_content_length_longer_than_the_body() {
-    let cut = &["Truncated"][..];
-    let (_, outcomes) = check(Fault::LongContentLength, [cut, cut, cut, cut]).await;
+    let (_, outcomes) = check(Fault::LongContentLength, Allowed::all(&["Truncated"])).await;
     // Every event arrived, then the stream still reports the missing bytes.
-    assert_eq!(outcomes[2].events, 3, "{:?}", outcomes[2]);
+    for outcome in streamed(&outcomes) {
+        assert_eq!(outcome.events, 3, "{outcome:?}");
+    }
 }
 
 #[tokio::test]
 async fn broken_chunked_encoding() {
     // Io, not a timeout: the client fails on the bytes themselves.
-    check(Fault::BrokenChunked, [IO, IO, IO, IO]).await;
+    check(Fault::BrokenChunked, IO).await;
 }
 
 /// The peer could not send the body it offered: the client stopped reading at its limit, so the
 /// memory used is bounded by the limit, not by what the peer offers.
 async fn check_refused_at_the_limit(fault: Fault) {
-    let too_large = &["BodyTooLarge"][..];
-    let (peer, _) = check(fault, [too_large, too_large, &["FrameTooLarge"], too_large]).await;
+    let allowed = Allowed {
+        stream: &["FrameTooLarge"],
+        ..Allowed::all(&["BodyTooLarge"])
+    };
+    let (peer, _) = check(fault, allowed).await;
     // The peer notices the hang-up on its next write, which a loaded machine may delay.
     let deadline = std::time::Instant::now() + Duration::from_secs(2);
     while !peer.write_failed() && std::time::Instant::now() < deadline {
@@ -276,7 +293,7 @@ async fn check_refused_at_the_limit(fault: Fault) {
 
 #[tokio::test]
 async fn a_declared_body_over_the_limit_is_refused_unread() {
-    // Four calls, each offered 1 GiB.
+    // Every call offered 1 GiB.
     check_refused_at_the_limit(Fault::OverLimitDeclared).await;
 }
 
@@ -288,25 +305,19 @@ async fn an_endless_chunked_body_stops_at_the_limit() {
 /// HTTP/1.0 without a length: the body ends at the close, which is a normal end.
 #[tokio::test]
 async fn a_close_delimited_http10_body_is_read_whole() {
-    let ok = &["ok"][..];
-    let (_, outcomes) = check(Fault::Http10Complete, [ok, ok, ok, ok]).await;
-    assert_eq!(outcomes[2].events, 3);
+    let (_, outcomes) = check(Fault::Http10Complete, Allowed::all(&["ok"])).await;
+    for outcome in streamed(&outcomes) {
+        assert_eq!(outcome.events, 3, "{outcome:?}");
+    }
 }
 
 /// When the close comes early, the JSON or the stream is visibly cut: never a quiet success.
 #[tokio::test]
 async fn a_close_delimited_body_cut_short_is_an_error() {
-    let (_, outcomes) = check(
-        Fault::Http10Cut,
-        [
-            &["Truncated"],
-            &["Truncated"],
-            &["Truncated"],
-            &["Internal"],
-        ],
-    )
-    .await;
-    assert!(outcomes[2].events >= 1, "{:?}", outcomes[2]);
+    let (_, outcomes) = check(Fault::Http10Cut, CUT_BODY_OR_ERROR_TEXT).await;
+    for outcome in streamed(&outcomes) {
+        assert!(outcome.events >= 1, "{outcome:?}");
+    }
 }
 
 /// The first two connection attempts are refused (the port is reserved but not listening yet);
@@ -348,9 +359,10 @@ async fn list_succeeds_after_two_refused_connections() {
     assert_eq!(peer.requests_to("/backups"), 1);
 }
 
-/// Whatever goes wrong after the connection is made, a create reaches the peer once.
+/// Whatever goes wrong after the connection is made, a POST (create, delete, restore, cancel)
+/// reaches the peer once, however patient the retry policy.
 #[tokio::test]
-async fn create_is_never_sent_twice() {
+async fn no_post_is_ever_sent_twice() {
     let patient = RetryPolicy::new(5).with_base_delay(Duration::from_millis(5));
     for fault in [
         Fault::CloseBeforeAnswer,
@@ -360,14 +372,14 @@ async fn create_is_never_sent_twice() {
     ] {
         let peer = FaultPeer::start(fault).await;
         let client = client(&peer.url(), patient);
-        client.create().await.expect_err("fails");
-        let streamed = client.create_streamed().await;
-        if let Ok(mut stream) = streamed {
-            while let Some(Ok(_)) = stream.next_event().await {}
+        let posts = Operation::ALL.into_iter().filter(|op| !op.is_idempotent());
+        for operation in posts {
+            let outcome = run(&client, operation).await;
+            assert_ne!(outcome.result, "ok", "{fault:?} {operation}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            let path = operation.path_template().replace("{backup}", "a");
+            assert_eq!(peer.requests_to(&path), 1, "{fault:?} {operation}");
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        assert_eq!(peer.requests_to("/backups/create"), 1, "{fault:?}");
-        assert_eq!(peer.requests_to("/backups/create/streamed"), 1, "{fault:?}");
     }
 }
 

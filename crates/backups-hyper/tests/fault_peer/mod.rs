@@ -145,35 +145,45 @@ impl Drop for FaultPeer {
     }
 }
 
+/// A progress stream of three events, the last one finished.
+fn progress_stream(id: &str) -> Vec<u8> {
+    format!(
+        "{}\n{}\n{}\n",
+        r#"{"status":"INITIALIZED","percentage":0}"#,
+        r#"{"status":"IN-PROGRESS","percentage":50}"#,
+        format_args!(
+            r#"{{"status":"COMPLETED","percentage":100,"backup":{}}}"#,
+            backup_json(id)
+        )
+    )
+    .into_bytes()
+}
+
+/// Whether `path` answers a progress stream.
+pub fn is_streamed(path: &str) -> bool {
+    path.ends_with("/streamed")
+}
+
 /// What a well-behaved server would answer to `path`: status, content type, body.
 pub fn good_answer(path: &str) -> (u16, &'static str, Vec<u8>) {
+    let json = |body: String| (200, "application/json", body.into_bytes());
     match path {
-        "/backups" => (
-            200,
-            "application/json",
-            format!(
-                r#"{{"iterable":[{},{}],"indices":{{"a":0,"b":1}}}}"#,
-                backup_json("a"),
-                backup_json("b")
-            )
-            .into_bytes(),
-        ),
-        "/backups/create" => (200, "application/json", backup_json("new").into_bytes()),
-        "/backups/create/streamed" => (
-            200,
-            "application/x-ndjson",
-            format!(
-                "{}\n{}\n{}\n",
-                r#"{"status":"INITIALIZED","percentage":0}"#,
-                r#"{"status":"IN-PROGRESS","percentage":50}"#,
-                format_args!(
-                    r#"{{"status":"COMPLETED","percentage":100,"backup":{}}}"#,
-                    backup_json("streamed")
-                )
-            )
-            .into_bytes(),
-        ),
-        // A delete answers 204 without a body; an error answer gives the faults a body to spoil.
+        "/backups" => json(format!(
+            r#"{{"iterable":[{},{}],"indices":{{"a":0,"b":1}}}}"#,
+            backup_json("a"),
+            backup_json("b")
+        )),
+        "/backups/create" => json(backup_json("new")),
+        path if is_streamed(path) => (200, "application/x-ndjson", progress_stream("streamed")),
+        path if path.ends_with("/status") => json(format!(
+            r#"{{"backup":{},"value":"COMPLETED","percentage":100}}"#,
+            backup_json("a")
+        )),
+        path if path.starts_with("/backup/") && !path.ends_with("/cancel") => {
+            json(backup_json("a"))
+        }
+        // A delete or a cancel answers 204 without a body; an error answer gives the faults a
+        // body to spoil.
         _ => (
             500,
             "text/plain",
@@ -345,7 +355,7 @@ async fn serve(mut stream: TcpStream, fault: Fault, counters: Arc<Counters>) {
             };
             w.put(&head("HTTP/1.1", status, content_type, &framing))
                 .await;
-            if path == "/backups/create/streamed" {
+            if is_streamed(&path) {
                 // One progress event that never ends.
                 w.put(if chunked {
                     b"b\r\n{\"status\":\"\r\n"
