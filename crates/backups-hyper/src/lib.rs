@@ -7,7 +7,7 @@
 //!   (the [`discovery`] module says where it looked);
 //! - [`HyperTransport`]: the [`Transport`] under it, with pooled keep-alive connections,
 //!   connect and request timeouts, an idle timeout between chunks of a progress stream, and
-//!   [`RetryPolicy`]-driven retries of the idempotent list when a connection could not be made
+//!   [`RetryPolicy`]-driven retries of the idempotent GETs when a connection could not be made
 //!   (a POST is never resent);
 //! - every failure is the SDK's one [`Error`] type, re-exported here.
 //!
@@ -54,15 +54,24 @@
 //! # }
 //! ```
 //!
-//! Against a real Pieces OS:
+//! Against a real Pieces OS (the README's example): back up, then restore the newest backup with
+//! progress. `follow` reads the stream to its end, and follows a server that ends it early by
+//! polling the restoration's status.
 //!
 //! ```no_run
+//! use backups_hyper::{BackupId, BackupsClient};
+//!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let client = backups_hyper::BackupsClient::discover().await?;
-//! let backup = client.create_streamed().await?.finish(|event| {
-//!     println!("{:?} {:?}", event.status, event.percentage);
-//! }).await?;
-//! println!("made backup {}", backup.id);
+//! let client = BackupsClient::discover().await?;
+//! let made = client.create().await?;
+//! println!("made backup {} ({} bytes)", made.id, made.bytes);
+//!
+//! let id = BackupId::new(made.id)?;
+//! let stream = client.restore_streamed(&id).await?;
+//! let restored = client
+//!     .follow(stream, |event| println!("{:?} {:?}", event.status, event.percentage))
+//!     .await?;
+//! println!("restored {}", restored.id);
 //! # Ok(())
 //! # }
 //! ```
