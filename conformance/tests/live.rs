@@ -4,6 +4,7 @@
 
 use backups_conformance::{Case, CaseResult, LiveSetup, Outcome, SuiteReport, check_transport};
 use backups_hyper::{BackupsClient, HyperTransport};
+use backups_proto::BackupId;
 use backups_server::Fault;
 use backups_testkit::TempDirs;
 
@@ -25,11 +26,21 @@ async fn run_live(case: &Case, setup: &LiveSetup) -> Result<Vec<String>, String>
         .map_err(|e| e.to_string())?
         .into_inner();
     let mut problems = Vec::new();
-    for (index, exchange) in case.exchanges.iter().enumerate() {
+    // Follow-up exchanges are the server's own business here: only the calls are made.
+    for (index, exchange) in case.calls() {
         let mut call = exchange.call.clone();
-        if *setup == LiveSetup::CreateFirst && call.operation.takes_id() {
+        let first = matches!(setup, LiveSetup::CreateFirst | LiveSetup::RestoreFirst);
+        if first && call.operation.takes_id() {
             let created = client.create().await;
-            call.id = Some(created.map_err(|e| format!("setup create: {e}"))?.id);
+            let id = created.map_err(|e| format!("setup create: {e}"))?.id;
+            if *setup == LiveSetup::RestoreFirst {
+                let backup = BackupId::new(id.clone()).map_err(|e| e.to_string())?;
+                client
+                    .restore(&backup)
+                    .await
+                    .map_err(|e| format!("setup restore: {e}"))?;
+            }
+            call.id = Some(id);
         }
         let outcome = Outcome::of_call(&client, &call).await;
         // A live server's ids, times and number of progress steps are its own: compare the
