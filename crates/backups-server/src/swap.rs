@@ -329,3 +329,102 @@ fn make_writable(path: &Path) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A store with a journal in `phase`, and the data, staging and old trees present as asked,
+    /// each holding one file that says which tree it is.
+    fn crashed(phase: Phase, present: [bool; 3]) -> (tempfile::TempDir, Journal) {
+        let root = tempfile::tempdir().expect("tempdir");
+        let store = root.path().join("store");
+        fs::create_dir_all(store.join("tmp")).expect("store");
+        let journal = Journal {
+            phase,
+            backup: "b".into(),
+            data: root.path().join("data"),
+            staging: root.path().join(".data.restore-b"),
+            old: root.path().join(".data.old-b"),
+        };
+        let trees = [
+            (&journal.data, "old"),
+            (&journal.staging, "new"),
+            (&journal.old, "old"),
+        ];
+        for ((dir, content), present) in trees.into_iter().zip(present) {
+            if present {
+                fs::create_dir(dir).expect("mkdir");
+                fs::write(dir.join("which"), content).expect("write");
+            }
+        }
+        write_journal(&store, &journal).expect("journal");
+        (root, journal)
+    }
+
+    fn after_recovery(root: &Path, journal: &Journal) -> String {
+        recover(&root.join("store")).expect("recovers");
+        assert!(!interrupted(&root.join("store")), "journal removed");
+        assert!(
+            !journal.staging.exists() && !journal.old.exists(),
+            "no leftovers"
+        );
+        fs::read_to_string(journal.data.join("which")).expect("data")
+    }
+
+    #[test]
+    fn an_uncommitted_restore_is_rolled_back() {
+        for staging in [false, true] {
+            let (root, journal) = crashed(Phase::Staging, [true, staging, false]);
+            assert_eq!(after_recovery(root.path(), &journal), "old");
+        }
+    }
+
+    #[test]
+    fn a_committed_restore_is_finished_from_every_point_of_the_swap() {
+        // Before the first rename; between the two; after both; after removing the old tree.
+        for present in [
+            [true, true, false],
+            [false, true, true],
+            [true, false, true],
+            [true, false, false],
+        ] {
+            let (root, journal) = crashed(Phase::Swapping, present);
+            if present == [true, false, true] || present == [true, false, false] {
+                // The data directory already is the staged tree.
+                fs::write(journal.data.join("which"), "new").expect("write");
+            }
+            assert_eq!(after_recovery(root.path(), &journal), "new", "{present:?}");
+        }
+    }
+
+    #[test]
+    fn an_unreadable_journal_stops_the_start() {
+        let root = tempfile::tempdir().expect("tempdir");
+        fs::write(root.path().join(JOURNAL), "{").expect("write");
+        assert!(matches!(
+            recover(root.path()),
+            Err(StoreError::RestoreJournal { .. })
+        ));
+        assert!(interrupted(root.path()), "kept for a person to look at");
+    }
+
+    #[test]
+    fn read_only_trees_are_removed() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let tree = root.path().join("t");
+        fs::create_dir_all(tree.join("ro/inner")).expect("mkdir");
+        fs::write(tree.join("ro/inner/f"), "x").expect("write");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            for dir in ["ro/inner", "ro"] {
+                fs::set_permissions(tree.join(dir), fs::Permissions::from_mode(0o555))
+                    .expect("chmod");
+            }
+        }
+        remove_tree(&tree).expect("removed");
+        assert!(!tree.exists());
+        remove_tree(&tree).expect("absent is fine");
+    }
+}
