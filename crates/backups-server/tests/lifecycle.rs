@@ -446,7 +446,11 @@ async fn bodies_that_are_not_objects_are_400() {
         }
     }
     assert_eq!(tree_contents(t.dirs.data()), changed, "no restore ran");
-    assert_eq!(t.ids().await, [id.clone()], "no backup made or deleted");
+    assert_eq!(
+        t.ids().await,
+        std::slice::from_ref(&id),
+        "no backup made or deleted"
+    );
     let reply = t.post(&format!("/backup/{id}/restore"), &[], b" ").await;
     assert_eq!(reply.status, 200, "{}", reply.text());
     assert_eq!(tree_contents(t.dirs.data()), expected);
