@@ -89,6 +89,9 @@ pub enum LiveSetup {
     CreateFirst,
     /// A backup is created and restored first; the case's calls use its id.
     RestoreFirst,
+    /// The streamed create or restore the case's calls read the status of or cancel runs while
+    /// they are made; they use its id.
+    WhileRunning,
 }
 
 /// One HTTP exchange: the request that must be sent, the response replayed, and, when a call of
@@ -365,6 +368,7 @@ fn live_setup(live: &Live) -> Option<LiveSetup> {
         Live::Plain(false) => None,
         Live::Step(LiveStep::CreateFirst) => Some(LiveSetup::CreateFirst),
         Live::Step(LiveStep::RestoreFirst) => Some(LiveSetup::RestoreFirst),
+        Live::Step(LiveStep::WhileRunning) => Some(LiveSetup::WhileRunning),
         Live::Fault { fault } => Some(LiveSetup::Fault(fault.clone())),
     }
 }

@@ -142,6 +142,11 @@ pub enum LiveStep {
     /// knows a finished restoration of it).
     #[serde(rename = "restore-first")]
     RestoreFirst,
+    /// The streamed create or restore that the case's first call reads the status of or cancels
+    /// is started first on a slowed server (a restore of a backup created for it); the case's
+    /// calls use the id its first event names, while it runs.
+    #[serde(rename = "while-running")]
+    WhileRunning,
 }
 
 /// The SDK call of an entry (`_operation`): an operation's name, or the name with its inputs.
