@@ -85,21 +85,32 @@ pub enum LiveSetup {
     Plain,
     /// The server simulating a failure: `unauthenticated`, `outdated` or `internal-error`.
     Fault(String),
-    /// A backup is created first; the case's delete uses its id.
+    /// A backup is created first; the case's calls of operations that name a backup use its id.
     CreateFirst,
+    /// A backup is created and restored first; the case's calls use its id.
+    RestoreFirst,
+    /// The streamed create or restore the case's calls read the status of or cancel runs while
+    /// they are made; they use its id.
+    WhileRunning,
 }
 
-/// One call and what must happen on the wire.
+/// One HTTP exchange: the request that must be sent, the response replayed, and, when a call of
+/// its own makes it, that call and its expected outcome.
 #[derive(Debug, Clone)]
 pub struct Exchange {
-    /// The SDK call to make.
+    /// The SDK call to make; for a follow-up, the operation whose request this is (inferred from
+    /// method and path), made by the previous call.
     pub call: Call,
     /// The request it must produce.
     pub request: ExpectedRequest,
     /// The response to answer with.
     pub response: RecordedResponse,
-    /// The outcome the client must return.
+    /// The outcome the client must return; for a follow-up, the outcome of the call that made
+    /// it (it has no `_expect` of its own).
     pub expect: Expect,
+    /// Whether the previous call makes this exchange (`_followUp`) instead of a call of its own:
+    /// runners make no call for it, the replay serves and checks it in order all the same.
+    pub follow_up: bool,
 }
 
 /// An SDK call with its inputs (the `_operation` field), run through [`Client::run`] as the
@@ -319,15 +330,12 @@ impl Case {
         if har.log.entries.is_empty() {
             return Err(invalid("the log has no entries".into()));
         }
-        let exchanges = har
-            .log
-            .entries
-            .iter()
-            .enumerate()
-            .map(|(index, entry)| {
-                exchange(entry).map_err(|reason| invalid(format!("entry {index}: {reason}")))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut exchanges: Vec<Exchange> = Vec::with_capacity(har.log.entries.len());
+        for (index, entry) in har.log.entries.iter().enumerate() {
+            let exchange = exchange(entry, exchanges.iter().rev().find(|e| !e.follow_up))
+                .map_err(|reason| invalid(format!("entry {index}: {reason}")))?;
+            exchanges.push(exchange);
+        }
         let live = har.log.live.as_ref().and_then(live_setup);
         Ok(Case {
             family: har.log.family.clone().unwrap_or_else(|| "recorded".into()),
@@ -343,6 +351,15 @@ impl Case {
     pub fn operation(&self) -> Operation {
         self.exchanges[0].call.operation()
     }
+
+    /// The exchanges that start a call of their own, with their index among all exchanges:
+    /// what a runner calls, in order (follow-ups are made by the call before them).
+    pub fn calls(&self) -> impl Iterator<Item = (usize, &Exchange)> {
+        self.exchanges
+            .iter()
+            .enumerate()
+            .filter(|(_, exchange)| !exchange.follow_up)
+    }
 }
 
 fn live_setup(live: &Live) -> Option<LiveSetup> {
@@ -350,17 +367,49 @@ fn live_setup(live: &Live) -> Option<LiveSetup> {
         Live::Plain(true) => Some(LiveSetup::Plain),
         Live::Plain(false) => None,
         Live::Step(LiveStep::CreateFirst) => Some(LiveSetup::CreateFirst),
+        Live::Step(LiveStep::RestoreFirst) => Some(LiveSetup::RestoreFirst),
+        Live::Step(LiveStep::WhileRunning) => Some(LiveSetup::WhileRunning),
         Live::Fault { fault } => Some(LiveSetup::Fault(fault.clone())),
     }
 }
 
-fn exchange(entry: &Entry) -> Result<Exchange, String> {
+/// The exchange of `entry`; `caller` is the last earlier exchange that made a call of its own.
+fn exchange(entry: &Entry, caller: Option<&Exchange>) -> Result<Exchange, String> {
     let request = expected_request(entry)?;
+    let response = recorded_response(entry)?;
+    if entry.follow_up == Some(true) {
+        let Some(caller) = caller else {
+            return Err("_followUp: the first entry is made by a call of its own".into());
+        };
+        if entry.operation.is_some() || entry.expect.is_some() {
+            return Err(
+                "_followUp: the previous call makes this exchange, so it has no _operation or \
+                 _expect of its own"
+                    .into(),
+            );
+        }
+        let call = infer_call(&request)?;
+        let by = caller.call.operation();
+        // What one call makes: a poll of the status of what it started, or the same request
+        // again.
+        if by.spec().status != Some(call.operation()) && call.operation() != by {
+            return Err(format!(
+                "_followUp: a {by} call does not make a {} request",
+                call.operation()
+            ));
+        }
+        return Ok(Exchange {
+            call,
+            request,
+            response,
+            expect: caller.expect.clone(),
+            follow_up: true,
+        });
+    }
     let call = match &entry.operation {
         Some(field) => Call::from_field(field)?,
         None => infer_call(&request)?,
     };
-    let response = recorded_response(entry)?;
     let expect = match &entry.expect {
         Some(field) => Expect::from_field(field)?,
         None => return Err("_expect is missing: say what the client must return".into()),
@@ -370,6 +419,7 @@ fn exchange(entry: &Entry) -> Result<Exchange, String> {
         request,
         response,
         expect,
+        follow_up: false,
     })
 }
 
@@ -632,6 +682,109 @@ mod tests {
             ..request
         };
         assert!(infer_call(&nested).is_err(), "an id is one segment");
+    }
+
+    /// A case of these entries: the first a streamed restore, the rest as given.
+    fn entries(rest: Vec<serde_json::Value>) -> Result<Case, CaseError> {
+        let entry = |method: &str, path: &str| {
+            json!({
+                "request": {"method": method, "url": format!("http://h{path}")},
+                "response": {"status": 200, "content": {"text": ""}},
+            })
+        };
+        let mut first = entry("POST", "/backup/b1/restore/streamed");
+        first["_operation"] = json!({"name": "restore_streamed", "id": "b1"});
+        first["_expect"] = json!({"outcome": "ok"});
+        let rest = rest.into_iter().map(|fields| {
+            let mut e = entry(
+                fields["method"].as_str().unwrap(),
+                fields["path"].as_str().unwrap(),
+            );
+            for (key, value) in fields.as_object().unwrap() {
+                if key.starts_with('_') {
+                    e[key] = value.clone();
+                }
+            }
+            e
+        });
+        let har = json!({"log": {
+            "version": "1.2",
+            "creator": {"name": "t", "version": "1"},
+            "entries": std::iter::once(first).chain(rest).collect::<Vec<_>>(),
+        }});
+        Case::from_har("t".into(), &serde_json::from_value(har).unwrap())
+    }
+
+    #[test]
+    fn a_follow_up_is_made_by_the_previous_call() {
+        let status = |extra: serde_json::Value| {
+            let mut fields = json!({
+                "method": "GET",
+                "path": "/backup/b1/restoration/status",
+                "_followUp": true,
+            });
+            for (key, value) in extra.as_object().unwrap() {
+                fields[key] = value.clone();
+            }
+            fields
+        };
+        let case = entries(vec![status(json!({})), status(json!({}))]).unwrap();
+        assert_eq!(case.exchanges.len(), 3);
+        assert!(case.exchanges[1].follow_up && case.exchanges[2].follow_up);
+        assert_eq!(
+            case.exchanges[1].call.operation(),
+            Operation::RestorationStatus
+        );
+        let calls: Vec<usize> = case.calls().map(|(index, _)| index).collect();
+        assert_eq!(calls, [0], "one call makes the three exchanges");
+
+        let err = |rest| entries(rest).unwrap_err().to_string();
+        let text = err(vec![status(json!({"_expect": {"outcome": "ok"}}))]);
+        assert!(text.contains("no _operation or _expect"), "{text}");
+        let text = err(vec![status(json!({"_operation": "list"}))]);
+        assert!(text.contains("no _operation or _expect"), "{text}");
+        let text = err(vec![json!({
+            "method": "GET",
+            "path": "/backup/b1/creation/status",
+            "_followUp": true,
+        })]);
+        assert!(
+            text.contains("a restore_streamed call does not make a creation_status request"),
+            "{text}"
+        );
+        let text = err(vec![
+            json!({"method": "GET", "path": "/backup/b1/restoration/status"}),
+        ]);
+        assert!(text.contains("_expect is missing"), "{text}");
+
+        let mut alone = entries(vec![]).unwrap();
+        assert!(!alone.exchanges[0].follow_up);
+        let mut har: Har = serde_json::from_value(json!({"log": {
+            "version": "1.2",
+            "creator": {"name": "t", "version": "1"},
+            "entries": [{
+                "request": {"method": "GET", "url": "http://h/backups"},
+                "response": {"status": 200, "content": {}},
+                "_followUp": true,
+            }],
+        }}))
+        .unwrap();
+        let text = Case::from_har("t".into(), &har).unwrap_err().to_string();
+        assert!(text.contains("the first entry is made by a call"), "{text}");
+        har.log.entries[0].follow_up = Some(false);
+        har.log.entries[0].expect = Some(ExpectField {
+            outcome: ExpectedOutcome::Ok,
+            error: None,
+            status: None,
+            path: None,
+            events: None,
+        });
+        alone = Case::from_har("t".into(), &har).unwrap();
+        assert_eq!(
+            alone.calls().count(),
+            1,
+            "_followUp: false is an ordinary call"
+        );
     }
 
     #[test]

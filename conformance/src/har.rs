@@ -88,6 +88,11 @@ pub struct Entry {
     /// Whether the connection drops after the last chunk (custom field `_abort`).
     #[serde(rename = "_abort", default, skip_serializing_if = "Option::is_none")]
     pub abort: Option<bool>,
+    /// Whether this exchange is made by the previous entry's call rather than by a call of its own
+    /// (custom field `_followUp`): a status poll of a streamed call that ended early, for one.
+    /// Such an entry has neither `_operation` nor `_expect`.
+    #[serde(rename = "_followUp", default, skip_serializing_if = "Option::is_none")]
+    pub follow_up: Option<bool>,
     /// The expected outcome (custom field `_expect`).
     #[serde(rename = "_expect", default, skip_serializing_if = "Option::is_none")]
     pub expect: Option<ExpectField>,
@@ -133,6 +138,15 @@ pub enum LiveStep {
     /// A backup is created first; the case's calls use its id.
     #[serde(rename = "create-first")]
     CreateFirst,
+    /// A backup is created and restored first; the case's calls use its id (so that the server
+    /// knows a finished restoration of it).
+    #[serde(rename = "restore-first")]
+    RestoreFirst,
+    /// The streamed create or restore that the case's first call reads the status of or cancels
+    /// is started first on a slowed server (a restore of a backup created for it); the case's
+    /// calls use the id its first event names, while it runs.
+    #[serde(rename = "while-running")]
+    WhileRunning,
 }
 
 /// The SDK call of an entry (`_operation`): an operation's name, or the name with its inputs.

@@ -223,6 +223,7 @@ fn to_har(
         chunks: chunk_lengths,
         generate: None,
         abort: None,
+        follow_up: None,
         expect: Some(ExpectField {
             outcome: ExpectedOutcome::Ok,
             error: None,

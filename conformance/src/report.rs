@@ -151,13 +151,20 @@ pub fn render_table(results: &[CaseResult]) -> String {
     operations.sort_by_key(|op| (rank(op), *op));
     // Each column as wide as its family's name (the cells are shorter).
     let width = |family: &str| family.len().max(5);
-    let mut text = format!("{:<16}", "operation");
+    // The first column as wide as the longest operation name.
+    let first = operations
+        .iter()
+        .map(|op| op.len())
+        .max()
+        .unwrap_or(0)
+        .max(16);
+    let mut text = format!("{:<first$}", "operation");
     for family in &families {
         let _ = write!(text, " {family:>w$}", w = width(family));
     }
     text.push_str(&format!(" {:>9}\n", "total"));
     for op in &operations {
-        let _ = write!(text, "{op:<16}");
+        let _ = write!(text, "{op:<first$}");
         let mut total = (0, 0);
         for family in &families {
             let cell = match cells.get(&(*op, *family)) {
@@ -228,5 +235,15 @@ mod tests {
         let list_row: Vec<&str> = table.lines().nth(1).unwrap().split_whitespace().collect();
         assert_eq!(list_row, ["list", "1/1", "1/1"], "{table}");
         assert!(table.ends_with("summed over the suites)\n"), "{table}");
+        let long = [
+            result("replay", "list", true),
+            result("replay", "restoration_status", true),
+        ];
+        let table = render_table(&long);
+        let ends: Vec<usize> = table.lines().take(3).map(str::len).collect();
+        assert!(
+            ends.iter().all(|&end| end == ends[0]),
+            "columns align:\n{table}"
+        );
     }
 }

@@ -25,7 +25,7 @@ const REPLAY_BASE: &str = "http://127.0.0.1:39300";
 pub struct CaseRun {
     /// The case.
     pub case: Case,
-    /// The outcome of each exchange's call, in order.
+    /// The outcome of each call, in order (one per exchange that is not a follow-up).
     pub outcomes: Vec<Outcome>,
     /// Request mismatches, unused exchanges and outcomes that differ from `_expect`.
     pub problems: Vec<String>,
@@ -59,7 +59,7 @@ pub fn run_replay(case: &Case) -> CaseRun {
     let client = Client::new(replay.clone(), endpoint);
     let mut outcomes = Vec::new();
     let mut problems = Vec::new();
-    for (index, exchange) in case.exchanges.iter().enumerate() {
+    for (index, exchange) in case.calls() {
         let outcome = block_on(Outcome::of_call(&client, &exchange.call));
         if let Err(problem) = outcome.check(&exchange.expect) {
             problems.push(format!("exchange {index}: {problem}"));
@@ -174,9 +174,13 @@ pub async fn check_transport_within<T: Transport>(
             matches!(select(calls, Delay::new(per_case)).await, Either::Right(_))
         };
         if hung {
+            // The call that gave no outcome: the first one without one.
+            let index = case
+                .calls()
+                .nth(outcomes.len())
+                .map_or(case.exchanges.len(), |(index, _)| index);
             problems.push(format!(
-                "exchange {}: no outcome after {per_case:?}: the transport hangs",
-                outcomes.len()
+                "exchange {index}: no outcome after {per_case:?}: the transport hangs"
             ));
         }
         if let Err(err) = server.finish_case() {
@@ -200,12 +204,12 @@ async fn run_calls<T: Transport>(
     problems: &mut Vec<String>,
     outcomes: &mut Vec<Outcome>,
 ) {
-    for (index, exchange) in case.exchanges.iter().enumerate() {
+    for (call, (index, exchange)) in case.calls().enumerate() {
         let outcome = Outcome::of_call(client, &exchange.call).await;
         if let Err(problem) = outcome.check(&exchange.expect) {
             problems.push(format!("exchange {index}: {problem}"));
         }
-        if let Some(expected) = reference.outcomes.get(index) {
+        if let Some(expected) = reference.outcomes.get(call) {
             if outcome.comparable() != expected.comparable() {
                 problems.push(format!(
                     "exchange {index}: the outcome differs from the replay's:\n{}",

@@ -1,28 +1,30 @@
-//! Property tests: lossless JSON round trips of every model, requests that satisfy the wire
-//! contract for generated arguments, and a progress decoder that is indifferent to chunking and
-//! never panics.
+//! Property tests: lossless JSON round trips of every model, which read JSON objects only (never
+//! an array of their fields), requests that satisfy the wire contract for generated arguments, and
+//! a progress decoder that is indifferent to chunking and never panics.
 //!
 //! Each property runs through [`check`], which records its result for `cargo xtask conformance`
 //! and fails the test with proptest's minimal counterexample.
 
-use std::fmt::Debug;
+use std::fmt::{self, Debug};
 use std::sync::Mutex;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 use backups_conformance::strategies::{self, with_noise};
 use backups_conformance::{CaseResult, SuiteReport};
 use backups_models::{
-    Backup, BackupStreamedProgress, Backups, Platform, ProgressStatus, SemanticVersion,
+    Backup, BackupStatus, BackupStreamedProgress, Backups, BackupsStreamedProgress,
+    EmbeddedModelSchema, GroupedTimestamp, Platform, ProgressStatus, Score, SeededBackup,
+    SemanticVersion,
 };
 use backups_proto::operations::{
-    ApiOperation, CreateBackup, CreateBackupStreamed, DeleteBackup, ListBackups,
+    AnyOperation, ApiOperation, CreateBackup, CreateBackupStreamed, DeleteBackup, ListBackups,
 };
-use backups_proto::{BackupId, Endpoint, ProgressDecoder};
+use backups_proto::{BackupId, Endpoint, Operation, ProgressDecoder, RequestBody};
 
 /// Cases per property: enough to find the usual edge cases, few enough to keep the suite quick.
 const CASES: u32 = 128;
@@ -172,6 +174,122 @@ fn models_round_trip_through_json() {
     );
 }
 
+/// A JSON object's values, in the order they were written (`serde_json::Value` sorts keys).
+struct ValuesInOrder(Vec<Value>);
+
+impl<'de> Deserialize<'de> for ValuesInOrder {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Values;
+        impl<'de> Visitor<'de> for Values {
+            type Value = ValuesInOrder;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ValuesInOrder, A::Error> {
+                let mut values = Vec::new();
+                while let Some((_, value)) = map.next_entry::<String, Value>()? {
+                    values.push(value);
+                }
+                Ok(ValuesInOrder(values))
+            }
+        }
+        deserializer.deserialize_map(Values)
+    }
+}
+
+/// The model's JSON object round-trips, and the array of its values in the order written (what
+/// serde's derived `Deserialize` would read as the struct's fields in order) is refused.
+fn objects_only<T>(value: T) -> Result<(), TestCaseError>
+where
+    T: Serialize + DeserializeOwned + PartialEq + Debug,
+{
+    let json = serde_json::to_string(&value).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    prop_assert!(json.starts_with('{'), "not an object: {}", json);
+    let ValuesInOrder(values) =
+        serde_json::from_str(&json).map_err(|e| TestCaseError::fail(format!("{e}: {json}")))?;
+    let array = Value::Array(values);
+    let from_value = serde_json::from_value::<T>(array.clone());
+    prop_assert!(from_value.is_err(), "{} read as {:?}", array, from_value);
+    let from_text = serde_json::from_str::<T>(&array.to_string());
+    prop_assert!(from_text.is_err(), "{} read as {:?}", array, from_text);
+    model_round_trip(value)
+}
+
+#[test]
+fn models_read_objects_only() {
+    check(
+        "backup array refused",
+        "models",
+        strategies::backup(),
+        objects_only::<Backup>,
+    );
+    check(
+        "backups array refused",
+        "models",
+        strategies::backups(),
+        objects_only::<Backups>,
+    );
+    check(
+        "seeded_backup array refused",
+        "models",
+        strategies::seeded_backup(),
+        objects_only::<SeededBackup>,
+    );
+    check(
+        "backup_streamed_progress array refused",
+        "models",
+        strategies::backup_streamed_progress(),
+        objects_only::<BackupStreamedProgress>,
+    );
+    check(
+        "backups_streamed_progress array refused",
+        "models",
+        strategies::backups_streamed_progress(),
+        objects_only::<BackupsStreamedProgress>,
+    );
+    check(
+        "backup_status array refused",
+        "models",
+        strategies::backup_status(),
+        objects_only::<BackupStatus>,
+    );
+    check(
+        "grouped_timestamp array refused",
+        "models",
+        strategies::grouped_timestamp(),
+        objects_only::<GroupedTimestamp>,
+    );
+    check(
+        "embedded_model_schema array refused",
+        "models",
+        strategies::embedded_model_schema(),
+        objects_only::<EmbeddedModelSchema>,
+    );
+    check(
+        "score array refused",
+        "models",
+        strategies::score(),
+        objects_only::<Score>,
+    );
+}
+
+#[test]
+fn the_array_check_bites_on_a_plain_derived_struct() {
+    // serde's derived Deserialize reads a struct from the array of its fields in order: the
+    // property above must catch a model that still does.
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Plain {
+        id: String,
+        bytes: u64,
+    }
+    let plain = Plain {
+        id: "b1".into(),
+        bytes: 7,
+    };
+    let err = objects_only(plain).unwrap_err().to_string();
+    assert!(err.contains(r#"["b1",7] read as Ok"#), "{err}");
+}
+
 #[test]
 fn canonical_json_round_trips_through_models() {
     check(
@@ -291,15 +409,100 @@ fn percent_decode(segment: &str) -> Vec<u8> {
     out
 }
 
-#[test]
-fn requests_satisfy_the_wire_contract() {
-    let ids = prop_oneof![
+/// Backup ids, the awkward ones often: dot-segments, reserved characters, anything.
+fn ids() -> impl Strategy<Value = String> {
+    prop_oneof![
         3 => any::<String>(),
         1 => Just("..".to_owned()),
         1 => Just(".".to_owned()),
         1 => "[./%?#&=+ ]{1,6}",
     ]
-    .prop_filter("not empty", |id| !id.is_empty());
+    .prop_filter("not empty", |id| !id.is_empty())
+}
+
+/// The id segment of `path`, which must be `template` (with `{backup}`) under `prefix`.
+fn id_segment<'a>(path: &'a str, prefix: &str, template: &str) -> Option<&'a str> {
+    let (before, after) = template.split_once("{backup}")?;
+    path.strip_prefix(prefix)?
+        .strip_prefix(before)?
+        .strip_suffix(after)
+}
+
+#[test]
+fn requests_of_one_backup_satisfy_the_wire_contract() {
+    // BackupApi's seven: any id is one encoded path segment; method, Accept, Content-Type and
+    // body as their row of lifecycle.md says.
+    let ops = Operation::ALL
+        .into_iter()
+        .filter(|op| op.path_template().starts_with("/backup/"));
+    let mut checked = 0;
+    for op in ops {
+        checked += 1;
+        let takes_backup = op.spec().request == RequestBody::Backup;
+        let backup = proptest::option::of(strategies::backup())
+            .prop_map(move |backup| backup.filter(|_| takes_backup));
+        check(
+            &format!("{op} id is one encoded segment"),
+            op.name(),
+            (base_url(), ids(), backup),
+            |(base, id, backup)| {
+                let endpoint = Endpoint::new(base.parse().unwrap());
+                let body = backup.as_ref().map(|b| serde_json::to_vec(b).unwrap());
+                let request = AnyOperation::from_parts(
+                    op,
+                    Some(BackupId::new(id.clone()).unwrap()),
+                    body.as_deref(),
+                )
+                .unwrap()
+                .request(&endpoint)
+                .unwrap();
+                prop_assert_eq!(request.method(), op.method());
+                prop_assert_eq!(request.extensions().get(), Some(&op));
+                let prefix = endpoint.base_url().prefix().to_owned();
+                let path = request.uri().path();
+                let segment = id_segment(path, &prefix, op.path_template());
+                prop_assert!(segment.is_some(), "{} is not {}", path, op.path_template());
+                let segment = segment.unwrap_or_default();
+                prop_assert!(
+                    segment
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-_~%".contains(&b)),
+                    "{}",
+                    segment
+                );
+                prop_assert_eq!(percent_decode(segment), id.as_bytes());
+                prop_assert!(request.uri().query().is_none());
+                let headers = request.headers();
+                prop_assert_eq!(headers.get_all("accept").iter().count(), 1);
+                prop_assert_eq!(&headers["accept"], op.spec().accept);
+                prop_assert!(headers.contains_key("user-agent"));
+                if takes_backup {
+                    // An optional JSON Backup: Content-Type even when it is absent.
+                    prop_assert_eq!(&headers["content-type"], "application/json");
+                    let length: usize =
+                        headers["content-length"].to_str().unwrap().parse().unwrap();
+                    prop_assert_eq!(length, request.body().len());
+                } else {
+                    // The GETs and the creation cancel: no body, no Content-Type.
+                    prop_assert!(!headers.contains_key("content-type"));
+                }
+                match backup {
+                    None => prop_assert!(request.body().is_empty()),
+                    Some(backup) => {
+                        let sent: Value = serde_json::from_slice(request.body()).unwrap();
+                        prop_assert_eq!(sent, serde_json::to_value(backup).unwrap());
+                    }
+                }
+                Ok(())
+            },
+        );
+    }
+    assert_eq!(checked, 7, "BackupApi has seven operations on one backup");
+}
+
+#[test]
+fn requests_satisfy_the_wire_contract() {
+    let ids = ids();
     check(
         "delete id is one encoded segment",
         "delete",

@@ -258,3 +258,39 @@ fn outcomes_check_their_expectation() {
     assert!(!result.passed);
     let _: &Outcome = &run.outcomes[0];
 }
+
+#[test]
+fn a_follow_up_is_served_and_checked_but_not_called() {
+    // The streamed restore ends early naming its backup: one call makes three exchanges.
+    let case = case("restore_streamed_followed_by_status");
+    assert_eq!(case.exchanges.len(), 3);
+    let run = run_replay(&case);
+    assert!(run.passed(), "{:?}", run.problems);
+    assert_eq!(
+        run.outcomes.len(),
+        1,
+        "the follow-ups make no call of their own"
+    );
+    assert_eq!(run.outcomes[0].events.as_ref().map(Vec::len), Some(3));
+
+    // Without its follow-ups the recording ends before the client does...
+    let mut cut = case.clone();
+    cut.exchanges.truncate(1);
+    let run = run_replay(&cut);
+    assert!(!run.passed());
+    let problems = run.problems.join("\n");
+    assert!(
+        problems.contains("every recorded exchange has been used"),
+        "{problems}"
+    );
+
+    // ...and a follow-up that asks for another path is a mismatch.
+    let mut wrong = case.clone();
+    wrong.exchanges[2].request.path_and_query = "/backup/other/restoration/status".into();
+    let run = run_replay(&wrong);
+    let problems = run.problems.join("\n");
+    assert!(
+        problems.contains("path: expected /backup/other/restoration/status"),
+        "{problems}"
+    );
+}
