@@ -46,7 +46,7 @@ impl BackupsClient {
         ClientBuilder::new()
     }
 
-    /// Finds the running Pieces OS with the default [`Discovery`](crate::Discovery) and
+    /// Finds the running Pieces OS with the default [`Discovery`](crate::discovery::Discovery) and
     /// returns a client for it with every default.
     pub async fn discover() -> Result<Self, DiscoveryError> {
         ClientBuilder::new().discover().await

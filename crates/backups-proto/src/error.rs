@@ -58,15 +58,26 @@ pub enum Error {
 
     /// 404 from an operation that names a backup: the server holds no backup with that id (or,
     /// for a status, knows of no creation or restoration of it).
-    #[error(
-        "Pieces OS has no such backup to {}: check the id with `list` (404: {message})",
-        .operation.describe()
-    )]
+    #[error("{} (404: {message})", NotFoundHint(*.operation))]
     NotFound {
         /// The operation called.
         operation: Operation,
         /// The server's text.
         message: String,
+    },
+
+    /// The operation ran and ended without success: its progress reached `FAILED` or `CANCELED`
+    /// (the HTTP exchange itself succeeded).
+    #[error(
+        "the operation to {} ended with status {status}{}",
+        .operation.describe(),
+        EndedHint(.status)
+    )]
+    Ended {
+        /// The streamed operation, or the status operation that reported the end.
+        operation: Operation,
+        /// `FAILED` or `CANCELED` (or another final value a newer server sends).
+        status: backups_models::ProgressStatus,
     },
 
     /// A status the API does not document for this operation.
@@ -188,6 +199,8 @@ pub enum ErrorKind {
     Internal,
     /// [`Error::NotFound`].
     NotFound,
+    /// [`Error::Ended`].
+    Ended,
     /// [`Error::UnexpectedStatus`].
     UnexpectedStatus,
     /// [`Error::UnexpectedContentType`].
@@ -216,6 +229,7 @@ impl ErrorKind {
             Self::OsOutdated => "OsOutdated",
             Self::Internal => "Internal",
             Self::NotFound => "NotFound",
+            Self::Ended => "Ended",
             Self::UnexpectedStatus => "UnexpectedStatus",
             Self::UnexpectedContentType => "UnexpectedContentType",
             Self::Decode => "Decode",
@@ -276,6 +290,45 @@ impl fmt::Display for TransportKind {
     }
 }
 
+/// What a 404 means for an operation: no such backup, or, for a status, no such creation or
+/// restoration known to this Pieces OS (the backup itself may well exist).
+struct NotFoundHint(Operation);
+
+impl fmt::Display for NotFoundHint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let operation = self.0;
+        if operation.spec().response == crate::ResponseBody::Status {
+            write!(
+                f,
+                "Pieces OS cannot {}: it knows of none for that id (it may have ended before \
+                 Pieces OS last started, or never run)",
+                operation.describe()
+            )
+        } else {
+            write!(
+                f,
+                "Pieces OS has no such backup to {}: check the id with `list`",
+                operation.describe()
+            )
+        }
+    }
+}
+
+/// What to do after an operation ended without success.
+struct EndedHint<'a>(&'a backups_models::ProgressStatus);
+
+impl fmt::Display for EndedHint<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            backups_models::ProgressStatus::Canceled => f.write_str(": it was cancelled"),
+            backups_models::ProgressStatus::Failed => f.write_str(
+                ": Pieces OS could not finish it; try again, and check its logs if it fails again",
+            ),
+            _ => Ok(()),
+        }
+    }
+}
+
 struct OptOp<'a>(&'a Option<Operation>);
 
 impl fmt::Display for OptOp<'_> {
@@ -312,6 +365,7 @@ impl Error {
             Self::OsOutdated { .. } => ErrorKind::OsOutdated,
             Self::Internal { .. } => ErrorKind::Internal,
             Self::NotFound { .. } => ErrorKind::NotFound,
+            Self::Ended { .. } => ErrorKind::Ended,
             Self::UnexpectedStatus { .. } => ErrorKind::UnexpectedStatus,
             Self::UnexpectedContentType { .. } => ErrorKind::UnexpectedContentType,
             Self::Decode { .. } => ErrorKind::Decode,
@@ -343,6 +397,7 @@ impl Error {
             | Self::OsOutdated { operation, .. }
             | Self::Internal { operation, .. }
             | Self::NotFound { operation, .. }
+            | Self::Ended { operation, .. }
             | Self::UnexpectedStatus { operation, .. }
             | Self::UnexpectedContentType { operation, .. }
             | Self::Decode { operation, .. }
@@ -360,10 +415,14 @@ impl Error {
     /// True for connection failures, timeouts and 500s; a caller must still only resend what is
     /// safe to resend (see [`Operation::is_idempotent`]).
     pub fn is_retryable(&self) -> bool {
-        matches!(
-            self.kind(),
-            ErrorKind::Transport(_) | ErrorKind::Timeout(_) | ErrorKind::Internal
-        )
+        match self {
+            // A failure may pass; a cancel was somebody's decision.
+            Self::Ended { status, .. } => *status == backups_models::ProgressStatus::Failed,
+            _ => matches!(
+                self.kind(),
+                ErrorKind::Transport(_) | ErrorKind::Timeout(_) | ErrorKind::Internal
+            ),
+        }
     }
 
     /// Whether nothing of the request can have reached the server.

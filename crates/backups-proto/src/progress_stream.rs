@@ -89,7 +89,7 @@ where
     }
 
     /// Reads the stream to its end, calling `on_event` for each event, and returns the backup of
-    /// the `COMPLETED` event; a `FAILED` or `CANCELED` event is an [`Error::Internal`].
+    /// the `COMPLETED` event; a `FAILED` or `CANCELED` event is an [`Error::Ended`].
     pub async fn finish(
         mut self,
         mut on_event: impl FnMut(&BackupStreamedProgress),
@@ -108,8 +108,9 @@ where
 #[derive(Debug)]
 pub(crate) struct End {
     operation: Operation,
+    /// The last backup an event carried: the finished one once `COMPLETED` is seen.
     backup: Option<Box<Backup>>,
-    failure: Option<ProgressStatus>,
+    status: Option<ProgressStatus>,
 }
 
 impl End {
@@ -117,34 +118,39 @@ impl End {
         Self {
             operation,
             backup: None,
-            failure: None,
+            status: None,
         }
     }
 
-    /// Notes a final event.
+    /// Notes an event: its backup, and its status if final.
     pub(crate) fn see(&mut self, event: BackupStreamedProgress) {
-        let Some(status) = event.status.filter(ProgressStatus::is_terminal) else {
-            return;
-        };
-        match event.backup {
-            Some(done) if status == ProgressStatus::Completed => self.backup = Some(done),
-            _ => self.failure = Some(status),
+        if event.backup.is_some() {
+            self.backup = event.backup;
+        }
+        if let Some(status) = event.status.filter(ProgressStatus::is_terminal) {
+            self.status = Some(status);
         }
     }
 
     /// Whether a final event was seen.
     pub(crate) fn is_over(&self) -> bool {
-        self.backup.is_some() || self.failure.is_some()
+        self.status.is_some()
     }
 
+    /// The finished backup, or why there is none. A `COMPLETED` event without a backup is read
+    /// with the backup an earlier event named (the first one does, on the reference server).
     pub(crate) fn result(self) -> Result<Backup, Error> {
-        match (self.backup, self.failure) {
-            (Some(backup), _) => Ok(*backup),
-            (None, Some(status)) => Err(Error::Internal {
+        match (self.status, self.backup) {
+            (Some(ProgressStatus::Completed), Some(backup)) => Ok(*backup),
+            (Some(ProgressStatus::Completed), None) => Err(Error::Truncated {
                 operation: self.operation,
-                message: format!("the operation ended with status {status}"),
+                detail: "the operation completed, but no event named its backup".into(),
             }),
-            (None, None) => Err(Error::Truncated {
+            (Some(status), _) => Err(Error::Ended {
+                operation: self.operation,
+                status,
+            }),
+            (None, _) => Err(Error::Truncated {
                 operation: self.operation,
                 detail: "the stream ended without the finished backup".into(),
             }),

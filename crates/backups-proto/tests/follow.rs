@@ -144,9 +144,10 @@ fn an_early_end_is_followed_by_polling_to_completion() {
 fn a_final_failure_found_by_polling_is_the_operations_error() {
     let script = Script::new(&initialized(), vec![status("CANCELED", 40)]);
     let err = follow(&script).1.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Internal);
+    assert_eq!(err.kind(), ErrorKind::Ended);
     assert_eq!(err.operation(), Some(Operation::RestoreStreamed));
     assert!(err.to_string().contains("CANCELED"), "{err}");
+    assert!(!err.is_retryable(), "a cancel was somebody's decision");
 }
 
 #[test]
