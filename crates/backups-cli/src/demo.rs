@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use backups_server::temp::{TempDirs, pseudo_random};
 
-use crate::commands::{self, ProgressMode, Stop};
+use crate::commands::{self, Stop};
 use crate::connect;
+use crate::progress::ProgressMode;
 
 /// Sample files for the "local database": a few small ones and one of a few MiB, so that
 /// progress has something to show.
