@@ -63,6 +63,30 @@ pub enum StoreError {
         /// The target directory.
         path: PathBuf,
     },
+    /// The create or restore was canceled before it committed; it left nothing behind.
+    #[error("canceled")]
+    Canceled,
+    /// A restore cannot replace the data directory.
+    #[error("cannot restore into {}: {reason}", path.display())]
+    RestoreTarget {
+        /// The data directory.
+        path: PathBuf,
+        /// Why not, and what to do.
+        reason: String,
+    },
+    /// The journal of an interrupted restore cannot be read, so the next start cannot tell how
+    /// to finish it.
+    #[error(
+        "unreadable restore journal {}: {reason}; check the data directory and its \
+         .<name>.restore-*/.old-* siblings by hand, then remove the journal",
+        path.display()
+    )]
+    RestoreJournal {
+        /// The journal file.
+        path: PathBuf,
+        /// Why it could not be read.
+        reason: String,
+    },
     /// Stored content does not match its checksum.
     #[error("corrupt backup {id}: {what}")]
     Corrupt {

@@ -46,9 +46,11 @@
 
 mod accept;
 mod config;
+mod control;
 mod error;
 mod fault;
 mod id;
+mod jobs;
 mod manifest;
 mod origin;
 mod progress;
@@ -56,6 +58,8 @@ mod restore;
 mod routes;
 mod server;
 mod store;
+mod swap;
+mod tasks;
 #[cfg(feature = "temp")]
 pub mod temp;
 mod verify;

@@ -1,4 +1,4 @@
-//! Progress events of a create, and the streaming body that carries them.
+//! Progress events of a create or restore, and the streaming body that carries them.
 
 use std::convert::Infallible;
 use std::pin::Pin;
@@ -9,9 +9,10 @@ use bytes::Bytes;
 use http_body::{Body, Frame};
 use tokio::sync::mpsc;
 
-/// The first event: nothing copied yet.
-pub(crate) fn initialized() -> BackupStreamedProgress {
-    BackupStreamedProgress::new(ProgressStatus::Initialized, Number::from(0u32))
+/// The first event: nothing copied yet. It carries the backup (for a create, as far as known),
+/// so that a client can ask for its status or cancel it while it runs.
+pub(crate) fn initialized(backup: Backup) -> BackupStreamedProgress {
+    BackupStreamedProgress::new(ProgressStatus::Initialized, Number::from(0u32)).with_backup(backup)
 }
 
 /// The last event of a backup that was made.
@@ -24,6 +25,11 @@ pub(crate) fn failed() -> BackupStreamedProgress {
     let mut event = BackupStreamedProgress::default();
     event.status = Some(ProgressStatus::Failed);
     event
+}
+
+/// The last event of an operation canceled at `percent`: nothing of it remains.
+pub(crate) fn canceled(percent: u64) -> BackupStreamedProgress {
+    BackupStreamedProgress::new(ProgressStatus::Canceled, Number::from(percent))
 }
 
 /// One NDJSON line.
@@ -42,8 +48,13 @@ pub(crate) struct Percent {
 }
 
 impl Percent {
+    /// The last percentage reported.
+    pub(crate) fn last(&self) -> u64 {
+        self.last
+    }
+
     /// The event to send after `done` of `total` bytes, if the percentage rose. It stays below
-    /// 100 until the backup is complete: 100 belongs to COMPLETED.
+    /// 100 until the operation is complete: 100 belongs to COMPLETED.
     pub(crate) fn step(&mut self, done: u64, total: u64) -> Option<BackupStreamedProgress> {
         if done == 0 || total == 0 {
             return None;
@@ -101,11 +112,8 @@ mod tests {
 
     #[test]
     fn lines_end_with_newline() {
-        let line = ndjson_line(&initialized());
-        assert_eq!(
-            &line[..],
-            b"{\"percentage\":0,\"status\":\"INITIALIZED\"}\n"
-        );
+        let line = ndjson_line(&canceled(7));
+        assert_eq!(&line[..], b"{\"percentage\":7,\"status\":\"CANCELED\"}\n");
         assert_eq!(&ndjson_line(&failed())[..], b"{\"status\":\"FAILED\"}\n");
     }
 }

@@ -2,12 +2,13 @@
 
 use std::fs::{self, File};
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::StoreError;
+use crate::control::{Canceled, Control, Tally, Unwatched};
 use crate::id::is_valid_id;
-use crate::manifest::{Entry, is_hash, safe_relative};
-use crate::store::{hash_copy, object_path, read_manifest};
+use crate::manifest::{Entry, Manifest, is_hash, safe_relative};
+use crate::store::{CopyError, hash_copy, object_path, read_manifest, sync_dirs, sync_files};
 
 /// What [`restore_backup`] wrote.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -25,7 +26,7 @@ pub struct RestoreSummary {
 
 /// Writes backup `id` of the store at `store_dir` to `to`, which must not exist or be an empty
 /// directory. Every file's content is checked against its hash while it is written; a mismatch
-/// stops the restore with [`StoreError::Corrupt`].
+/// stops the restore with [`StoreError::Corrupt`]. What is written is synced before it returns.
 pub fn restore_backup(store_dir: &Path, id: &str, to: &Path) -> Result<RestoreSummary, StoreError> {
     let not_found = || StoreError::NotFound { id: id.to_owned() };
     if !is_valid_id(id) {
@@ -54,13 +55,37 @@ pub fn restore_backup(store_dir: &Path, id: &str, to: &Path) -> Result<RestoreSu
             });
         }
     }
+    write_tree(store_dir, &manifest, to, &mut Unwatched)
+}
 
+/// Writes the snapshot of `manifest` into `to`, an existing empty directory, and makes it
+/// durable (files and directories synced). The one restore loop: the `restore` subcommand and
+/// the server's restore both use it. `control` hears progress after every MiB and every entry
+/// and may cancel, leaving a partial tree in `to` for the caller to remove.
+pub(crate) fn write_tree(
+    store_dir: &Path,
+    manifest: &Manifest,
+    to: &Path,
+    control: &mut dyn Control,
+) -> Result<RestoreSummary, StoreError> {
+    let id = manifest.backup.id.as_str();
     let corrupt = |what: String| StoreError::Corrupt {
         id: id.to_owned(),
         what,
     };
+    let total = manifest
+        .entries
+        .iter()
+        .map(|entry| match entry {
+            Entry::File { size, .. } => *size,
+            _ => 0,
+        })
+        .sum();
+    let mut tally = Tally::new(total, control);
+    tally.add(0)?;
     let mut summary = RestoreSummary::default();
     let mut dir_modes = Vec::new();
+    let mut files = Vec::new();
     let mut buf = vec![0; 1024 * 1024];
     for entry in &manifest.entries {
         let dest = safe_relative(to, entry.path())
@@ -83,8 +108,15 @@ pub fn restore_backup(store_dir: &Path, id: &str, to: &Path) -> Result<RestoreSu
                     return Err(corrupt(format!("{path}: invalid hash {blake3:?}")));
                 }
                 create_parent(&dest)?;
-                let written = copy_checked(&object_path(store_dir, blake3), &dest, &mut buf)
-                    .map_err(StoreError::io(|| format!("restore {}", dest.display())))?;
+                let object = object_path(store_dir, blake3);
+                let written = copy_checked(&object, &dest, &mut buf, &mut |n| tally.add(n))
+                    .map_err(|err| match err {
+                        Copied::Open(source) => StoreError::Io {
+                            context: format!("restore {}", dest.display()),
+                            source,
+                        },
+                        Copied::Copy(err) => err.into_store_error(&object, &dest),
+                    })?;
                 if written.0 != *blake3 || written.1 != *size {
                     let _ = fs::remove_file(&dest);
                     return Err(corrupt(format!(
@@ -92,6 +124,7 @@ pub fn restore_backup(store_dir: &Path, id: &str, to: &Path) -> Result<RestoreSu
                     )));
                 }
                 set_mode(&dest, *mode)?;
+                files.push(dest);
                 summary.files += 1;
                 summary.bytes += written.1;
             }
@@ -101,10 +134,16 @@ pub fn restore_backup(store_dir: &Path, id: &str, to: &Path) -> Result<RestoreSu
                 summary.symlinks += 1;
             }
         }
+        tally.add(0)?;
     }
-    for (dir, mode) in dir_modes.into_iter().rev() {
-        set_mode(&dir, mode)?;
+    for (dir, mode) in dir_modes.iter().rev() {
+        set_mode(dir, *mode)?;
     }
+    let files: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    sync_files(to, &files)?;
+    let mut dirs: Vec<&Path> = dir_modes.iter().map(|(dir, _)| dir.as_path()).collect();
+    dirs.push(to);
+    sync_dirs(to, &dirs)?;
     Ok(summary)
 }
 
@@ -116,11 +155,27 @@ fn create_parent(dest: &Path) -> Result<(), StoreError> {
     }
 }
 
+/// Why [`copy_checked`] failed.
+enum Copied {
+    /// Opening the object or creating the file.
+    Open(io::Error),
+    Copy(CopyError),
+}
+
 /// Copies `from` to a new file `to`, returning the hash and length of what was copied.
-fn copy_checked(from: &Path, to: &Path, buf: &mut [u8]) -> io::Result<(String, u64)> {
-    let mut input = File::open(from)?;
-    let mut output = File::options().write(true).create_new(true).open(to)?;
-    Ok(hash_copy(&mut input, &mut output, buf, &mut |_| {})?)
+fn copy_checked(
+    from: &Path,
+    to: &Path,
+    buf: &mut [u8],
+    on_chunk: &mut dyn FnMut(u64) -> Result<(), Canceled>,
+) -> Result<(String, u64), Copied> {
+    let mut input = File::open(from).map_err(Copied::Open)?;
+    let mut output = File::options()
+        .write(true)
+        .create_new(true)
+        .open(to)
+        .map_err(Copied::Open)?;
+    hash_copy(&mut input, &mut output, buf, on_chunk).map_err(Copied::Copy)
 }
 
 #[cfg(unix)]

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use backups_models::{Backup, BackupStreamedProgress, Backups, SeededBackup};
+use backups_models::{Backup, Backups, SeededBackup};
 use bytes::Bytes;
 use http::header::{ALLOW, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderValue, Method, Request, Response, StatusCode};
@@ -15,14 +15,16 @@ use http_body_util::{BodyExt, Empty, Full, LengthLimitError, Limited};
 use percent_encoding::percent_decode_str;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tokio::sync::mpsc;
+use tokio::sync::RwLock;
 
 use crate::Fault;
 use crate::accept::{NDJSON, accepts_ndjson};
 use crate::id::is_valid_id;
+use crate::jobs::{Jobs, Kind};
 use crate::origin::Origin;
-use crate::progress::{self, ChannelBody, Percent};
+use crate::progress::{self, ChannelBody};
 use crate::store::Store;
+use crate::tasks::{self, Outcome, Started};
 
 /// The body of every response.
 pub(crate) type ResBody = BoxBody<Bytes, Infallible>;
@@ -39,6 +41,11 @@ pub(crate) struct AppState {
     pub(crate) fault: Option<Fault>,
     pub(crate) progress_delay: Duration,
     pub(crate) max_body_bytes: usize,
+    /// The running and recently finished creates and restores.
+    pub(crate) jobs: Arc<Jobs>,
+    /// Held shared by creates and exclusively by a restore while it swaps the data directory,
+    /// so that no snapshot mixes the old tree and the restored one.
+    pub(crate) data_gate: Arc<RwLock<()>>,
 }
 
 /// A path the server knows.
@@ -57,6 +64,20 @@ enum Call {
     CreateStreamed,
     /// The backup id, if the path segment decodes to a valid one.
     Delete(Option<String>),
+    /// `/backup/{backup}…`: the operations on one backup.
+    One(Option<String>, One),
+}
+
+/// An operation on one backup (the official SDKs' `BackupApi`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum One {
+    Get,
+    Restore,
+    RestoreStreamed,
+    CreationStatus,
+    CreationCancel,
+    RestorationStatus,
+    RestorationCancel,
 }
 
 impl Route {
@@ -68,26 +89,48 @@ impl Route {
             "/backups/create/streamed" => return Some(Route::Api(Call::CreateStreamed)),
             _ => {}
         }
+        if let Some(rest) = path.strip_prefix("/backup/") {
+            let (segment, tail) = rest.split_once('/').unwrap_or((rest, ""));
+            let one = match tail {
+                "" => One::Get,
+                "restore" => One::Restore,
+                "restore/streamed" => One::RestoreStreamed,
+                "creation/status" => One::CreationStatus,
+                "creation/cancel" => One::CreationCancel,
+                "restoration/status" => One::RestorationStatus,
+                "restoration/cancel" => One::RestorationCancel,
+                _ => return None,
+            };
+            return Some(Route::Api(Call::One(decode_id(segment), one)));
+        }
         let segment = path.strip_prefix("/backups/")?.strip_suffix("/delete")?;
         if segment.contains('/') {
             return None;
         }
-        // One segment, percent-decoded once. Anything not on the id allow-list (empty, `..`,
-        // `%2F`, `%00`, non-UTF-8) can name no backup and never reaches the file system.
-        let id = percent_decode_str(segment)
-            .decode_utf8()
-            .ok()
-            .filter(|id| is_valid_id(id))
-            .map(|id| id.into_owned());
-        Some(Route::Api(Call::Delete(id)))
+        Some(Route::Api(Call::Delete(decode_id(segment))))
     }
 
     fn allowed(&self) -> &'static [Method] {
         match self {
             Route::Health | Route::Api(Call::List) => &[Method::GET, Method::HEAD],
-            Route::Api(Call::Create | Call::CreateStreamed | Call::Delete(_)) => &[Method::POST],
+            Route::Api(Call::One(_, One::Get | One::CreationStatus | One::RestorationStatus)) => {
+                &[Method::GET, Method::HEAD]
+            }
+            Route::Api(Call::Create | Call::CreateStreamed | Call::Delete(_) | Call::One(..)) => {
+                &[Method::POST]
+            }
         }
     }
+}
+
+/// The id a path segment names: percent-decoded once, then on the id allow-list. Anything else
+/// (empty, `..`, `%2F`, `%00`, non-UTF-8) can name no backup and never reaches the file system.
+fn decode_id(segment: &str) -> Option<String> {
+    percent_decode_str(segment)
+        .decode_utf8()
+        .ok()
+        .filter(|id| is_valid_id(id))
+        .map(|id| id.into_owned())
 }
 
 /// Answers one request. Never fails: every problem becomes a status and a text/plain reason.
@@ -128,14 +171,19 @@ where
     let response = match call {
         Call::List => json(StatusCode::OK, &Backups::new(state.store.list())),
         Call::Create => match read_json::<SeededBackup, B>(&state, request).await {
-            Ok(_seed) => create(state).await,
+            Ok(_seed) => match tasks::start_create(&state, false) {
+                Ok(started) => create_answer(started.outcome().await),
+                Err(reason) => text(StatusCode::INTERNAL_SERVER_ERROR, &reason),
+            },
             Err(response) => response,
         },
         Call::CreateStreamed => {
             let streamed = accepts_ndjson(request.headers());
             match read_json::<SeededBackup, B>(&state, request).await {
-                Ok(_seed) if streamed => create_streamed(state),
-                Ok(_seed) => create_final_event(state).await,
+                Ok(_seed) => match tasks::start_create(&state, streamed) {
+                    Ok(started) => progress_answer(started).await,
+                    Err(reason) => text(StatusCode::INTERNAL_SERVER_ERROR, &reason),
+                },
                 Err(response) => response,
             }
         }
@@ -143,87 +191,131 @@ where
             Ok(_backup) => delete(state, id).await,
             Err(response) => response,
         },
+        Call::One(id, one) => one_backup(state, id, one, request).await,
     };
     Ok(response)
 }
 
-/// Runs a create on a blocking thread, holding the store shared, reporting progress.
-async fn run_create(
-    state: &Arc<AppState>,
-    mut on_progress: impl FnMut(u64, u64) + Send + 'static,
-) -> Result<Backup, String> {
-    let shared = state.store.share().await;
-    let state = Arc::clone(state);
-    let delay = state.progress_delay;
-    let joined = tokio::task::spawn_blocking(move || {
-        let mut report = |done: u64, total: u64| {
-            on_progress(done, total);
-            if !delay.is_zero() {
-                std::thread::sleep(delay);
-            }
+/// The operations on one backup.
+async fn one_backup<B>(
+    state: Arc<AppState>,
+    id: Option<String>,
+    one: One,
+    request: Request<B>,
+) -> Response<ResBody>
+where
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let streamed = accepts_ndjson(request.headers());
+    // Bodies are read (and refused when malformed) before the id is looked at, as for delete.
+    if matches!(
+        one,
+        One::Restore | One::RestoreStreamed | One::RestorationCancel
+    ) {
+        if let Err(response) = read_json::<Backup, B>(&state, request).await {
+            return response;
+        }
+    }
+    let no_such = |id: Option<&str>| match id {
+        Some(id) => text(StatusCode::NOT_FOUND, &format!("no such backup: {id:?}")),
+        None => text(StatusCode::NOT_FOUND, "no such backup"),
+    };
+    let cancel = |kind: Kind, id: Option<&str>| {
+        let refused = match id {
+            Some(id) => state.jobs.cancel(kind, id),
+            None => state.jobs.cancel(kind, ""),
         };
-        state
-            .store
-            .create(&shared, &state.data_dir, &state.origin, &mut report)
-    })
-    .await;
-    match joined {
-        Ok(Ok(backup)) => Ok(backup),
-        Ok(Err(err)) => Err(err.to_string()),
-        Err(err) => Err(format!("the backup task failed: {err}")),
+        match refused {
+            Ok(()) => empty(StatusCode::NO_CONTENT),
+            Err(reason) => text(StatusCode::INTERNAL_SERVER_ERROR, &reason),
+        }
+    };
+    let status = |kind: Kind, id: Option<&str>| {
+        let what = match kind {
+            Kind::Create => "creation",
+            Kind::Restore => "restoration",
+        };
+        match id.and_then(|id| state.jobs.status(kind, id)) {
+            Some(status) => json(StatusCode::OK, &status),
+            None => text(
+                StatusCode::NOT_FOUND,
+                &format!("no {what} of that backup is known to this server"),
+            ),
+        }
+    };
+    match one {
+        One::Get => match id.as_deref().and_then(|id| state.store.get(id)) {
+            Some(backup) => json(StatusCode::OK, &backup),
+            None => no_such(id.as_deref()),
+        },
+        One::Restore | One::RestoreStreamed => {
+            let Some(backup) = id.as_deref().and_then(|id| state.store.get(id)) else {
+                return no_such(id.as_deref());
+            };
+            let streamed = streamed && one == One::RestoreStreamed;
+            match tasks::start_restore(&state, backup, streamed) {
+                Ok(started) if one == One::Restore => restore_answer(started.outcome().await),
+                Ok(started) => progress_answer(started).await,
+                Err(reason) => text(StatusCode::INTERNAL_SERVER_ERROR, &reason),
+            }
+        }
+        One::CreationStatus => status(Kind::Create, id.as_deref()),
+        One::RestorationStatus => status(Kind::Restore, id.as_deref()),
+        One::CreationCancel => cancel(Kind::Create, id.as_deref()),
+        One::RestorationCancel => cancel(Kind::Restore, id.as_deref()),
     }
 }
 
-async fn create(state: Arc<AppState>) -> Response<ResBody> {
-    match run_create(&state, |_, _| {}).await {
-        Ok(backup) => json(StatusCode::OK, &backup),
-        Err(reason) => text(
+/// The answer of a plain create.
+fn create_answer(outcome: Outcome) -> Response<ResBody> {
+    match outcome {
+        Outcome::Done(backup) => json(StatusCode::OK, &*backup),
+        Outcome::Failed(reason) => text(
             StatusCode::INTERNAL_SERVER_ERROR,
             &format!("backup failed: {reason}"),
+        ),
+        Outcome::Canceled(_) => text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the backup was canceled; nothing of it was kept",
         ),
     }
 }
 
-/// The streamed create for a client that wants one JSON object: the final event.
-async fn create_final_event(state: Arc<AppState>) -> Response<ResBody> {
-    let event = match run_create(&state, |_, _| {}).await {
-        Ok(backup) => progress::completed(backup),
-        Err(_) => progress::failed(),
-    };
-    json(StatusCode::OK, &event)
+/// The answer of a plain restore.
+fn restore_answer(outcome: Outcome) -> Response<ResBody> {
+    match outcome {
+        Outcome::Done(backup) => json(StatusCode::OK, &*backup),
+        Outcome::Failed(reason) => text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &format!("restore failed: {reason}; the data directory is unchanged"),
+        ),
+        Outcome::Canceled(_) => text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the restore was canceled; the data directory is unchanged",
+        ),
+    }
 }
 
-/// The streamed create for a client that accepts NDJSON: one line per event, sent as made.
-fn create_streamed(state: Arc<AppState>) -> Response<ResBody> {
-    // Events are few (at most one per percent), so a small buffer never holds the copy back.
-    let (tx, rx) = mpsc::channel::<Bytes>(128);
-    tokio::spawn(async move {
-        // A send fails only when the client left; the backup is finished all the same.
-        let _ = tx
-            .send(progress::ndjson_line(&progress::initialized()))
-            .await;
-        let progress_tx = tx.clone();
-        let mut percent = Percent::default();
-        let result = run_create(&state, move |done, total| {
-            if let Some(event) = percent.step(done, total) {
-                let _ = progress_tx.blocking_send(progress::ndjson_line(&event));
-            }
-        })
-        .await;
-        let last: BackupStreamedProgress = match result {
-            Ok(backup) => progress::completed(backup),
-            Err(_) => progress::failed(),
-        };
-        let _ = tx.send(progress::ndjson_line(&last)).await;
-    });
-    let mut response = Response::new(ChannelBody::new(rx).boxed());
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static(NDJSON));
-    response
-        .headers_mut()
-        .insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    response
+/// The answer of a streamed create or restore: NDJSON lines as they are made for a client that
+/// asked for them, otherwise the final event alone once the work is done.
+async fn progress_answer(started: Started) -> Response<ResBody> {
+    if let Some(rx) = started.events {
+        let mut response = Response::new(ChannelBody::new(rx).boxed());
+        response
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static(NDJSON));
+        response
+            .headers_mut()
+            .insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        return response;
+    }
+    let last = match started.done.await {
+        Ok(Outcome::Done(backup)) => progress::completed(*backup),
+        Ok(Outcome::Canceled(percent)) => progress::canceled(percent),
+        Ok(Outcome::Failed(_)) | Err(_) => progress::failed(),
+    };
+    json(StatusCode::OK, &last)
 }
 
 async fn delete(state: Arc<AppState>, id: Option<String>) -> Response<ResBody> {

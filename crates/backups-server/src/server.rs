@@ -10,13 +10,15 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::{RwLock, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::config::DEFAULT_PORTS;
+use crate::jobs::Jobs;
 use crate::origin::Origin;
 use crate::routes::{self, AppState};
 use crate::store::Store;
+use crate::swap;
 use crate::{ServerConfig, ServerError, StoreError};
 
 /// The Backups API server. See [`Server::start`].
@@ -30,17 +32,22 @@ impl Server {
     ///
     /// Must be called inside a Tokio runtime with the IO and time drivers enabled.
     pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
-        if !config.data_dir.is_dir() {
-            return Err(StoreError::DataDir {
-                path: config.data_dir.clone(),
-                reason: "not an existing directory".into(),
-            }
-            .into());
+        let not_a_dir = || StoreError::DataDir {
+            path: config.data_dir.clone(),
+            reason: "not an existing directory".into(),
+        };
+        // A restore interrupted mid-swap may have left the data directory renamed away; opening
+        // the store finishes that restore and brings it back.
+        if !config.data_dir.is_dir() && !swap::interrupted(&config.store_dir) {
+            return Err(not_a_dir().into());
         }
         let store_dir = config.store_dir.clone();
         let store = tokio::task::spawn_blocking(move || Store::open(&store_dir))
             .await
             .map_err(|err| ServerError::Internal(format!("opening the store: {err}")))??;
+        if !config.data_dir.is_dir() {
+            return Err(not_a_dir().into());
+        }
         let listener = bind(config.listen).await?;
         let local_addr = listener
             .local_addr()
@@ -55,6 +62,8 @@ impl Server {
             fault: config.simulate,
             progress_delay: config.progress_delay,
             max_body_bytes: config.max_body_bytes,
+            jobs: Arc::new(Jobs::default()),
+            data_gate: Arc::new(RwLock::new(())),
         });
         let (stop_tx, stop_rx) = oneshot::channel();
         let task = tokio::spawn(serve(listener, state, config.clone(), stop_rx));

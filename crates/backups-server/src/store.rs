@@ -34,9 +34,11 @@ use time::macros::format_description;
 use tokio::sync::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock};
 
 use crate::StoreError;
-use crate::id::{IdClock, is_valid_id};
+use crate::control::{Canceled, Control, Tally};
+use crate::id::{IdClock, NewId, is_valid_id};
 use crate::manifest::{self, Entry, Manifest};
 use crate::origin::Origin;
+use crate::swap;
 
 /// Files up to this size are read into memory once; larger ones are streamed in chunks this big.
 const CHUNK: usize = 1024 * 1024;
@@ -100,6 +102,9 @@ impl Store {
         }
         empty_dir(&root.join(TMP))?;
         empty_dir(&root.join(TRASH))?;
+        // A restore killed half-way is finished or rolled back before anything else looks at
+        // the data directory.
+        swap::recover(root)?;
 
         let mut index = BTreeMap::new();
         let mut clock = IdClock::default();
@@ -146,30 +151,46 @@ impl Store {
         lock(&self.index).values().rev().cloned().collect()
     }
 
-    /// Snapshots `data_dir` as a new backup. `progress` is called with (bytes done, bytes in
-    /// all) at the start, after every chunk read and after every file.
+    /// The backup with this id, if the store holds it.
+    pub(crate) fn get(&self, id: &str) -> Option<Backup> {
+        lock(&self.index).get(id).cloned()
+    }
+
+    /// The store directory.
+    pub(crate) fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The manifest of a listed backup.
+    pub(crate) fn manifest(&self, id: &str) -> Result<Manifest, StoreError> {
+        if !is_valid_id(id) || !lock(&self.index).contains_key(id) {
+            return Err(StoreError::NotFound { id: id.to_owned() });
+        }
+        read_manifest(&self.manifest_path(id), id)
+    }
+
+    /// The id of the next backup, handed out before it is made so that its progress, status and
+    /// cancel can name it from the start.
+    pub(crate) fn next_id(&self) -> NewId {
+        lock(&self.clock).next(now_millis())
+    }
+
+    /// Snapshots `data_dir` as the new backup `new_id`. `control` hears (bytes done, bytes in
+    /// all) at the start, after every chunk read and after every file, and may cancel the
+    /// create until its objects are committed.
     pub(crate) fn create(
         &self,
         _shared: &OwnedRwLockReadGuard<()>,
+        new_id: &NewId,
         data_dir: &Path,
         origin: &Origin,
-        progress: &mut dyn FnMut(u64, u64),
+        control: &mut dyn Control,
     ) -> Result<Backup, StoreError> {
-        let new_id = lock(&self.clock).next(now_millis());
-        // The creation time is the id's millisecond, so `created` and `timestamp` agree and
-        // carry the millisecond precision the Dart and TypeScript clients write.
-        let created =
-            OffsetDateTime::from_unix_timestamp_nanos(i128::from(new_id.millis) * 1_000_000)
-                .unwrap_or_else(|_| OffsetDateTime::now_utc());
         let walked = walk(data_dir, &self.root)?;
         let total: u64 = walked.iter().map(|item| item.size).sum();
         let hints = self.newest_hints();
-        let mut copied = Copied {
-            done: 0,
-            total,
-            report: progress,
-        };
-        copied.add(0);
+        let mut copied = Tally::new(total, control);
+        copied.add(0)?;
 
         let mut writer = ObjectWriter {
             store: self,
@@ -208,24 +229,13 @@ impl Store {
                     });
                 }
             }
-            copied.add(0);
+            copied.add(0)?;
         }
+        // A cancel is honoured until here; past this point objects enter the store.
+        copied.commit()?;
         writer.commit()?;
 
-        let readable = created
-            .format(format_description!(
-                "[year]-[month]-[day] [hour]:[minute]:[second] UTC"
-            ))
-            .unwrap_or_default();
-        let backup = Backup::new(BackupParts {
-            id: new_id.id.clone(),
-            bytes: Number::from(bytes),
-            created: GroupedTimestamp::new(created).with_readable(readable),
-            device_name: origin.device_name.clone(),
-            platform: origin.platform.clone(),
-            timestamp: new_id.millis.to_string(),
-            version: origin.version.clone(),
-        });
+        let backup = backup_record(new_id, origin, bytes);
         let manifest = Manifest {
             format: manifest::FORMAT,
             backup: backup.clone(),
@@ -239,7 +249,7 @@ impl Store {
         let final_path = self.manifest_path(&new_id.id);
         rename(&tmp, &final_path)?;
         sync_dir(&self.root.join(BACKUPS))?;
-        lock(&self.index).insert(new_id.id, backup.clone());
+        lock(&self.index).insert(new_id.id.clone(), backup.clone());
         Ok(backup)
     }
 
@@ -338,7 +348,7 @@ impl Store {
     }
 
     /// Writes `bytes` to a new synced temporary file and returns its path.
-    fn write_tmp(&self, bytes: &[u8]) -> Result<PathBuf, StoreError> {
+    pub(crate) fn write_tmp(&self, bytes: &[u8]) -> Result<PathBuf, StoreError> {
         let path = self.tmp_path();
         let mut file = create_new(&path)?;
         file.write_all(bytes)
@@ -367,7 +377,7 @@ impl ObjectWriter<'_> {
         path: &Path,
         size: u64,
         likely_stored: bool,
-        copied: &mut Copied<'_>,
+        copied: &mut Tally<'_>,
     ) -> Result<Option<(String, u64)>, StoreError> {
         let mut file = match File::open(path) {
             Ok(file) => file,
@@ -385,7 +395,7 @@ impl ObjectWriter<'_> {
             let mut content = Vec::with_capacity(size as usize);
             file.read_to_end(&mut content).map_err(read_err)?;
             let hash = blake3::hash(&content).to_hex().to_string();
-            copied.add(content.len() as u64);
+            copied.add(content.len() as u64)?;
             if !self.is_stored(&hash) {
                 let tmp = self.store.tmp_path();
                 let mut out = create_new(&tmp)?;
@@ -398,13 +408,13 @@ impl ObjectWriter<'_> {
         if likely_stored {
             // Probably unchanged since the last backup: hash first, copy only if it changed.
             let (hash, read) = hash_stream(&mut file, &mut self.buf, &mut |n| copied.add(n))
-                .map_err(StoreError::io(|| format!("read {}", path.display())))?;
+                .map_err(|err| err.into_store_error(path, path))?;
             if self.store.has_object(&hash) {
                 return Ok(Some((hash, read)));
             }
             file =
                 File::open(path).map_err(StoreError::io(|| format!("open {}", path.display())))?;
-            let (hash, read) = self.copy_new(&mut file, path, &mut |_| {})?;
+            let (hash, read) = self.copy_new(&mut file, path, &mut |_| Ok(()))?;
             return Ok(Some((hash, read)));
         }
         let (hash, read) = self.copy_new(&mut file, path, &mut |n| copied.add(n))?;
@@ -417,7 +427,7 @@ impl ObjectWriter<'_> {
         &mut self,
         file: &mut File,
         path: &Path,
-        on_chunk: &mut dyn FnMut(u64),
+        on_chunk: &mut dyn FnMut(u64) -> Result<(), Canceled>,
     ) -> Result<(String, u64), StoreError> {
         let tmp = self.store.tmp_path();
         let mut out = create_new(&tmp)?;
@@ -427,16 +437,7 @@ impl ObjectWriter<'_> {
             Ok(copied) => copied,
             Err(err) => {
                 let _ = fs::remove_file(&tmp);
-                return Err(match err {
-                    CopyError::Read(source) => StoreError::Io {
-                        context: format!("read {}", path.display()),
-                        source,
-                    },
-                    CopyError::Write(source) => StoreError::Io {
-                        context: format!("write {}", tmp.display()),
-                        source,
-                    },
-                });
+                return Err(err.into_store_error(path, &tmp));
             }
         };
         if self.is_stored(&hash) {
@@ -496,20 +497,27 @@ impl Drop for ObjectWriter<'_> {
     }
 }
 
-/// Progress of one create, in bytes.
-struct Copied<'a> {
-    done: u64,
-    total: u64,
-    report: &'a mut dyn FnMut(u64, u64),
-}
-
-impl Copied<'_> {
-    fn add(&mut self, n: u64) {
-        self.done += n;
-        // Files may grow between the walk and the copy; never report more than 100%.
-        self.total = self.total.max(self.done);
-        (self.report)(self.done, self.total);
-    }
+/// The record of backup `new_id` holding `bytes` bytes, made here now: the final one, and the
+/// one a running create reports with the bytes so far.
+pub(crate) fn backup_record(new_id: &NewId, origin: &Origin, bytes: u64) -> Backup {
+    // The creation time is the id's millisecond, so `created` and `timestamp` agree and carry
+    // the millisecond precision the Dart and TypeScript clients write.
+    let created = OffsetDateTime::from_unix_timestamp_nanos(i128::from(new_id.millis) * 1_000_000)
+        .unwrap_or_else(|_| OffsetDateTime::now_utc());
+    let readable = created
+        .format(format_description!(
+            "[year]-[month]-[day] [hour]:[minute]:[second] UTC"
+        ))
+        .unwrap_or_default();
+    Backup::new(BackupParts {
+        id: new_id.id.clone(),
+        bytes: Number::from(bytes),
+        created: GroupedTimestamp::new(created).with_readable(readable),
+        device_name: origin.device_name.clone(),
+        platform: origin.platform.clone(),
+        timestamp: new_id.millis.to_string(),
+        version: origin.version.clone(),
+    })
 }
 
 /// [`hash_copy`] that keeps nothing: hashes what remains of `file` with BLAKE3, calling
@@ -517,22 +525,42 @@ impl Copied<'_> {
 pub(crate) fn hash_stream(
     file: &mut File,
     buf: &mut [u8],
-    on_chunk: &mut dyn FnMut(u64),
-) -> io::Result<(String, u64)> {
-    Ok(hash_copy(file, &mut io::sink(), buf, on_chunk)?)
+    on_chunk: &mut dyn FnMut(u64) -> Result<(), Canceled>,
+) -> Result<(String, u64), CopyError> {
+    hash_copy(file, &mut io::sink(), buf, on_chunk)
 }
 
-/// The side of a [`hash_copy`] that failed: callers name the file in the error.
+/// Why a [`hash_copy`] stopped: callers name the file in the error.
 #[derive(Debug)]
 pub(crate) enum CopyError {
     Read(io::Error),
     Write(io::Error),
+    /// `on_chunk` asked to stop.
+    Canceled,
 }
 
 impl From<CopyError> for io::Error {
     fn from(err: CopyError) -> Self {
         match err {
             CopyError::Read(err) | CopyError::Write(err) => err,
+            CopyError::Canceled => io::Error::other("canceled"),
+        }
+    }
+}
+
+impl CopyError {
+    /// The store error, naming `from` for a read failure and `to` for a write failure.
+    pub(crate) fn into_store_error(self, from: &Path, to: &Path) -> StoreError {
+        match self {
+            CopyError::Read(source) => StoreError::Io {
+                context: format!("read {}", from.display()),
+                source,
+            },
+            CopyError::Write(source) => StoreError::Io {
+                context: format!("write {}", to.display()),
+                source,
+            },
+            CopyError::Canceled => StoreError::Canceled,
         }
     }
 }
@@ -545,7 +573,7 @@ pub(crate) fn hash_copy(
     file: &mut File,
     out: &mut impl Write,
     buf: &mut [u8],
-    on_chunk: &mut dyn FnMut(u64),
+    on_chunk: &mut dyn FnMut(u64) -> Result<(), Canceled>,
 ) -> Result<(String, u64), CopyError> {
     let mut hasher = blake3::Hasher::new();
     let mut read = 0u64;
@@ -559,7 +587,7 @@ pub(crate) fn hash_copy(
         hasher.update(&buf[..n]);
         out.write_all(&buf[..n]).map_err(CopyError::Write)?;
         read += n as u64;
-        on_chunk(n as u64);
+        on_chunk(n as u64).map_err(|Canceled| CopyError::Canceled)?;
     }
     Ok((hasher.finalize().to_hex().to_string(), read))
 }
@@ -733,7 +761,7 @@ fn read_dir_names(dir: &Path) -> Result<Vec<String>, StoreError> {
     Ok(names)
 }
 
-fn empty_dir(dir: &Path) -> Result<(), StoreError> {
+pub(crate) fn empty_dir(dir: &Path) -> Result<(), StoreError> {
     for entry in fs::read_dir(dir).map_err(StoreError::io(|| format!("read {}", dir.display())))? {
         let entry = entry.map_err(StoreError::io(|| format!("read {}", dir.display())))?;
         let path = entry.path();
@@ -755,21 +783,21 @@ fn create_new(path: &Path) -> Result<File, StoreError> {
         .map_err(StoreError::io(|| format!("create {}", path.display())))
 }
 
-fn rename(from: &Path, to: &Path) -> Result<(), StoreError> {
+pub(crate) fn rename(from: &Path, to: &Path) -> Result<(), StoreError> {
     fs::rename(from, to).map_err(StoreError::io(|| {
         format!("rename {} to {}", from.display(), to.display())
     }))
 }
 
-/// Makes the content of these files, all in the store, durable. On Linux one `syncfs` of the
+/// Makes the content of these files, all on the file system of `root`, durable. On Linux one `syncfs` of the
 /// store's file system does it for any number of files.
 #[cfg(target_os = "linux")]
-fn sync_files(root: &Path, _files: &[&Path]) -> Result<(), StoreError> {
+pub(crate) fn sync_files(root: &Path, _files: &[&Path]) -> Result<(), StoreError> {
     syncfs(root)
 }
 
 #[cfg(not(target_os = "linux"))]
-fn sync_files(_root: &Path, files: &[&Path]) -> Result<(), StoreError> {
+pub(crate) fn sync_files(_root: &Path, files: &[&Path]) -> Result<(), StoreError> {
     for file in files {
         File::options()
             .write(true)
@@ -780,14 +808,14 @@ fn sync_files(_root: &Path, files: &[&Path]) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Makes the entries of these directories, all in the store, durable.
+/// Makes the entries of these directories, all on the file system of `root`, durable.
 #[cfg(target_os = "linux")]
-fn sync_dirs(root: &Path, _dirs: &[&Path]) -> Result<(), StoreError> {
+pub(crate) fn sync_dirs(root: &Path, _dirs: &[&Path]) -> Result<(), StoreError> {
     syncfs(root)
 }
 
 #[cfg(not(target_os = "linux"))]
-fn sync_dirs(_root: &Path, dirs: &[&Path]) -> Result<(), StoreError> {
+pub(crate) fn sync_dirs(_root: &Path, dirs: &[&Path]) -> Result<(), StoreError> {
     for dir in dirs {
         sync_dir(dir)?;
     }

@@ -120,5 +120,5 @@ pub fn verify_store(store_dir: &Path) -> Result<VerifyReport, StoreError> {
 pub(crate) fn hash_file(path: &Path) -> io::Result<(String, u64)> {
     let mut file = File::open(path)?;
     let mut buf = vec![0; 1024 * 1024];
-    hash_stream(&mut file, &mut buf, &mut |_| {})
+    Ok(hash_stream(&mut file, &mut buf, &mut |_| Ok(()))?)
 }

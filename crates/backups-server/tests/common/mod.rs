@@ -239,3 +239,115 @@ pub async fn listed(addr: SocketAddr) -> Vec<String> {
         .map(|b| b["id"].as_str().expect("id").to_owned())
         .collect()
 }
+
+/// A streamed answer (NDJSON progress) read event by event while the operation runs.
+pub struct EventStream {
+    stream: TcpStream,
+    seen: Vec<u8>,
+    /// Events already handed out.
+    taken: usize,
+}
+
+impl EventStream {
+    /// Sends `POST path` asking for NDJSON, with `body`.
+    pub async fn open(addr: SocketAddr, path: &str, body: &[u8]) -> EventStream {
+        let mut stream = TcpStream::connect(addr).await.expect("connect");
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: x\r\nAccept: application/x-ndjson\r\n\
+             Connection: close\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        stream.write_all(head.as_bytes()).await.expect("send");
+        stream.write_all(body).await.expect("send body");
+        EventStream {
+            stream,
+            seen: Vec::new(),
+            taken: 0,
+        }
+    }
+
+    /// The complete event lines received so far.
+    fn events(&self) -> Vec<serde_json::Value> {
+        let text = String::from_utf8_lossy(&self.seen);
+        let mut lines: Vec<&str> = text.split('\n').collect();
+        // The last piece is not a whole line yet.
+        lines.pop();
+        lines
+            .into_iter()
+            .filter(|line| line.starts_with('{'))
+            .filter_map(|line| serde_json::from_str(line).ok())
+            .collect()
+    }
+
+    /// The next event, or `None` when the stream ended.
+    pub async fn next(&mut self) -> Option<serde_json::Value> {
+        let mut buf = [0u8; 4096];
+        loop {
+            if let Some(event) = self.events().into_iter().nth(self.taken) {
+                self.taken += 1;
+                return Some(event);
+            }
+            let n = tokio::time::timeout(Duration::from_secs(60), self.stream.read(&mut buf))
+                .await
+                .expect("progress in time")
+                .ok()?;
+            if n == 0 {
+                return None;
+            }
+            self.seen.extend_from_slice(&buf[..n]);
+        }
+    }
+
+    /// Every event left, up to the end of the stream.
+    pub async fn rest(mut self) -> Vec<serde_json::Value> {
+        let mut out = Vec::new();
+        while let Some(event) = self.next().await {
+            out.push(event);
+        }
+        out
+    }
+}
+
+/// The object files in a store, by name.
+pub fn objects(store: &Path) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    for fanout in std::fs::read_dir(store.join("objects")).expect("objects") {
+        let fanout = fanout.expect("entry").path();
+        if fanout.is_dir() {
+            for object in std::fs::read_dir(&fanout).expect("fanout") {
+                out.insert(
+                    object
+                        .expect("entry")
+                        .file_name()
+                        .to_string_lossy()
+                        .into_owned(),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// The names in the directory holding `data` other than `data` itself and `keep`: what a
+/// restore left beside the data directory.
+pub fn beside(data: &Path, keep: &[&str]) -> Vec<String> {
+    let parent = data.parent().expect("parent");
+    let name = data
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
+    let mut out: Vec<String> = std::fs::read_dir(parent)
+        .expect("read parent")
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|entry| *entry != name && !keep.contains(&entry.as_str()))
+        .collect();
+    out.sort();
+    out
+}

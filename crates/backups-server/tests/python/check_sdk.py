@@ -1,12 +1,14 @@
 """Drives the official Python SDK (pieces-os-client 5.0.1) against a running backups-server.
 
-Usage: check_sdk.py normal PORT
+Usage: check_sdk.py normal PORT DATA_DIR
        check_sdk.py fault PORT STATUS
 Exits non-zero with a message on the first mismatch.
 """
 
+import os
 import sys
 
+from pieces_os_client.api.backup_api import BackupApi
 from pieces_os_client.api.backups_api import BackupsApi
 from pieces_os_client.api_client import ApiClient
 from pieces_os_client.configuration import Configuration
@@ -23,7 +25,89 @@ def ids(api):
     return [backup.id for backup in api.backups_snapshot().iterable]
 
 
-def check_normal(port):
+def tree(root):
+    """Every directory and file under root, with file contents: what a restore must give back."""
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel = os.path.relpath(dirpath, root)
+        out[rel] = "<dir>"
+        for name in filenames:
+            with open(os.path.join(dirpath, name), "rb") as f:
+                out[os.path.join(rel, name)] = f.read()
+    return out
+
+
+def expect_status(call, status, text=None):
+    try:
+        call()
+    except ApiException as error:
+        assert error.status == status, (error.status, status, error.body)
+        assert error.body, error
+        if text is not None:
+            assert text in error.body, error.body
+    else:
+        raise AssertionError(f"expected status {status}")
+
+
+def check_one_backup(api_client, backup_id, data):
+    """BackupApi: read one backup, restore it, the statuses, cancel with nothing running."""
+    api = BackupApi(api_client)
+    backed_up = tree(data)
+
+    read = api.backup_specific_backup_snapshot(backup_id)
+    assert read.id == backup_id, read
+    assert read.bytes > 0 and read.created.value is not None, read
+
+    # The data changes; a restore brings back exactly what was backed up.
+    with open(os.path.join(data, "db.sqlite"), "w") as f:
+        f.write("changed")
+    with open(os.path.join(data, "added.txt"), "w") as f:
+        f.write("added")
+    os.remove(os.path.join(data, "nested", "settings.json"))
+    assert tree(data) != backed_up
+    restored = api.backup_restore_specific_backup(backup_id, backup2=read)
+    assert restored.id == backup_id, restored
+    assert tree(data) == backed_up, tree(data)
+
+    # The streamed restore gives this SDK the final event alone; no body this time.
+    os.remove(os.path.join(data, "db.sqlite"))
+    progress = api.backup_restore_specific_backup_streamed(backup_id)
+    assert progress.status == "COMPLETED", progress
+    assert progress.backup is not None and progress.backup.id == backup_id, progress
+    assert tree(data) == backed_up
+
+    created = api.backup_specific_creation_status(backup_id)
+    assert created.value == "COMPLETED", created
+    assert created.percentage == 100, created
+    assert created.backup.id == backup_id, created
+    restoring = api.backup_specific_restoration_status(backup_id)
+    assert restoring.value == "COMPLETED", restoring
+    assert restoring.backup.id == backup_id, restoring
+
+    unknown = "0000000000001-0000"
+    expect_status(lambda: api.backup_specific_backup_snapshot(unknown), 404)
+    expect_status(lambda: api.backup_restore_specific_backup(unknown), 404)
+    expect_status(lambda: api.backup_specific_creation_status(unknown), 404)
+    expect_status(lambda: api.backup_specific_restoration_status(unknown), 404)
+    expect_status(
+        lambda: api.backup_specific_creation_cancel(backup_id),
+        500,
+        "no backup is being created with that id",
+    )
+    expect_status(
+        lambda: api.backup_specific_restoration_cancel(backup_id),
+        500,
+        "no restore of that backup is in progress",
+    )
+    expect_status(
+        lambda: api.backup_specific_restoration_cancel(backup_id, backup2=read),
+        500,
+        "no restore of that backup is in progress",
+    )
+    assert tree(data) == backed_up
+
+
+def check_normal(port, data):
     with client(port) as api_client:
         api = BackupsApi(api_client)
 
@@ -78,11 +162,23 @@ def check_normal(port):
             raise AssertionError("deleting '..' succeeded")
         assert ids(api) == [streamed_id], ids(api)
 
+        check_one_backup(api_client, streamed_id, data)
+        assert ids(api) == [streamed_id], ids(api)
+
 
 def check_fault(port, status):
     with client(port) as api_client:
         api = BackupsApi(api_client)
+        one = BackupApi(api_client)
+        some = "0000000000000-0000"
         calls = [
+            lambda: one.backup_specific_backup_snapshot(some),
+            lambda: one.backup_restore_specific_backup(some),
+            lambda: one.backup_restore_specific_backup_streamed(some),
+            lambda: one.backup_specific_creation_status(some),
+            lambda: one.backup_specific_creation_cancel(some),
+            lambda: one.backup_specific_restoration_status(some),
+            lambda: one.backup_specific_restoration_cancel(some),
             lambda: api.backups_snapshot(),
             lambda: api.backups_create_new_backup(seeded_backup=SeededBackup()),
             lambda: api.backups_create_new_backup_streamed(seeded_backup=SeededBackup()),
@@ -101,7 +197,7 @@ def check_fault(port, status):
 def main(argv):
     mode, port = argv[1], int(argv[2])
     if mode == "normal":
-        check_normal(port)
+        check_normal(port, argv[3])
     elif mode == "fault":
         check_fault(port, int(argv[3]))
     else:

@@ -3,8 +3,10 @@
 #
 # Creates a virtual environment (reused between runs), installs pieces-os-client==5.0.1 from
 # PyPI, builds and starts backups-server on an ephemeral loopback port over temporary
-# directories, and runs check_sdk.py: list, create, create-streamed and delete, then each
-# simulated fault. Skips (exit 0, with a SKIPPED line) only when python3 is absent.
+# directories, and runs check_sdk.py: list, create, create-streamed and delete (BackupsApi),
+# then read one backup, restore it (comparing the data directory with what was backed up),
+# creation and restoration status and cancel with nothing running (BackupApi), then each
+# simulated fault on every one of those calls. Skips (exit 0, with a SKIPPED line) only when python3 is absent.
 #
 # Environment: CARGO_TARGET_DIR (where the binary and the venv live), BACKUPS_PY_VENV (venv
 # path), BACKUPS_SERVER_BIN (use this binary instead of building one).
@@ -70,7 +72,7 @@ stop_server() {
 }
 
 start_server normal
-"$venv/bin/python" "$here/check_sdk.py" normal "$port"
+"$venv/bin/python" "$here/check_sdk.py" normal "$port" "$work/normal/data"
 stop_server
 "$bin" verify --store "$work/normal/store"
 

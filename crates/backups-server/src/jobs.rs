@@ -1,0 +1,337 @@
+//! The creates and restores of this process, for the status and cancel endpoints: the running
+//! ones, and the last [`KEEP_FINISHED`] finished ones with their final status.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use backups_models::{Backup, BackupStatus, Number, ProgressStatus};
+use bytes::Bytes;
+use tokio::sync::mpsc;
+
+use crate::control::{Canceled, Control};
+use crate::progress::{self, Percent};
+
+/// How many finished operations keep answering their status; older ones answer 404.
+pub(crate) const KEEP_FINISHED: usize = 1000;
+
+/// What a job does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Kind {
+    Create,
+    Restore,
+}
+
+/// Why a job could not start, or a cancel was refused: the text of a 500 answer.
+pub(crate) type Refusal = String;
+
+/// Every job of this process.
+#[derive(Debug, Default)]
+pub(crate) struct Jobs {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    running: HashMap<(Kind, String), Arc<Job>>,
+    finished: HashMap<(Kind, String), BackupStatus>,
+    /// Keys of `finished`, oldest first.
+    order: VecDeque<(Kind, String)>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Every update leaves the maps consistent, so a holder that panicked harms no one.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Jobs {
+    /// Registers a running job on `backup` (for a create, the backup as far as known).
+    ///
+    /// One restore at a time, and no create while a restore runs: a snapshot taken while the
+    /// data directory is being replaced would be of neither tree.
+    pub(crate) fn start(
+        self: &Arc<Self>,
+        kind: Kind,
+        backup: Backup,
+    ) -> Result<JobHandle, Refusal> {
+        let mut inner = lock(&self.inner);
+        if let Some(((_, running), _)) = inner
+            .running
+            .iter()
+            .find(|((kind, _), _)| *kind == Kind::Restore)
+        {
+            return Err(match kind {
+                Kind::Restore => format!(
+                    "a restore of backup {running} is in progress; wait for it to finish or \
+                     cancel it (POST /backup/{running}/restoration/cancel)"
+                ),
+                Kind::Create => format!(
+                    "a restore of backup {running} is in progress; create the backup once it \
+                     has finished"
+                ),
+            });
+        }
+        let key = (kind, backup.id.clone());
+        if inner.running.contains_key(&key) {
+            return Err(format!("backup {} is already being created", backup.id));
+        }
+        let job = Arc::new(Job {
+            kind,
+            state: Mutex::new(State {
+                backup,
+                percent: 0,
+                value: ProgressStatus::Initialized,
+                cancel: false,
+                committed: false,
+            }),
+        });
+        inner.running.insert(key, Arc::clone(&job));
+        Ok(JobHandle {
+            jobs: Arc::clone(self),
+            job,
+            finished: false,
+        })
+    }
+
+    /// The status of the running or recently finished job of this kind on `id`.
+    pub(crate) fn status(&self, kind: Kind, id: &str) -> Option<BackupStatus> {
+        let inner = lock(&self.inner);
+        let key = (kind, id.to_owned());
+        if let Some(job) = inner.running.get(&key) {
+            let state = lock(&job.state);
+            let mut status = BackupStatus::new(state.backup.clone());
+            status.percentage = Some(Number::from(state.percent));
+            status.value = Some(state.value.clone());
+            return Some(status);
+        }
+        inner.finished.get(&key).cloned()
+    }
+
+    /// Asks the running job of this kind on `id` to stop. Refused when none runs, or when it
+    /// has passed its commit point (it is then about to complete).
+    pub(crate) fn cancel(&self, kind: Kind, id: &str) -> Result<(), Refusal> {
+        let inner = lock(&self.inner);
+        let Some(job) = inner.running.get(&(kind, id.to_owned())) else {
+            return Err(match kind {
+                Kind::Create => "no backup is being created with that id".into(),
+                Kind::Restore => "no restore of that backup is in progress".into(),
+            });
+        };
+        let mut state = lock(&job.state);
+        if state.committed {
+            return Err(match kind {
+                Kind::Create => "the backup is being committed and can no longer be canceled",
+                Kind::Restore => "the restore is being swapped in and can no longer be canceled",
+            }
+            .into());
+        }
+        state.cancel = true;
+        Ok(())
+    }
+
+    fn finish(&self, job: &Job, value: ProgressStatus, made: Option<Backup>) {
+        let mut inner = lock(&self.inner);
+        let status = {
+            let state = lock(&job.state);
+            let mut status = BackupStatus::new(made.unwrap_or_else(|| state.backup.clone()));
+            let percent = if value == ProgressStatus::Completed {
+                100
+            } else {
+                state.percent
+            };
+            status.percentage = Some(Number::from(percent));
+            status.value = Some(value);
+            status
+        };
+        let key = (job.kind, status.backup.id.clone());
+        inner.running.remove(&key);
+        inner.order.retain(|old| *old != key);
+        inner.order.push_back(key.clone());
+        inner.finished.insert(key, status);
+        while inner.order.len() > KEEP_FINISHED {
+            if let Some(oldest) = inner.order.pop_front() {
+                inner.finished.remove(&oldest);
+            }
+        }
+    }
+}
+
+/// One running create or restore.
+#[derive(Debug)]
+pub(crate) struct Job {
+    kind: Kind,
+    state: Mutex<State>,
+}
+
+#[derive(Debug)]
+struct State {
+    /// For a create, the backup as far as known: its bytes so far.
+    backup: Backup,
+    percent: u64,
+    value: ProgressStatus,
+    cancel: bool,
+    /// Past the commit point: cancels are refused.
+    committed: bool,
+}
+
+/// The running job, owned by the task doing the work. Finishing it, or dropping it (a task that
+/// panicked), moves the job to the finished ones.
+#[derive(Debug)]
+pub(crate) struct JobHandle {
+    jobs: Arc<Jobs>,
+    job: Arc<Job>,
+    finished: bool,
+}
+
+impl JobHandle {
+    /// What the work reports to: progress into the job's status and, when `events` is given,
+    /// IN-PROGRESS lines to a stream; each step then pauses `delay`.
+    pub(crate) fn watch(&self, delay: Duration, events: Option<mpsc::Sender<Bytes>>) -> Watch {
+        Watch {
+            job: Arc::clone(&self.job),
+            delay,
+            percent: Percent::default(),
+            events,
+        }
+    }
+
+    /// The percentage reached so far.
+    pub(crate) fn percent(&self) -> u64 {
+        lock(&self.job.state).percent
+    }
+
+    /// Records how the job ended; `made` is the backup a create made.
+    pub(crate) fn finish(mut self, value: ProgressStatus, made: Option<Backup>) {
+        self.finished = true;
+        self.jobs.finish(&self.job, value, made);
+    }
+}
+
+impl Drop for JobHandle {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.jobs.finish(&self.job, ProgressStatus::Failed, None);
+        }
+    }
+}
+
+/// The [`Control`] of a job: records progress, streams it, slows it down, and stops it once a
+/// cancel was accepted.
+#[derive(Debug)]
+pub(crate) struct Watch {
+    job: Arc<Job>,
+    delay: Duration,
+    percent: Percent,
+    events: Option<mpsc::Sender<Bytes>>,
+}
+
+impl Watch {
+    fn canceled(&self) -> Result<(), Canceled> {
+        if lock(&self.job.state).cancel {
+            Err(Canceled)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl Control for Watch {
+    fn step(&mut self, done: u64, total: u64) -> Result<(), Canceled> {
+        let event = self.percent.step(done, total);
+        {
+            let mut state = lock(&self.job.state);
+            if self.job.kind == Kind::Create {
+                state.backup.bytes = Number::from(done);
+            }
+            if event.is_some() {
+                state.percent = self.percent.last();
+                state.value = ProgressStatus::InProgress;
+            }
+        }
+        if let (Some(event), Some(events)) = (event, &self.events) {
+            // Fails only when the client left; the work goes on (only a cancel stops it).
+            let _ = events.blocking_send(progress::ndjson_line(&event));
+        }
+        self.canceled()?;
+        if !self.delay.is_zero() {
+            std::thread::sleep(self.delay);
+        }
+        self.canceled()
+    }
+
+    fn commit(&mut self) -> Result<(), Canceled> {
+        let mut state = lock(&self.job.state);
+        if state.cancel {
+            return Err(Canceled);
+        }
+        state.committed = true;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::id::NewId;
+    use crate::origin::Origin;
+    use crate::store::backup_record;
+
+    fn backup(n: usize) -> Backup {
+        let id = NewId {
+            id: format!("{:013}-0000", n),
+            millis: n as u64,
+        };
+        backup_record(&id, &Origin::this_server(), 0)
+    }
+
+    #[test]
+    fn finished_jobs_are_kept_up_to_the_bound() {
+        let jobs = Arc::new(Jobs::default());
+        for n in 0..KEEP_FINISHED + 5 {
+            let handle = jobs.start(Kind::Create, backup(n)).expect("starts");
+            handle.finish(ProgressStatus::Completed, None);
+        }
+        let first = backup(0).id;
+        let last = backup(KEEP_FINISHED + 4).id;
+        assert!(jobs.status(Kind::Create, &first).is_none(), "forgotten");
+        let status = jobs.status(Kind::Create, &last).expect("kept");
+        assert_eq!(status.value, Some(ProgressStatus::Completed));
+        assert_eq!(status.percentage, Some(Number::from(100u32)));
+        assert!(jobs.status(Kind::Restore, &last).is_none(), "kinds apart");
+    }
+
+    #[test]
+    fn cancel_is_refused_after_commit_and_when_nothing_runs() {
+        let jobs = Arc::new(Jobs::default());
+        let b = backup(1);
+        assert!(jobs.cancel(Kind::Create, &b.id).is_err());
+        let handle = jobs.start(Kind::Create, b.clone()).expect("starts");
+        let mut watch = handle.watch(Duration::ZERO, None);
+        assert!(watch.step(1, 2).is_ok());
+        assert!(watch.commit().is_ok());
+        assert!(jobs.cancel(Kind::Create, &b.id).is_err(), "committed");
+        drop(handle);
+        let status = jobs.status(Kind::Create, &b.id).expect("finished");
+        assert_eq!(
+            status.value,
+            Some(ProgressStatus::Failed),
+            "a dropped job failed"
+        );
+        assert_eq!(status.percentage, Some(Number::from(50u32)));
+    }
+
+    #[test]
+    fn a_canceled_job_stops_at_its_next_step_and_cannot_commit() {
+        let jobs = Arc::new(Jobs::default());
+        let b = backup(2);
+        let handle = jobs.start(Kind::Restore, b.clone()).expect("starts");
+        assert!(jobs.start(Kind::Restore, backup(3)).is_err(), "one restore");
+        assert!(jobs.start(Kind::Create, backup(4)).is_err(), "no create");
+        let mut watch = handle.watch(Duration::ZERO, None);
+        jobs.cancel(Kind::Restore, &b.id).expect("accepted");
+        assert_eq!(watch.step(1, 2), Err(Canceled));
+        assert_eq!(watch.commit(), Err(Canceled));
+        handle.finish(ProgressStatus::Canceled, None);
+        assert!(jobs.start(Kind::Create, backup(4)).is_ok());
+    }
+}
