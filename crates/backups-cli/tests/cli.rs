@@ -402,7 +402,9 @@ fn usage_errors_exit_2_and_help_has_examples() {
     );
     let help = cli().arg("--help").output().unwrap();
     assert!(stdout(&help).contains("Exit statuses"), "{}", stdout(&help));
-    for command in ["list", "create", "delete", "demo"] {
+    for command in [
+        "list", "create", "show", "restore", "status", "cancel", "delete", "demo",
+    ] {
         let output = cli().args([command, "--help"]).output().unwrap();
         assert_exit(&output, 0);
         assert!(stdout(&output).contains("Example:"), "{command}");
