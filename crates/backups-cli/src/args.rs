@@ -4,24 +4,26 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-const EXIT_STATUSES: &str = "\
+pub(crate) const EXIT_STATUSES: &str = "\
 Exit statuses:
   0    success
   1    local failure (the demo could not write its temporary files or start its server,
-       or this build has no demo)
-  2    usage error (bad arguments)
+       or this build has no demo), or a restore you did not confirm
+  2    usage error (bad arguments), or `restore` off a terminal without --yes
   3    cannot connect: is Pieces OS running at that address?
   4    Pieces OS needs you to sign in (HTTP 511)
   5    Pieces OS is too old for backups: update it (HTTP 505)
-  6    other server error (HTTP 500, unknown backup, unexpected status)
+  6    other server error (HTTP 500, such as `cancel` with nothing in progress; an
+       unexpected status)
   7    bad response (malformed, truncated or oversized)
   8    timed out
-  130  interrupted (Ctrl-C)
+  9    no such backup (HTTP 404): check the id with `list`
+  130  interrupted (Ctrl-C); a create or restore that named its backup is cancelled first
 
 Environment:
   PIECES_OS_URL   base URL of Pieces OS, as --host";
 
-/// Manage Pieces OS backups: list, create, delete.
+/// Manage Pieces OS backups: list, create, show, restore, follow, cancel, delete.
 ///
 /// Without --host or PIECES_OS_URL, the running Pieces OS is discovered: its port file, then
 /// ports 39300 to 39333, then the legacy ports 1000 and 5323.
@@ -41,8 +43,8 @@ pub(crate) struct Global {
     #[arg(long, global = true, env = "PIECES_OS_URL", value_name = "URL")]
     pub(crate) host: Option<String>,
 
-    /// For list, create and delete, the longest the whole call may take; for a stream, the
-    /// longest silence between two events (never a limit on the whole backup)
+    /// For a plain call, the longest the whole call may take; for a stream, the longest
+    /// silence between two events (never a limit on the whole backup or restore)
     #[arg(long, global = true, value_name = "SECONDS", value_parser = parse_seconds)]
     pub(crate) timeout: Option<Duration>,
 
@@ -93,6 +95,58 @@ pub(crate) enum ApiCommand {
         /// Follow the backup's progress as it is made (a progress bar on a terminal)
         #[arg(long)]
         stream: bool,
+    },
+
+    /// Show one backup by its id
+    #[command(
+        after_help = "Example:\n  pieces-backups show 1764190800000\n  pieces-backups show 1764190800000 --json"
+    )]
+    Show {
+        /// The id of the backup, as `list` shows it
+        id: String,
+    },
+
+    /// Replace the local database with a backup's content (nothing is merged)
+    ///
+    /// Asks for confirmation first when stdin is a terminal; elsewhere, pass --yes. Ctrl-C during
+    /// the restore asks Pieces OS to cancel it, which puts the original database back.
+    #[command(
+        after_help = "Example:\n  pieces-backups restore 1764190800000\n  pieces-backups restore 1764190800000 --stream --yes\n  pieces-backups restore 1764190800000 --stream --json --yes > progress.ndjson"
+    )]
+    Restore {
+        /// The id of the backup, as `list` shows it
+        id: String,
+        /// Follow the restore's progress (a progress bar on a terminal)
+        #[arg(long)]
+        stream: bool,
+        /// Restore without asking: required when stdin is not a terminal
+        #[arg(long, short)]
+        yes: bool,
+    },
+
+    /// Show how the creation (or, with --restore, the restoration) of a backup goes or ended
+    #[command(
+        after_help = "Example:\n  pieces-backups status 1764190800000\n  pieces-backups status 1764190800000 --restore --json"
+    )]
+    Status {
+        /// The id of the backup, as `list` or the first progress event shows it
+        id: String,
+        /// The status of its restoration rather than of its creation
+        #[arg(long)]
+        restore: bool,
+    },
+
+    /// Stop the creation (or, with --restore, the restoration) of a backup in progress
+    #[command(
+        after_help = "Example:\n  pieces-backups cancel 1764190800000\n  pieces-backups cancel 1764190800000 --restore"
+    )]
+    Cancel {
+        /// The id of the backup, as `list` or the first progress event shows it
+        id: String,
+        /// Cancel its restoration (which puts the original database back) rather than its
+        /// creation
+        #[arg(long)]
+        restore: bool,
     },
 
     /// Delete one backup by its id

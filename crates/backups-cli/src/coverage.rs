@@ -21,6 +21,31 @@ const COVERAGE: &[(&str, Coverage)] = &[
         Coverage::Command(&["create", "--stream"]),
     ),
     ("delete", Coverage::Command(&["delete", "1764190800000"])),
+    ("get", Coverage::Command(&["show", "1764190800000"])),
+    (
+        "restore",
+        Coverage::Command(&["restore", "1764190800000", "--yes"]),
+    ),
+    (
+        "restore_streamed",
+        Coverage::Command(&["restore", "1764190800000", "--stream", "--yes"]),
+    ),
+    (
+        "creation_status",
+        Coverage::Command(&["status", "1764190800000"]),
+    ),
+    (
+        "cancel_creation",
+        Coverage::Command(&["cancel", "1764190800000"]),
+    ),
+    (
+        "restoration_status",
+        Coverage::Command(&["status", "1764190800000", "--restore"]),
+    ),
+    (
+        "cancel_restoration",
+        Coverage::Command(&["cancel", "1764190800000", "--restore"]),
+    ),
 ];
 
 #[cfg(test)]

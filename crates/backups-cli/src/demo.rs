@@ -1,12 +1,18 @@
 //! `demo`: the whole API against a temporary in-process reference server.
 
 use std::io::Write;
+use std::path::Path;
 use std::time::Duration;
+
+use backups_hyper::BackupsClient;
 
 use backups_server::temp::{TempDirs, pseudo_random};
 
-use crate::commands::{self, ProgressMode, Stop};
+use crate::commands::{self, Stop};
 use crate::connect;
+use crate::progress::ProgressMode;
+use crate::restore::{self, Consent};
+use crate::running::{self, Running};
 
 /// Sample files for the "local database": a few small ones and one of a few MiB, so that
 /// progress has something to show.
@@ -32,6 +38,44 @@ fn write_sample_data(dirs: &TempDirs) -> std::io::Result<u64> {
         total += contents.len() as u64;
     }
     Ok(total)
+}
+
+/// The sample file the demo changes, to show a restore bring it back.
+const CHANGED: &str = "notes/readme.md";
+
+/// Changes a file of the backed-up data, restores backup `id` and shows the file is back.
+async fn restore_a_changed_file(
+    client: &BackupsClient,
+    id: &str,
+    path: &Path,
+    mode: ProgressMode,
+    json: bool,
+    out: &mut impl Write,
+) -> Result<(), Stop> {
+    let read = |what: &str| {
+        std::fs::read_to_string(path)
+            .map_err(|err| Stop::Local(format!("cannot read {} {what}: {err}", path.display())))
+    };
+    let backed_up = read("before the change")?;
+    step(out, &format!("Changing {CHANGED} in the data directory"));
+    std::fs::write(path, "# Overwritten by mistake\n")
+        .map_err(|err| Stop::Local(format!("cannot change {}: {err}", path.display())))?;
+    writeln!(out, "    before: {:?}", backed_up).ok();
+    writeln!(out, "    now:    {:?}", read("after the change")?).ok();
+
+    // The demo's data is its own temporary copy: nothing of the user's is replaced.
+    step(out, &format!("pieces-backups restore {id} --stream --yes"));
+    restore::restore(client, id, Consent::Given, Some(mode), json, out).await?;
+    let restored = read("after the restore")?;
+    writeln!(out, "    after restore: {restored:?}").ok();
+    if restored != backed_up {
+        return Err(Stop::Local(format!(
+            "the restore did not bring {CHANGED} back: the reference server has a bug; please \
+             report it with this output"
+        )));
+    }
+    writeln!(out, "    {CHANGED} is back as it was backed up.").ok();
+    Ok(())
 }
 
 fn step(out: &mut impl Write, text: &str) {
@@ -79,6 +123,22 @@ pub(crate) async fn run(json: bool, out: &mut impl Write) -> Result<(), Stop> {
             .next()
             .map(|backup| backup.id.clone())
             .unwrap_or_default();
+        step(out, &format!("pieces-backups show {id}"));
+        commands::show(&client, &id, json, out).await?;
+
+        restore_a_changed_file(
+            &client,
+            &id,
+            &server.dirs().data().join(CHANGED),
+            mode,
+            json,
+            out,
+        )
+        .await?;
+
+        step(out, &format!("pieces-backups status {id} --restore"));
+        running::status(&client, &id, Running::Restoration, json, out).await?;
+
         step(out, &format!("pieces-backups delete {id}"));
         commands::delete(&client, &id, json, out).await?;
 

@@ -4,6 +4,10 @@
 //! pieces-backups demo                  # the whole API against a temporary local server (*)
 //! pieces-backups list [--json]
 //! pieces-backups create [--stream] [--json]
+//! pieces-backups show ID [--json]
+//! pieces-backups restore ID [--stream] [--yes] [--json]
+//! pieces-backups status ID [--restore] [--json]
+//! pieces-backups cancel ID [--restore] [--json]
 //! pieces-backups delete ID
 //! ```
 //!
@@ -23,7 +27,11 @@ mod coverage;
 #[cfg(feature = "demo")]
 mod demo;
 mod exit;
+mod interrupt;
 mod output;
+mod progress;
+mod restore;
+mod running;
 
 /// `demo` in a client-only build: says what is missing rather than pretending not to exist,
 /// so that following the documentation gives a clear answer.
@@ -45,8 +53,11 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::args::{ApiCommand, Cli, Command};
-use crate::commands::{ProgressMode, Stop};
+use crate::commands::Stop;
 use crate::exit::Exit;
+use crate::progress::ProgressMode;
+use crate::restore::Consent;
+use crate::running::Running;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -86,6 +97,20 @@ async fn run(cli: Cli) -> ExitCode {
                     let mode = ProgressMode::for_stdout(json);
                     commands::create_streamed(&client, mode, &mut out).await
                 }
+                ApiCommand::Show { id } => commands::show(&client, &id, json, &mut out).await,
+                ApiCommand::Restore { id, stream, yes } => {
+                    let mode = stream.then(|| ProgressMode::for_stdout(json));
+                    let consent = Consent::from_yes(yes);
+                    restore::restore(&client, &id, consent, mode, json, &mut out).await
+                }
+                ApiCommand::Status { id, restore } => {
+                    let running = Running::restoration_if(restore);
+                    running::status(&client, &id, running, json, &mut out).await
+                }
+                ApiCommand::Cancel { id, restore } => {
+                    let running = Running::restoration_if(restore);
+                    running::cancel(&client, &id, running, json, &mut out).await
+                }
                 ApiCommand::Delete { id } => commands::delete(&client, &id, json, &mut out).await,
             };
             (result, Some(url))
@@ -95,11 +120,15 @@ async fn run(cli: Cli) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(Stop::Local(message)) => {
             eprintln!("pieces-backups: {message}");
-            ExitCode::FAILURE
+            Exit::Local.code()
         }
-        Err(Stop::Interrupted) => {
-            eprintln!("pieces-backups: interrupted");
+        Err(Stop::Interrupted(message)) => {
+            eprintln!("pieces-backups: interrupted: {message}");
             Exit::Interrupted.code()
+        }
+        Err(Stop::Failed { exit, message }) => {
+            eprintln!("pieces-backups: {message}");
+            exit.code()
         }
         Err(Stop::Api(err)) => {
             let exit = Exit::for_error(&err);

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use backups_models::{Backup, BackupStreamedProgress};
+use backups_models::{Backup, BackupStatus, BackupStreamedProgress, Number, ProgressStatus};
 use indicatif::HumanBytes;
 use time::format_description::FormatItem;
 use time::macros::format_description;
@@ -77,16 +77,23 @@ pub(crate) fn summary(backup: &Backup) -> String {
     )
 }
 
-/// A progress event as a plain line, for logs and pipes.
-pub(crate) fn event_line(event: &BackupStreamedProgress) -> String {
-    let status = event
-        .status
-        .as_ref()
-        .map_or("(no status)".to_owned(), ToString::to_string);
-    let mut line = match &event.percentage {
+/// Where an operation stands: `IN-PROGRESS 40%`.
+fn standing(status: Option<&ProgressStatus>, percentage: Option<&Number>) -> String {
+    let status = status.map_or("(no status)".to_owned(), ToString::to_string);
+    match percentage {
         Some(percentage) => format!("{status} {percentage}%"),
         None => status,
-    };
+    }
+}
+
+/// A status as `status` shows it: `COMPLETED 100%`.
+pub(crate) fn status_line(status: &BackupStatus) -> String {
+    standing(status.value.as_ref(), status.percentage.as_ref())
+}
+
+/// A progress event as a plain line, for logs and pipes.
+pub(crate) fn event_line(event: &BackupStreamedProgress) -> String {
+    let mut line = standing(event.status.as_ref(), event.percentage.as_ref());
     if let Some(backup) = &event.backup {
         let _ = write!(line, " {}", summary(backup));
     }

@@ -1,6 +1,9 @@
 //! The built `pieces-backups` binary against the reference server, over TCP.
 
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
 use std::net::{Ipv4Addr, TcpListener};
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
@@ -10,7 +13,7 @@ use serde_json::Value;
 
 /// A reference server on an ephemeral port over temporary directories, alive while this is.
 struct TestServer {
-    _server: BlockingServer,
+    server: BlockingServer,
     url: String,
 }
 
@@ -20,10 +23,19 @@ impl TestServer {
         let files: [(&str, &[u8]); 2] = [("a.txt", b"alpha"), ("sub/b.bin", &big)];
         let server = BlockingServer::start(&files, configure);
         let url = server.base_url();
-        Self {
-            _server: server,
-            url,
-        }
+        Self { server, url }
+    }
+
+    /// The directory the server backs up and restores.
+    fn data(&self) -> &Path {
+        self.server.server().dirs().data()
+    }
+
+    /// Makes a backup and returns its id.
+    fn create(&self) -> String {
+        let created = self.run(&["create", "--json"]);
+        assert_exit(&created, 0);
+        json_lines(&created)[0]["id"].as_str().unwrap().to_owned()
     }
 
     fn run(&self, args: &[&str]) -> Output {
@@ -55,10 +67,29 @@ fn assert_exit(output: &Output, code: i32) {
     assert_eq!(
         output.status.code(),
         Some(code),
-        "stdout: {}\nstderr: {}",
+        "{}\nstdout: {}\nstderr: {}",
+        output.status,
         stdout(output),
         stderr(output)
     );
+}
+
+/// Every file under `dir` with its content, by path relative to `dir`.
+fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, files: &mut BTreeMap<PathBuf, Vec<u8>>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(root, &path, files);
+            } else {
+                let relative = path.strip_prefix(root).unwrap().to_owned();
+                files.insert(relative, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    let mut files = BTreeMap::new();
+    walk(dir, dir, &mut files);
+    files
 }
 
 fn json_lines(output: &Output) -> Vec<Value> {
@@ -193,11 +224,145 @@ fn each_error_status_has_its_message_and_exit_status() {
 }
 
 #[test]
-fn an_unknown_backup_is_a_server_error() {
+fn an_unknown_backup_exits_9_and_says_to_check_the_id() {
     let server = TestServer::start(|_| {});
-    let output = server.run(&["delete", "no-such-backup"]);
-    assert_exit(&output, 6);
-    assert!(stderr(&output).contains("404"), "{}", stderr(&output));
+    for args in [
+        &["delete", "no-such-backup"][..],
+        &["show", "no-such-backup"],
+        &["status", "no-such-backup"],
+        &["status", "no-such-backup", "--restore"],
+        &["restore", "no-such-backup", "--yes"],
+        &["restore", "no-such-backup", "--stream", "--yes"],
+    ] {
+        let output = server.run(args);
+        assert_exit(&output, 9);
+        let message = stderr(&output);
+        assert_eq!(message.lines().count(), 1, "{args:?}: one line: {message}");
+        assert!(
+            message.contains("check the id with `list`"),
+            "{args:?}: {message}"
+        );
+    }
+}
+
+#[test]
+fn show_prints_one_backup_as_list_does() {
+    let server = TestServer::start(|_| {});
+    let id = server.create();
+    let listed = stdout(&server.run(&["list"]));
+    let shown = server.run(&["show", &id]);
+    assert_exit(&shown, 0);
+    assert_eq!(stdout(&shown), listed, "the same table for one backup");
+
+    let json = server.run(&["show", &id, "--json"]);
+    assert_exit(&json, 0);
+    let backup = &json_lines(&json)[0];
+    assert_eq!(backup["id"], id.as_str());
+    assert!(
+        backup["bytes"].is_object() || backup["bytes"].is_number(),
+        "{backup}"
+    );
+}
+
+#[test]
+fn restore_with_yes_brings_the_backed_up_data_back() {
+    let server = TestServer::start(|_| {});
+    let backed_up = tree(server.data());
+    let id = server.create();
+    std::fs::write(server.data().join("a.txt"), "changed").unwrap();
+    std::fs::write(server.data().join("new.txt"), "made after the backup").unwrap();
+
+    let restored = server.run(&["restore", &id, "--yes"]);
+    assert_exit(&restored, 0);
+    assert!(
+        stdout(&restored).starts_with(&format!("Restored backup {id} (")),
+        "{}",
+        stdout(&restored)
+    );
+    assert_eq!(tree(server.data()), backed_up);
+
+    let status = server.run(&["status", &id, "--restore"]);
+    assert_exit(&status, 0);
+    assert_eq!(
+        stdout(&status).trim(),
+        format!("Restoration of backup {id}: COMPLETED 100%")
+    );
+}
+
+#[test]
+fn restore_off_a_terminal_without_yes_refuses_with_2() {
+    let server = TestServer::start(|_| {});
+    let id = server.create();
+    std::fs::write(server.data().join("a.txt"), "changed").unwrap();
+    let before = tree(server.data());
+    for args in [&["restore", &id][..], &["restore", &id, "--stream"]] {
+        let output = server.run(args);
+        assert_exit(&output, 2);
+        assert!(
+            stderr(&output).contains("pass --yes"),
+            "{}",
+            stderr(&output)
+        );
+        assert_eq!(tree(server.data()), before, "{args:?} changed the data");
+    }
+}
+
+#[test]
+fn restore_stream_json_is_ndjson_whose_first_event_names_the_backup() {
+    let server = TestServer::start(|_| {});
+    let backed_up = tree(server.data());
+    let id = server.create();
+    std::fs::write(server.data().join("a.txt"), "changed").unwrap();
+
+    let output = server.run(&["restore", &id, "--stream", "--json", "--yes"]);
+    assert_exit(&output, 0);
+    let events = json_lines(&output);
+    assert!(events.len() >= 2, "{events:?}");
+    assert_eq!(events[0]["status"], "INITIALIZED");
+    assert_eq!(events[0]["backup"]["id"], id.as_str());
+    let last = events.last().unwrap();
+    assert_eq!(last["status"], "COMPLETED");
+    assert_eq!(last["percentage"], 100);
+    assert_eq!(tree(server.data()), backed_up);
+}
+
+#[test]
+fn status_after_create_is_completed_in_text_and_json() {
+    let server = TestServer::start(|_| {});
+    let id = server.create();
+    let text = server.run(&["status", &id]);
+    assert_exit(&text, 0);
+    assert_eq!(
+        stdout(&text).trim(),
+        format!("Creation of backup {id}: COMPLETED 100%")
+    );
+    let json = server.run(&["status", &id, "--json"]);
+    assert_exit(&json, 0);
+    let status = &json_lines(&json)[0];
+    assert_eq!(status["value"], "COMPLETED");
+    assert_eq!(status["backup"]["id"], id.as_str());
+}
+
+#[test]
+fn cancel_with_nothing_running_says_nothing_was_in_progress() {
+    let server = TestServer::start(|_| {});
+    let id = server.create();
+    for (args, noun) in [
+        (&["cancel", &id][..], "creation"),
+        (&["cancel", &id, "--restore"], "restoration"),
+    ] {
+        let output = server.run(args);
+        assert_exit(&output, 6);
+        let message = stderr(&output);
+        assert_eq!(message.lines().count(), 1, "one line: {message}");
+        assert!(
+            message.contains(&format!(
+                "nothing to cancel: no {noun} of backup {id} is in progress"
+            )),
+            "{message}"
+        );
+        assert!(message.contains("pieces-backups status"), "{message}");
+    }
 }
 
 #[test]
@@ -237,31 +402,154 @@ fn usage_errors_exit_2_and_help_has_examples() {
     );
     let help = cli().arg("--help").output().unwrap();
     assert!(stdout(&help).contains("Exit statuses"), "{}", stdout(&help));
-    for command in ["list", "create", "delete", "demo"] {
+    for command in [
+        "list", "create", "show", "restore", "status", "cancel", "delete", "demo",
+    ] {
         let output = cli().args([command, "--help"]).output().unwrap();
         assert_exit(&output, 0);
         assert!(stdout(&output).contains("Example:"), "{command}");
     }
 }
 
+/// Sends SIGINT, as Ctrl-C does, to a running command.
 #[cfg(unix)]
-#[test]
-fn ctrl_c_during_a_stream_exits_130() {
-    let server = TestServer::start(|config| config.progress_delay = Duration::from_millis(300));
-    let mut child = cli()
-        .args(["--host", &server.url, "create", "--stream"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(700));
+fn interrupt(child: &std::process::Child) {
     let killed = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(130));
+}
+
+/// Starts `args` with stdout piped, and waits until it has printed its first line; the rest of
+/// stdout is read on, so that the command never writes to a closed pipe.
+#[cfg(unix)]
+fn spawn_until_first_line(server: &TestServer, args: &[&str]) -> (std::process::Child, String) {
+    let mut child = cli()
+        .arg("--host")
+        .arg(&server.url)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+    (child, first)
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_a_streamed_create_cancels_it_and_exits_130() {
+    let server = TestServer::start(|config| config.progress_delay = Duration::from_millis(500));
+    let (child, first) = spawn_until_first_line(&server, &["create", "--stream", "--json"]);
+    let first: Value = serde_json::from_str(&first).unwrap();
+    let id = first["backup"]["id"].as_str().unwrap().to_owned();
+    interrupt(&child);
+    let output = child.wait_with_output().unwrap();
+    assert_exit(&output, 130);
+    let message = stderr(&output);
+    assert!(
+        message.contains(&format!("cancelling backup {id}")),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!("cancelled the creation of backup {id}")),
+        "{message}"
+    );
+    assert_eq!(stdout(&server.run(&["list"])).trim(), "No backups.");
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_a_streamed_restore_cancels_it_and_keeps_the_data() {
+    let server = TestServer::start(|config| config.progress_delay = Duration::from_millis(500));
+    let id = server.create();
+    std::fs::write(server.data().join("a.txt"), "changed").unwrap();
+    let before = tree(server.data());
+
+    let args = ["restore", &id, "--stream", "--json", "--yes"];
+    let (child, first) = spawn_until_first_line(&server, &args);
+    let first: Value = serde_json::from_str(&first).unwrap();
+    assert_eq!(first["status"], "INITIALIZED");
+    interrupt(&child);
+    let output = child.wait_with_output().unwrap();
+    assert_exit(&output, 130);
+    let message = stderr(&output);
+    assert!(
+        message.contains(&format!("cancelling backup {id}")),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!("cancelled the restoration of backup {id}")),
+        "{message}"
+    );
+    assert_eq!(tree(server.data()), before, "the data must be as before");
+    let status = server.run(&["status", &id, "--restore", "--json"]);
+    assert_eq!(json_lines(&status)[0]["value"], "CANCELED");
+}
+
+/// Runs `args` with a pseudo-terminal as stdin (through util-linux `script`), typing `input`;
+/// `None` where `script` is missing.
+#[cfg(unix)]
+fn run_on_a_terminal(server: &TestServer, args: &[&str], input: &str) -> Option<Output> {
+    let command_line = std::iter::once(env!("CARGO_BIN_EXE_pieces-backups"))
+        .chain(["--host", &server.url])
+        .chain(args.iter().copied())
+        .map(|word| format!("'{word}'"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut child = Command::new("script")
+        .args(["-qec", &command_line, "/dev/null"])
+        .env_remove("PIECES_OS_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .ok()?;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    Some(child.wait_with_output().unwrap())
+}
+
+#[cfg(unix)]
+#[test]
+fn restore_on_a_terminal_asks_first() {
+    let server = TestServer::start(|_| {});
+    let backed_up = tree(server.data());
+    let id = server.create();
+    std::fs::write(server.data().join("a.txt"), "changed").unwrap();
+    let changed = tree(server.data());
+
+    let Some(declined) = run_on_a_terminal(&server, &["restore", &id], "n\n") else {
+        eprintln!("skipped: util-linux `script` is not installed");
+        return;
+    };
+    assert_exit(&declined, 1);
+    // The terminal carries stdout and stderr alike.
+    let screen = stdout(&declined);
+    assert!(
+        screen.contains(&format!("Restore backup {id} (")),
+        "{screen}"
+    );
+    assert!(screen.contains("[y/N]"), "{screen}");
+    assert!(screen.contains("not restored"), "{screen}");
+    assert_eq!(tree(server.data()), changed);
+
+    let agreed = run_on_a_terminal(&server, &["restore", &id], "y\n").unwrap();
+    assert_exit(&agreed, 0);
+    assert!(
+        stdout(&agreed).contains("Restored backup"),
+        "{}",
+        stdout(&agreed)
+    );
+    assert_eq!(tree(server.data()), backed_up);
 }
 
 #[cfg(feature = "demo")]

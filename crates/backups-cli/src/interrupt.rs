@@ -1,0 +1,78 @@
+//! Ctrl-C during a create or restore: stop waiting, and ask Pieces OS to cancel the operation
+//! rather than leave it running unseen.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use backups_hyper::BackupsClient;
+use backups_models::Backup;
+use backups_proto::{BackupId, Error};
+
+use crate::commands::Stop;
+use crate::running::Running;
+
+/// How long the operation may go on after its cancel was accepted, before the command stops
+/// waiting for its end and leaves the user a status command to check.
+const SETTLE: Duration = Duration::from_secs(10);
+
+/// `None` when Ctrl-C comes first. A failure to listen for Ctrl-C leaves `future` alone, as
+/// the default handling of the signal still ends the process.
+pub(crate) async fn until_ctrl_c<F: Future>(future: F) -> Option<F::Output> {
+    tokio::select! {
+        output = future => Some(output),
+        Ok(()) = tokio::signal::ctrl_c() => None,
+    }
+}
+
+/// After Ctrl-C: asks the server to cancel `running` of backup `id`, then waits (briefly) for
+/// `run`, the interrupted call, to end; `was_cancel` tells whether its failure is the cancel
+/// taking effect. Says on stderr that it is cancelling, and returns the outcome to report.
+///
+/// `run` is still open: a server that stops on a closed connection must not turn the cancel
+/// into a "nothing in progress" failure, and the call's own end says whether it stopped.
+pub(crate) async fn cancel<F>(
+    client: &BackupsClient,
+    running: Running,
+    id: &str,
+    run: Pin<&mut F>,
+    was_cancel: impl FnOnce(&Error) -> bool,
+) -> Stop
+where
+    F: Future<Output = Result<Backup, Error>>,
+{
+    let noun = running.noun();
+    let check = running.status_command(id);
+    eprintln!("pieces-backups: cancelling backup {id}…");
+    let backup_id = match BackupId::new(id) {
+        Ok(backup_id) => backup_id,
+        Err(err) => {
+            return Stop::Interrupted(format!("cannot cancel the {noun} of backup {id:?}: {err}"));
+        }
+    };
+    match until_ctrl_c(running.cancel(client, &backup_id)).await {
+        Some(Ok(())) => {}
+        Some(Err(err)) => {
+            return Stop::Interrupted(format!(
+                "could not cancel the {noun} of backup {id}: {err}; check where it stands with \
+                 {check}"
+            ));
+        }
+        None => {
+            return Stop::Interrupted(format!(
+                "stopped waiting for the cancel of backup {id}; check where it stands with {check}"
+            ));
+        }
+    }
+    let message = match tokio::time::timeout(SETTLE, until_ctrl_c(run)).await {
+        Ok(Some(Ok(_))) => {
+            format!("the {noun} of backup {id} finished before the cancel took effect")
+        }
+        Ok(Some(Err(err))) if was_cancel(&err) => format!("cancelled the {noun} of backup {id}"),
+        _ => format!(
+            "asked Pieces OS to cancel the {noun} of backup {id}; check that it stopped with \
+             {check}"
+        ),
+    };
+    Stop::Interrupted(message)
+}

@@ -1,0 +1,152 @@
+//! Following a streamed create or restore: a bar, lines or NDJSON as the events come, and Ctrl-C
+//! that asks Pieces OS to cancel the operation before the command exits.
+
+use std::cell::{OnceCell, RefCell};
+use std::io::{IsTerminal, Write};
+use std::pin::pin;
+use std::time::Duration;
+
+use backups_hyper::BackupsClient;
+use backups_models::{Backup, BackupStreamedProgress, ProgressStatus};
+use backups_proto::BackupId;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::commands::Stop;
+use crate::interrupt::{self, until_ctrl_c};
+use crate::output;
+use crate::running::Running;
+
+/// How progress is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ProgressMode {
+    /// A bar that follows the events (stdout is a terminal).
+    Bar,
+    /// One plain line per event.
+    Lines,
+    /// One JSON object per event.
+    Json,
+}
+
+impl ProgressMode {
+    pub(crate) fn for_stdout(json: bool) -> Self {
+        if json {
+            Self::Json
+        } else if std::io::stdout().is_terminal() {
+            Self::Bar
+        } else {
+            Self::Lines
+        }
+    }
+}
+
+/// The streamed operation to follow.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Streamed<'a> {
+    Create,
+    Restore(&'a BackupId),
+}
+
+impl Streamed<'_> {
+    fn running(self) -> Running {
+        match self {
+            Self::Create => Running::Creation,
+            Self::Restore(_) => Running::Restoration,
+        }
+    }
+}
+
+/// Starts the operation and shows its events until it ends; on Ctrl-C, cancels it on the server
+/// (by the id the first event named) and ends with [`Stop::Interrupted`] saying how that went.
+pub(crate) async fn follow(
+    client: &BackupsClient,
+    streamed: Streamed<'_>,
+    mode: ProgressMode,
+    out: &mut impl Write,
+) -> Result<Backup, Stop> {
+    let bar = (mode == ProgressMode::Bar).then(new_bar);
+    let named = OnceCell::new();
+    let last_status = RefCell::new(None);
+    let run = async {
+        let stream = match streamed {
+            Streamed::Create => client.create_streamed().await?,
+            Streamed::Restore(id) => client.restore_streamed(id).await?,
+        };
+        client
+            .follow(stream, |event| {
+                if let Some(backup) = &event.backup {
+                    // Only the first id counts; a later `set` is refused, which is the point.
+                    let _ = named.set(backup.id.clone());
+                }
+                if let Some(status) = &event.status {
+                    *last_status.borrow_mut() = Some(status.clone());
+                }
+                show(event, mode, bar.as_ref(), &mut *out);
+            })
+            .await
+    };
+    // Kept alive past Ctrl-C, for `interrupt::cancel` to watch the stream end.
+    let mut run = pin!(run);
+    let interrupted = until_ctrl_c(run.as_mut()).await;
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    if let Some(result) = interrupted {
+        return Ok(result?);
+    }
+
+    let running = streamed.running();
+    // A restoration is named by the backup restored, so the id given on the command line does
+    // when no event named one.
+    let id = match (named.get(), streamed) {
+        (Some(id), _) => id.clone(),
+        (None, Streamed::Restore(id)) => id.as_str().to_owned(),
+        (None, Streamed::Create) => {
+            return Err(Stop::Interrupted(
+                "cannot cancel the creation: no progress event named its backup, so Pieces OS \
+                 may still be making it (see `pieces-backups list`)"
+                    .into(),
+            ));
+        }
+    };
+    // The server's final event tells whether the cancel took effect.
+    let cancelled = |_: &_| *last_status.borrow() == Some(ProgressStatus::Canceled);
+    Err(interrupt::cancel(client, running, &id, run, cancelled).await)
+}
+
+fn new_bar() -> ProgressBar {
+    let bar = ProgressBar::new(100);
+    let style = ProgressStyle::with_template("{spinner} [{bar:40}] {pos:>3}% {msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+    bar.set_style(style);
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+/// Shows one progress event: on the bar when there is one, else as a line of text or JSON.
+fn show(
+    event: &BackupStreamedProgress,
+    mode: ProgressMode,
+    bar: Option<&ProgressBar>,
+    out: &mut impl Write,
+) {
+    match bar {
+        // A bar cleared for the cancel messages stays cleared.
+        Some(bar) if bar.is_finished() => {}
+        Some(bar) => {
+            if let Some(percentage) = &event.percentage {
+                bar.set_position(percentage.as_f64().clamp(0.0, 100.0) as u64);
+            }
+            if let Some(status) = &event.status {
+                bar.set_message(status.to_string());
+            }
+        }
+        None if mode == ProgressMode::Json => {
+            writeln!(out, "{}", output::json_line(event)).ok();
+        }
+        None => {
+            writeln!(out, "{}", output::event_line(event)).ok();
+        }
+    }
+    out.flush().ok();
+}
