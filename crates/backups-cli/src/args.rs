@@ -14,10 +14,10 @@ Exit statuses:
   4    Pieces OS needs you to sign in (HTTP 511)
   5    Pieces OS is too old for backups: update it (HTTP 505)
   6    other server error (HTTP 500, such as `cancel` with nothing in progress; an
-       unexpected status)
+       unexpected status; a create or restore that ended FAILED or CANCELED)
   7    bad response (malformed, truncated or oversized)
   8    timed out
-  9    no such backup (HTTP 404): check the id with `list`
+  9    no such backup, or no creation or restoration of it known (HTTP 404)
   130  interrupted (Ctrl-C); a create or restore that named its backup is cancelled first
 
 Environment:

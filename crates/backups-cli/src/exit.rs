@@ -24,7 +24,9 @@ impl Exit {
         match error.kind() {
             ErrorKind::Unauthenticated => Self::SignIn,
             ErrorKind::OsOutdated => Self::UpdateOs,
-            ErrorKind::Internal | ErrorKind::UnexpectedStatus => Self::ServerError,
+            ErrorKind::Internal | ErrorKind::UnexpectedStatus | ErrorKind::Ended => {
+                Self::ServerError
+            }
             ErrorKind::NotFound => Self::NotFound,
             ErrorKind::Timeout(_) => Self::TimedOut,
             ErrorKind::Transport(TransportKind::Connect) => Self::CannotConnect,

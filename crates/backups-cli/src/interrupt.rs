@@ -20,8 +20,12 @@ const SETTLE: Duration = Duration::from_secs(10);
 /// the default handling of the signal still ends the process.
 pub(crate) async fn until_ctrl_c<F: Future>(future: F) -> Option<F::Output> {
     tokio::select! {
-        output = future => Some(output),
+        // Polled first: `ctrl_c` installs its handler on its first poll, which must come before
+        // `future` prints the first event, or a Ctrl-C right after it would kill the process
+        // instead of cancelling.
+        biased;
         Ok(()) = tokio::signal::ctrl_c() => None,
+        output = future => Some(output),
     }
 }
 

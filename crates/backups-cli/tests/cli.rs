@@ -238,10 +238,14 @@ fn an_unknown_backup_exits_9_and_says_to_check_the_id() {
         assert_exit(&output, 9);
         let message = stderr(&output);
         assert_eq!(message.lines().count(), 1, "{args:?}: one line: {message}");
-        assert!(
-            message.contains("check the id with `list`"),
-            "{args:?}: {message}"
-        );
+        // A status's 404 says no such creation or restoration is known: the backup itself may
+        // exist.
+        let hint = if args[0] == "status" {
+            "it knows of none for that id"
+        } else {
+            "check the id with `list`"
+        };
+        assert!(message.contains(hint), "{args:?}: {message}");
     }
 }
 
