@@ -7,7 +7,9 @@
 //! - the floor: `cp -r data dst` followed by `sync`, from a clean, synced state;
 //! - ours: a fresh store, a server started in-process, `POST /backups/create` timed until the
 //!   response (the store syncs before answering); then a second create with nothing changed,
-//!   timed, and the bytes it added to the store counted.
+//!   timed, and the bytes it added to the store counted; then a server over an empty data
+//!   directory and the same store, and `POST /backup/{id}/restore` of the first backup timed
+//!   until the response (the restored tree is synced and swapped in before it answers).
 //!
 //! Prints one JSON object per comparison on stdout.
 
@@ -39,6 +41,7 @@ fn main() {
         "server-create",
         "server-create-unchanged",
         "server-create-unchanged-bytes",
+        "server-restore",
     ];
     if let Some(at) = args.iter().position(|a| a == "--only") {
         let only = args.get(at + 1).map_or("", String::as_str);
@@ -80,20 +83,22 @@ fn main() {
     let mut first_s = Vec::new();
     let mut second_s = Vec::new();
     let mut added = Vec::new();
+    let mut restore_s = Vec::new();
     for round in 0..rounds {
         for ours in [round % 2 == 1, round % 2 == 0] {
             if ours {
-                let (first, second, grew) = runtime.block_on(server_round(&root, &data));
-                first_s.push(first);
-                second_s.push(second);
-                added.push(grew as f64);
+                let timed = runtime.block_on(server_round(&root, &data));
+                first_s.push(timed.first);
+                second_s.push(timed.second);
+                added.push(timed.added as f64);
+                restore_s.push(timed.restore);
             } else {
                 cp_s.push(cp_round(&root, &data));
             }
         }
         eprintln!(
-            "server-create: round {round}: cp {:.2}s, create {:.2}s, unchanged {:.2}s",
-            cp_s[round], first_s[round], second_s[round]
+            "server-create: round {round}: cp {:.2}s, create {:.2}s, unchanged {:.2}s, restore {:.2}s",
+            cp_s[round], first_s[round], second_s[round], restore_s[round]
         );
     }
     let _ = std::fs::remove_dir_all(root.join("cp"));
@@ -116,6 +121,17 @@ fn main() {
         "lower",
         None,
         "second backup, nothing changed; baseline cp -r + sync",
+    );
+    emit(
+        "server-restore",
+        "s",
+        &restore_s,
+        &cp_s,
+        "lower",
+        Some(1.5),
+        &format!(
+            "restore of the {mib} MiB backup into an empty data directory; baseline cp -r + sync"
+        ),
     );
     emit(
         "server-create-unchanged-bytes",
@@ -147,9 +163,23 @@ fn cp_round(root: &Path, data: &Path) -> f64 {
     secs
 }
 
-async fn server_round(root: &Path, data: &Path) -> (f64, f64, u64) {
+/// What one round of ours measured.
+struct Timed {
+    /// The first create, in seconds.
+    first: f64,
+    /// The second create, nothing changed, in seconds.
+    second: f64,
+    /// The bytes the second create added to the store.
+    added: u64,
+    /// The restore of the first backup, in seconds.
+    restore: f64,
+}
+
+async fn server_round(root: &Path, data: &Path) -> Timed {
     let store = root.join("store");
+    let restored = root.join("restored");
     let _ = std::fs::remove_dir_all(&store);
+    let _ = std::fs::remove_dir_all(&restored);
     sync();
     let listen: SocketAddr = "127.0.0.1:0".parse().expect("addr");
     let config = ServerConfig::new(data, &store).with_listen(listen);
@@ -158,34 +188,61 @@ async fn server_round(root: &Path, data: &Path) -> (f64, f64, u64) {
     connector.set_nodelay(true);
     let client: HyperClient<_, Full<Bytes>> =
         HyperClient::builder(TokioExecutor::new()).build(connector);
-    let uri = format!("{}/backups/create", server.base_url());
-    let create = || async {
-        let request = Request::post(uri.as_str())
-            .header("content-type", "application/json")
-            .body(Full::new(Bytes::from_static(b"{}")))
-            .expect("request");
-        let start = Instant::now();
-        let response = client.request(request).await.expect("create");
-        let status = response.status();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
-        assert!(status.is_success(), "{status}: {body:?}");
-        start.elapsed().as_secs_f64()
+    // A create is sent `{}` (an empty SeededBackup), a restore no body, as the Python SDK does.
+    let post = |uri: String, body: &'static [u8]| {
+        let client = client.clone();
+        async move {
+            let request = Request::post(uri.as_str())
+                .header("content-type", "application/json")
+                .body(Full::new(Bytes::from_static(body)))
+                .expect("request");
+            let start = Instant::now();
+            let response = client.request(request).await.expect("request");
+            let status = response.status();
+            let body = response
+                .into_body()
+                .collect()
+                .await
+                .expect("body")
+                .to_bytes();
+            assert!(status.is_success(), "{status}: {body:?}");
+            (start.elapsed().as_secs_f64(), body)
+        }
     };
-    let first = create().await;
+    let create = format!("{}/backups/create", server.base_url());
+    let (first, made) = post(create.clone(), b"{}").await;
     let before = tree_size(&store).1;
     sync();
-    let second = create().await;
+    let (second, _) = post(create, b"{}").await;
     let after = tree_size(&store).1;
     server.shutdown().await.expect("shutdown");
+
+    // The restore: into an empty data directory beside the data set, as `cp -r` copies into a
+    // new one; the restored tree is the data set again.
+    let made: serde_json::Value = serde_json::from_slice(&made).expect("a Backup");
+    let id = made["id"].as_str().expect("id");
+    std::fs::create_dir(&restored).expect("mkdir");
+    let config = ServerConfig::new(&restored, &store).with_listen(listen);
+    let server = Server::start(config).await.expect("server");
+    sync();
+    let (restore, _) = post(format!("{}/backup/{id}/restore", server.base_url()), b"").await;
+    server.shutdown().await.expect("shutdown");
+    assert_eq!(
+        tree_size(&restored),
+        tree_size(data),
+        "the whole tree restored"
+    );
+
     drop(client);
     let _ = std::fs::remove_dir_all(&store);
+    let _ = std::fs::remove_dir_all(&restored);
     sync();
-    (first, second, after.saturating_sub(before))
+    Timed {
+        first,
+        second,
+        added: after.saturating_sub(before),
+        restore,
+    }
 }
 
 /// Files of mixed sizes in nested directories, with incompressible, distinct content:

@@ -30,8 +30,8 @@ pub struct ServerConfig {
     pub port_file: Option<PathBuf>,
     /// When set, every backups call answers with this fault instead of doing its work.
     pub simulate: Option<Fault>,
-    /// A pause after every progress step of a create (each file and each MiB copied), to test
-    /// timeouts, progress bars and crashes mid-create.
+    /// A pause after every progress step of a create or restore (each file and each MiB
+    /// copied), to test timeouts, progress bars, cancels and crashes mid-way.
     pub progress_delay: Duration,
     /// The largest request body accepted; larger ones answer 413.
     pub max_body_bytes: usize,

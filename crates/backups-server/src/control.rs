@@ -15,8 +15,8 @@ impl From<Canceled> for crate::StoreError {
     }
 }
 
-/// What a running create or restore reports to.
-pub(crate) trait Control {
+/// What a running create or restore reports to; `Send`, as a restore copies on several threads.
+pub(crate) trait Control: Send {
     /// `done` of `total` bytes are processed; `Err` stops the operation.
     fn step(&mut self, done: u64, total: u64) -> Result<(), Canceled>;
 

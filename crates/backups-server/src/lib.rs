@@ -9,7 +9,12 @@
 //!
 //! Routes: `GET`/`HEAD /.well-known/health`, `GET /backups`, `POST /backups/create`,
 //! `POST /backups/create/streamed` (NDJSON progress for clients that ask for
-//! `application/x-ndjson`, otherwise the final event) and `POST /backups/{backup}/delete`.
+//! `application/x-ndjson`, otherwise the final event), `POST /backups/{backup}/delete`, and the
+//! operations on one backup: `GET /backup/{backup}`, `POST /backup/{backup}/restore` (and
+//! `/restore/streamed`, negotiated the same way), `GET /backup/{backup}/creation/status`,
+//! `POST /backup/{backup}/creation/cancel`, `GET /backup/{backup}/restoration/status` and
+//! `POST /backup/{backup}/restoration/cancel`. A restore replaces the data directory atomically:
+//! after a crash at any moment it holds the whole old tree or the whole backup.
 //!
 //! Start one in-process on a free port, call it, and stop it:
 //!

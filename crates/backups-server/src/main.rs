@@ -66,7 +66,7 @@ struct ServeArgs {
     /// Answer every backups call with this failure, as Pieces OS does.
     #[arg(long, value_name = "FAULT", value_parser = ["unauthenticated", "outdated", "internal-error"])]
     simulate: Option<String>,
-    /// Pause this long after each progress step of a create (each file and each MiB).
+    /// Pause this long after each progress step of a create or restore (each file and each MiB).
     #[arg(long, value_name = "N", default_value_t = 0)]
     progress_delay_ms: u64,
     /// Largest request body accepted, in bytes.

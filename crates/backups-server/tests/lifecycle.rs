@@ -489,3 +489,37 @@ async fn simulated_faults_answer_every_operation_on_one_backup() {
         assert_eq!(tree_contents(t.dirs.data()), before);
     }
 }
+
+#[tokio::test]
+async fn a_restore_of_damaged_content_fails_and_changes_nothing() {
+    let t = TestServer::start().await;
+    let id = id_of(&t.create().await);
+    change_data(&t);
+    let before = tree_contents(t.dirs.data());
+    // Damage the object of the big file.
+    let hash = blake3::hash(&common::pseudo_random(3 * 1024 * 1024 + 17, 7))
+        .to_hex()
+        .to_string();
+    let object = t.dirs.store().join("objects").join(&hash[..2]).join(&hash);
+    let mut bytes = std::fs::read(&object).expect("object");
+    bytes[10] ^= 0xff;
+    std::fs::write(&object, bytes).expect("damage");
+
+    let reply = t.post(&format!("/backup/{id}/restore"), &[], b"").await;
+    reply.assert_text_error(500);
+    assert!(
+        reply.text().contains("does not match its checksum"),
+        "{}",
+        reply.text()
+    );
+    assert!(reply.text().contains("unchanged"), "{}", reply.text());
+    assert_eq!(tree_contents(t.dirs.data()), before);
+    assert_eq!(beside(t.dirs.data(), &["store"]), Vec::<String>::new());
+    let status: BackupStatus = serde_json::from_slice(
+        &t.get(&format!("/backup/{id}/restoration/status"))
+            .await
+            .body,
+    )
+    .expect("BackupStatus");
+    assert_eq!(status.value, Some(ProgressStatus::Failed));
+}
