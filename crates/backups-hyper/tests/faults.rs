@@ -111,25 +111,25 @@ impl Allowed {
 
 /// Runs every operation at once against a fresh peer with `fault`, with retries on, and
 /// checks the shared promises: every call ends in time, with an allowed outcome, and no request
-/// reached the peer twice. The outcomes come in the order of `Operation::ALL`.
+/// reached the peer twice. The outcomes come in the order of `Operation::http()`.
 async fn check(fault: Fault, allowed: Allowed) -> (FaultPeer, Vec<Outcome>) {
     let peer = FaultPeer::start(fault).await;
     let url = peer.url();
     let mut calls = tokio::task::JoinSet::new();
-    for (index, operation) in Operation::ALL.into_iter().enumerate() {
+    for (index, operation) in Operation::http().enumerate() {
         // One client per call, so a connection spoiled by one call cannot touch another.
         let client = client(&url, RetryPolicy::default());
         calls.spawn(async move { (index, run(&client, operation).await) });
     }
-    let mut outcomes: Vec<Option<Outcome>> = Operation::ALL.iter().map(|_| None).collect();
+    let mut outcomes: Vec<Option<Outcome>> = Operation::http().map(|_| None).collect();
     while let Some(joined) = calls.join_next().await {
         let (index, outcome) = joined.expect("no panic");
         outcomes[index] = Some(outcome);
     }
     let outcomes: Vec<Outcome> = outcomes.into_iter().map(Option::unwrap).collect();
     eprintln!("{fault:?}: {outcomes:?}");
-    for (operation, outcome) in Operation::ALL.iter().zip(&outcomes) {
-        let allowed = allowed.of(*operation);
+    for (operation, outcome) in Operation::http().zip(&outcomes) {
+        let allowed = allowed.of(operation);
         assert!(
             allowed.contains(&outcome.result.as_str()),
             "{fault:?} {operation}: got {outcome:?}, expected one of {allowed:?}"
@@ -152,8 +152,7 @@ async fn check(fault: Fault, allowed: Allowed) -> (FaultPeer, Vec<Outcome>) {
 
 /// The outcomes of the streamed operations.
 fn streamed(outcomes: &[Outcome]) -> impl Iterator<Item = &Outcome> {
-    Operation::ALL
-        .iter()
+    Operation::http()
         .zip(outcomes)
         .filter(|(op, _)| op.is_streamed())
         .map(|(_, outcome)| outcome)
@@ -168,7 +167,7 @@ async fn refused_connections_are_connect_errors() {
         .local_addr()
         .expect("addr")
         .port();
-    for operation in Operation::ALL {
+    for operation in Operation::http() {
         let client = client(&format!("http://127.0.0.1:{port}"), RetryPolicy::none());
         let outcome = run(&client, operation).await;
         assert_eq!(outcome.result, "Transport(Connect)", "{operation}");
@@ -192,7 +191,7 @@ const CUT_BODY_OR_ERROR_TEXT: Allowed = Allowed {
 #[tokio::test]
 async fn a_close_before_the_answer() {
     let (peer, _) = check(Fault::CloseBeforeAnswer, IO).await;
-    assert_eq!(peer.requests().len(), Operation::ALL.len());
+    assert_eq!(peer.requests().len(), Operation::http().count());
 }
 
 #[tokio::test]
@@ -372,7 +371,7 @@ async fn no_post_is_ever_sent_twice() {
     ] {
         let peer = FaultPeer::start(fault).await;
         let client = client(&peer.url(), patient);
-        let posts = Operation::ALL.into_iter().filter(|op| !op.is_idempotent());
+        let posts = Operation::http().filter(|op| !op.is_idempotent());
         for operation in posts {
             let outcome = run(&client, operation).await;
             assert_ne!(outcome.result, "ok", "{fault:?} {operation}");

@@ -15,14 +15,15 @@ use backups_models::{
 };
 
 use crate::operations::{
-    AnyOperation, AnyOutput, ApiOperation, CancelCreation, CancelRestoration, CreateBackup,
-    CreateBackupStreamed, DeleteBackup, GetBackup, GetCreationStatus, GetRestorationStatus,
-    ListBackups, RestoreBackup, RestoreBackupStreamed, stream,
+    AnyOperation, AnyOutput, ApiOperation, CancelCreation, CancelRestoration, ChannelOperation,
+    CreateBackup, CreateBackupStreamed, CreateOverSocket, DeleteBackup, GetBackup,
+    GetCreationStatus, GetRestorationStatus, ListBackups, RestoreBackup, RestoreBackupStreamed,
+    RestoreOverSocket, WatchProgress, stream,
 };
-use crate::progress_stream::End;
+use crate::progress_stream::{BodyEvents, End, EventSource};
 use crate::{
-    BackupId, DEFAULT_MAX_FRAME, Endpoint, Error, Operation, ProgressDecoder, ProgressStream,
-    TimeoutKind, Transport,
+    BackupId, DEFAULT_MAX_FRAME, Endpoint, Error, Handshake, Operation, ProgressDecoder,
+    ProgressStream, Snapshots, SocketEvents, SocketTransport, TimeoutKind, Transport,
 };
 
 /// The default limit on a whole response body: 64 MiB, room for a listing of about 250,000
@@ -128,8 +129,9 @@ pub struct Client<T> {
     polling: Polling,
 }
 
-impl<T: Transport> Client<T> {
-    /// A client sending to `endpoint` over `transport`, with the default limits.
+impl<T> Client<T> {
+    /// A client sending to `endpoint` over `transport` (a [`Transport`] for the HTTP calls, a
+    /// [`SocketTransport`] for the WebSocket channels, or both), with the default limits.
     pub fn new(transport: T, endpoint: Endpoint) -> Self {
         Self {
             transport,
@@ -170,7 +172,9 @@ impl<T: Transport> Client<T> {
     pub fn transport(&self) -> &T {
         &self.transport
     }
+}
 
+impl<T: Transport> Client<T> {
     /// `GET /backups`: every backup.
     pub async fn list(&self) -> Result<Backups, Error> {
         self.execute(&ListBackups).await
@@ -188,7 +192,7 @@ impl<T: Transport> Client<T> {
 
     /// `POST /backups/create/streamed`: makes a backup, returning its progress events as they
     /// come.
-    pub async fn create_streamed(&self) -> Result<ProgressStream<T::Body>, Error> {
+    pub async fn create_streamed(&self) -> Result<ProgressStream<BodyEvents<T::Body>>, Error> {
         self.open_stream(&CreateBackupStreamed::default()).await
     }
 
@@ -196,7 +200,7 @@ impl<T: Transport> Client<T> {
     pub async fn create_streamed_with(
         &self,
         operation: CreateBackupStreamed,
-    ) -> Result<ProgressStream<T::Body>, Error> {
+    ) -> Result<ProgressStream<BodyEvents<T::Body>>, Error> {
         self.open_stream(&operation).await
     }
 
@@ -218,7 +222,10 @@ impl<T: Transport> Client<T> {
 
     /// `POST /backup/{backup}/restore/streamed`: a restore, returning its progress events as
     /// they come.
-    pub async fn restore_streamed(&self, id: &BackupId) -> Result<ProgressStream<T::Body>, Error> {
+    pub async fn restore_streamed(
+        &self,
+        id: &BackupId,
+    ) -> Result<ProgressStream<BodyEvents<T::Body>>, Error> {
         self.open_stream(&RestoreBackupStreamed::new(id.clone()))
             .await
     }
@@ -227,7 +234,7 @@ impl<T: Transport> Client<T> {
     pub async fn restore_streamed_with(
         &self,
         operation: RestoreBackupStreamed,
-    ) -> Result<ProgressStream<T::Body>, Error> {
+    ) -> Result<ProgressStream<BodyEvents<T::Body>>, Error> {
         self.open_stream(&operation).await
     }
 
@@ -264,9 +271,9 @@ impl<T: Transport> Client<T> {
     /// ([`Transport::sleep`]); without either, the early end is the stream's
     /// [`Error::Truncated`]. The polling gives up with [`Error::Timeout`] when the status has
     /// not changed for [`Polling::idle`].
-    pub async fn follow(
+    pub async fn follow<E: EventSource>(
         &self,
-        mut stream: ProgressStream<T::Body>,
+        mut stream: ProgressStream<E>,
         mut on_event: impl FnMut(&BackupStreamedProgress),
     ) -> Result<Backup, Error> {
         let mut end = End::new(stream.operation());
@@ -341,7 +348,7 @@ impl<T: Transport> Client<T> {
     pub(crate) async fn open_stream<O: ApiOperation>(
         &self,
         operation: &O,
-    ) -> Result<ProgressStream<T::Body>, Error> {
+    ) -> Result<ProgressStream<BodyEvents<T::Body>>, Error> {
         let op = O::OPERATION;
         let request = operation.request(&self.endpoint)?;
         let response = self
@@ -361,7 +368,8 @@ impl<T: Transport> Client<T> {
             });
         }
         let decoder = ProgressDecoder::with_max_frame(self.limits.max_frame);
-        Ok(ProgressStream::new(op, response.into_body(), decoder))
+        let events = BodyEvents::new(op, response.into_body(), decoder);
+        Ok(ProgressStream::new(op, events))
     }
 
     /// Runs any operation whose response is read whole.
@@ -464,6 +472,73 @@ impl<T: Transport> Client<T> {
         }
         let bytes = first.unwrap_or_else(|| rest.freeze());
         Ok(Response::from_parts(parts, bytes))
+    }
+}
+
+impl<T: SocketTransport> Client<T> {
+    /// WebSocket `/backups/streamed/progress`: a snapshot of every creation and restoration in
+    /// progress at once, then one on every change, until the stream is dropped.
+    pub async fn watch_progress(&self) -> Result<Snapshots<T::Socket>, Error> {
+        let socket = self.open_socket(&WatchProgress).await?;
+        Ok(Snapshots::new(socket, self.limits.max_frame))
+    }
+
+    /// WebSocket `/backups/create/streamed/websocket`: makes a backup, returning its progress
+    /// events as they come, ending with the final one.
+    pub async fn create_over_websocket(
+        &self,
+    ) -> Result<ProgressStream<SocketEvents<T::Socket>>, Error> {
+        self.open_progress_socket(&CreateOverSocket::default())
+            .await
+    }
+
+    /// WebSocket `/backup/{backup}/restore/streamed/websocket`: restores a backup, returning its
+    /// progress events as they come, ending with the final one.
+    pub async fn restore_over_websocket(
+        &self,
+        id: &BackupId,
+    ) -> Result<ProgressStream<SocketEvents<T::Socket>>, Error> {
+        self.open_progress_socket(&RestoreOverSocket::new(id.clone()))
+            .await
+    }
+
+    /// Opens a create or restore socket given as a value (to pass a seed or a backup).
+    pub async fn open_progress_socket<C: ChannelOperation>(
+        &self,
+        channel: &C,
+    ) -> Result<ProgressStream<SocketEvents<T::Socket>>, Error> {
+        let socket = self.open_socket(channel).await?;
+        let events = SocketEvents::new(C::OPERATION, socket, self.limits.max_frame);
+        Ok(ProgressStream::new(C::OPERATION, events))
+    }
+
+    /// Opens `channel`'s socket; a refused handshake is read as an HTTP call's error.
+    async fn open_socket<C: ChannelOperation>(&self, channel: &C) -> Result<T::Socket, Error> {
+        let op = C::OPERATION;
+        let request = channel.request(&self.endpoint)?;
+        let first = channel.first_message()?;
+        let handshake = self
+            .transport
+            .connect(request, first)
+            .await
+            .map_err(with_operation(op))?;
+        match handshake {
+            Handshake::Upgraded(socket) => Ok(socket),
+            Handshake::Refused(response) => Err(refused(op, &response)),
+        }
+    }
+}
+
+/// The error of a handshake answered with anything but `101`.
+fn refused(op: Operation, response: &Response<Bytes>) -> Error {
+    match crate::response::check_status(op, response) {
+        Err(err) => err,
+        // `101` is the operation's success status, yet the transport did not upgrade.
+        Ok(()) => Error::UnexpectedStatus {
+            operation: op,
+            status: response.status(),
+            excerpt: "the transport did not complete the WebSocket upgrade".into(),
+        },
     }
 }
 

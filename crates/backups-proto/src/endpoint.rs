@@ -2,7 +2,8 @@
 
 use http::Uri;
 use http::header::{
-    ACCEPT, CONTENT_LENGTH, CONTENT_TYPE, HOST, HeaderMap, HeaderName, HeaderValue, USER_AGENT,
+    ACCEPT, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HOST, HeaderMap, HeaderName, HeaderValue,
+    SEC_WEBSOCKET_VERSION, UPGRADE, USER_AGENT,
 };
 use http::uri::{Authority, Scheme};
 
@@ -139,6 +140,14 @@ fn prepare(base: &BaseUrl, common: &HeaderMap, operation: Operation) -> HeaderMa
         map.insert(HOST, host);
     }
     map.extend(common.iter().map(|(k, v)| (k.clone(), v.clone())));
+    if spec.websocket {
+        // The handshake of RFC 6455 but its key, which is random per connection: the transport
+        // adds `Sec-WebSocket-Key`. The input goes as the first message, not as a body.
+        map.insert(UPGRADE, HeaderValue::from_static("websocket"));
+        map.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
+        map.insert(SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
+        return map;
+    }
     map.insert(ACCEPT, HeaderValue::from_static(spec.accept));
     if spec.request != RequestBody::None {
         // The official client sends a JSON content type even when the body is empty.

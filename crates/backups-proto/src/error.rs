@@ -80,6 +80,16 @@ pub enum Error {
         status: backups_models::ProgressStatus,
     },
 
+    /// A WebSocket message that no channel sends: a binary message, or text that is not the
+    /// channel's model.
+    #[error("{operation} received a message it cannot read: {detail}")]
+    UnexpectedMessage {
+        /// The channel.
+        operation: Operation,
+        /// What came.
+        detail: String,
+    },
+
     /// A status the API does not document for this operation.
     #[error("unexpected HTTP status {status} from {operation}: {excerpt}")]
     UnexpectedStatus {
@@ -201,6 +211,8 @@ pub enum ErrorKind {
     NotFound,
     /// [`Error::Ended`].
     Ended,
+    /// [`Error::UnexpectedMessage`].
+    UnexpectedMessage,
     /// [`Error::UnexpectedStatus`].
     UnexpectedStatus,
     /// [`Error::UnexpectedContentType`].
@@ -230,6 +242,7 @@ impl ErrorKind {
             Self::Internal => "Internal",
             Self::NotFound => "NotFound",
             Self::Ended => "Ended",
+            Self::UnexpectedMessage => "UnexpectedMessage",
             Self::UnexpectedStatus => "UnexpectedStatus",
             Self::UnexpectedContentType => "UnexpectedContentType",
             Self::Decode => "Decode",
@@ -366,6 +379,7 @@ impl Error {
             Self::Internal { .. } => ErrorKind::Internal,
             Self::NotFound { .. } => ErrorKind::NotFound,
             Self::Ended { .. } => ErrorKind::Ended,
+            Self::UnexpectedMessage { .. } => ErrorKind::UnexpectedMessage,
             Self::UnexpectedStatus { .. } => ErrorKind::UnexpectedStatus,
             Self::UnexpectedContentType { .. } => ErrorKind::UnexpectedContentType,
             Self::Decode { .. } => ErrorKind::Decode,
@@ -398,6 +412,7 @@ impl Error {
             | Self::Internal { operation, .. }
             | Self::NotFound { operation, .. }
             | Self::Ended { operation, .. }
+            | Self::UnexpectedMessage { operation, .. }
             | Self::UnexpectedStatus { operation, .. }
             | Self::UnexpectedContentType { operation, .. }
             | Self::Decode { operation, .. }

@@ -39,6 +39,7 @@ mod operation;
 pub mod operations;
 mod progress_stream;
 mod response;
+mod socket;
 mod transport;
 
 pub use backup_id::BackupId;
@@ -47,7 +48,8 @@ pub use decoder::{DEFAULT_MAX_FRAME, ProgressDecoder};
 pub use endpoint::{BaseUrl, DEFAULT_BASE_URL, DEFAULT_USER_AGENT, Endpoint};
 pub use error::{BoxError, EXCERPT_LIMIT, Error, ErrorKind, TimeoutKind, TransportKind, excerpt};
 pub use operation::{Operation, OperationSpec, RequestBody, ResponseBody, STREAM_ACCEPT};
-pub use progress_stream::ProgressStream;
+pub use progress_stream::{BodyEvents, EventSource, ProgressStream};
+pub use socket::{Handshake, Message, Snapshots, SocketEvents, SocketTransport, read_message};
 pub use transport::{Transport, TransportFn, transport_fn};
 
 /// The models, re-exported so that one dependency brings both.

@@ -47,6 +47,14 @@ pub enum Operation {
     RestorationStatus,
     /// `POST /backup/{backup}/restoration/cancel`: puts the original database back.
     CancelRestoration,
+    /// WebSocket `GET /backups/streamed/progress`: a snapshot of every creation and restoration
+    /// in progress, then one on every change.
+    WatchProgress,
+    /// WebSocket `GET /backups/create/streamed/websocket`: a create with its progress events.
+    CreateOverSocket,
+    /// WebSocket `GET /backup/{backup}/restore/streamed/websocket`: a restore with its progress
+    /// events.
+    RestoreOverSocket,
 }
 
 /// The `Accept` header of a progress stream: NDJSON first, a single JSON object understood too.
@@ -79,6 +87,9 @@ pub enum ResponseBody {
     Progress,
     /// One JSON `BackupStatus`.
     Status,
+    /// `BackupsStreamedProgress` snapshots, one per WebSocket text message, until the client
+    /// leaves.
+    Snapshots,
 }
 
 /// The wire facts of one operation: one row of the table behind [`Operation`].
@@ -107,6 +118,10 @@ pub struct OperationSpec {
     pub status: Option<Operation>,
     /// The operation that cancels what this one starts.
     pub cancel: Option<Operation>,
+    /// Whether the operation is a WebSocket channel: its request is the handshake, its input
+    /// (the request body's model) goes as the first text message, and each event is a text
+    /// message.
+    pub websocket: bool,
     /// What the operation does, in words for error messages ("list backups").
     pub describe: &'static str,
 }
@@ -125,6 +140,7 @@ static SPECS: [OperationSpec; Operation::ALL.len()] = [
         documented_errors: SIGN_IN_UPDATE_FAIL,
         status: None,
         cancel: None,
+        websocket: false,
         describe: "list backups",
     },
     OperationSpec {
@@ -139,6 +155,7 @@ static SPECS: [OperationSpec; Operation::ALL.len()] = [
         documented_errors: SIGN_IN_UPDATE_FAIL,
         status: Some(Operation::CreationStatus),
         cancel: Some(Operation::CancelCreation),
+        websocket: false,
         describe: "create a backup",
     },
     OperationSpec {
@@ -153,6 +170,7 @@ static SPECS: [OperationSpec; Operation::ALL.len()] = [
         documented_errors: SIGN_IN_UPDATE_FAIL,
         status: Some(Operation::CreationStatus),
         cancel: Some(Operation::CancelCreation),
+        websocket: false,
         describe: "create a backup (streamed)",
     },
     OperationSpec {
@@ -168,6 +186,7 @@ static SPECS: [OperationSpec; Operation::ALL.len()] = [
         documented_errors: SIGN_IN_UPDATE_FAIL,
         status: None,
         cancel: None,
+        websocket: false,
         describe: "delete a backup",
     },
     OperationSpec {
@@ -182,6 +201,7 @@ static SPECS: [OperationSpec; Operation::ALL.len()] = [
         documented_errors: SIGN_IN_UPDATE_FAIL,
         status: None,
         cancel: None,
+        websocket: false,
         describe: "read a backup",
     },
     OperationSpec {
@@ -196,6 +216,7 @@ static SPECS: [OperationSpec; Operation::ALL.len()] = [
         documented_errors: SIGN_IN_UPDATE_FAIL,
         status: Some(Operation::RestorationStatus),
         cancel: Some(Operation::CancelRestoration),
+        websocket: false,
         describe: "restore a backup",
     },
     OperationSpec {
@@ -212,6 +233,7 @@ static SPECS: [OperationSpec; Operation::ALL.len()] = [
         documented_errors: SIGN_IN_UPDATE_FAIL,
         status: Some(Operation::RestorationStatus),
         cancel: Some(Operation::CancelRestoration),
+        websocket: false,
         describe: "restore a backup (streamed)",
     },
     OperationSpec {
@@ -226,6 +248,7 @@ static SPECS: [OperationSpec; Operation::ALL.len()] = [
         documented_errors: UNKNOWN_OR_FAIL,
         status: None,
         cancel: None,
+        websocket: false,
         describe: "read the status of a backup's creation",
     },
     OperationSpec {
@@ -241,6 +264,7 @@ static SPECS: [OperationSpec; Operation::ALL.len()] = [
         documented_errors: NOTHING_RUNNING,
         status: None,
         cancel: None,
+        websocket: false,
         describe: "cancel the creation of a backup",
     },
     OperationSpec {
@@ -255,6 +279,7 @@ static SPECS: [OperationSpec; Operation::ALL.len()] = [
         documented_errors: UNKNOWN_OR_FAIL,
         status: None,
         cancel: None,
+        websocket: false,
         describe: "read the status of a restoration",
     },
     OperationSpec {
@@ -269,7 +294,53 @@ static SPECS: [OperationSpec; Operation::ALL.len()] = [
         documented_errors: NOTHING_RUNNING,
         status: None,
         cancel: None,
+        websocket: false,
         describe: "cancel a restoration",
+    },
+    OperationSpec {
+        name: "watch_progress",
+        official_name: "backups_streamed_progress",
+        method: Method::GET,
+        path: "/backups/streamed/progress",
+        accept: "",
+        request: RequestBody::None,
+        success: StatusCode::SWITCHING_PROTOCOLS,
+        response: ResponseBody::Snapshots,
+        documented_errors: &[],
+        status: None,
+        cancel: None,
+        websocket: true,
+        describe: "watch backups and restores in progress",
+    },
+    OperationSpec {
+        name: "create_websocket",
+        official_name: "backups_create_new_backup_streamed_websocket",
+        method: Method::GET,
+        path: "/backups/create/streamed/websocket",
+        accept: "",
+        request: RequestBody::Seed,
+        success: StatusCode::SWITCHING_PROTOCOLS,
+        response: ResponseBody::Progress,
+        documented_errors: &[],
+        status: Some(Operation::CreationStatus),
+        cancel: Some(Operation::CancelCreation),
+        websocket: true,
+        describe: "create a backup (over a WebSocket)",
+    },
+    OperationSpec {
+        name: "restore_websocket",
+        official_name: "backup_restore_specific_backup_streamed_websocket",
+        method: Method::GET,
+        path: "/backup/{backup}/restore/streamed/websocket",
+        accept: "",
+        request: RequestBody::Backup,
+        success: StatusCode::SWITCHING_PROTOCOLS,
+        response: ResponseBody::Progress,
+        documented_errors: &[],
+        status: Some(Operation::RestorationStatus),
+        cancel: Some(Operation::CancelRestoration),
+        websocket: true,
+        describe: "restore a backup (over a WebSocket)",
     },
 ];
 
@@ -286,8 +357,9 @@ const NOTHING_RUNNING: &[u16] = &[500];
 pub(crate) const ID_PLACEHOLDER: &str = "{backup}";
 
 impl Operation {
-    /// Every operation, in the order of the enum: `BackupsApi`'s four, then `BackupApi`'s seven.
-    pub const ALL: [Operation; 11] = [
+    /// Every operation, in the order of the enum: `BackupsApi`'s four HTTP calls, `BackupApi`'s
+    /// seven, then the three WebSocket channels.
+    pub const ALL: [Operation; 14] = [
         Self::List,
         Self::Create,
         Self::CreateStreamed,
@@ -299,7 +371,20 @@ impl Operation {
         Self::CancelCreation,
         Self::RestorationStatus,
         Self::CancelRestoration,
+        Self::WatchProgress,
+        Self::CreateOverSocket,
+        Self::RestoreOverSocket,
     ];
+
+    /// The HTTP calls of [`Operation::ALL`], the WebSocket channels left out.
+    pub fn http() -> impl Iterator<Item = Operation> {
+        Self::ALL.into_iter().filter(|op| !op.is_websocket())
+    }
+
+    /// The WebSocket channels of [`Operation::ALL`].
+    pub fn websockets() -> impl Iterator<Item = Operation> {
+        Self::ALL.into_iter().filter(|op| op.is_websocket())
+    }
 
     /// The operation's row of the table.
     pub fn spec(self) -> &'static OperationSpec {
@@ -337,12 +422,20 @@ impl Operation {
     }
 
     /// Whether sending the request twice has the same effect as sending it once, from the
-    /// method (RFC 9110): the GETs are, no POST is.
+    /// method (RFC 9110): the GETs are, no POST is, and no WebSocket handshake that starts a
+    /// create or restore.
     ///
     /// A create sent twice makes two backups, so transports must never resend a call that is not
     /// once any of it may have reached the server.
     pub fn is_idempotent(self) -> bool {
-        self.spec().method.is_idempotent()
+        let spec = self.spec();
+        // A socket that takes an input starts work with its handshake, GET as it is.
+        spec.method.is_idempotent() && !(spec.websocket && spec.request != RequestBody::None)
+    }
+
+    /// Whether the operation is a WebSocket channel rather than an HTTP call.
+    pub fn is_websocket(self) -> bool {
+        self.spec().websocket
     }
 
     /// Whether the response body is a progress stream that may stay open for a long time.
@@ -389,13 +482,20 @@ mod tests {
     #[test]
     fn idempotence_comes_from_the_method() {
         for op in Operation::ALL {
-            assert_eq!(op.is_idempotent(), op.method() == Method::GET, "{op}");
+            let starts_work = op.is_websocket() && op.spec().request != RequestBody::None;
+            assert_eq!(
+                op.is_idempotent(),
+                op.method() == Method::GET && !starts_work,
+                "{op}"
+            );
         }
+        assert!(Operation::WatchProgress.is_idempotent());
+        assert!(!Operation::CreateOverSocket.is_idempotent());
     }
 
     #[test]
     fn bodiless_requests_are_the_gets() {
-        for op in Operation::ALL {
+        for op in Operation::ALL.into_iter().filter(|op| !op.is_websocket()) {
             if op.method() == Method::GET {
                 assert_eq!(op.spec().request, RequestBody::None, "{op}");
             }

@@ -1,4 +1,5 @@
-//! [`ProgressStream`]: the progress events of a streamed create or restore, as they come.
+//! [`ProgressStream`]: the progress events of a streamed create or restore, as they come, from
+//! an HTTP body ([`BodyEvents`]) or a WebSocket ([`SocketEvents`](crate::SocketEvents)).
 
 use std::future::poll_fn;
 use std::pin::Pin;
@@ -12,47 +13,128 @@ use backups_models::{Backup, BackupStreamedProgress, ProgressStatus};
 
 use crate::{Error, Operation, ProgressDecoder};
 
-/// The progress events of a streamed create or restore, as a [`Stream`].
+/// Where a [`ProgressStream`] reads its events from.
+pub trait EventSource: Unpin {
+    /// The next event, an error (after which the source is not polled again), or `None` when the
+    /// source ended cleanly, its last event whole.
+    fn poll_event(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<BackupStreamedProgress, Error>>>;
+}
+
+/// The events of an HTTP response body: its chunks through a [`ProgressDecoder`].
+pub struct BodyEvents<B> {
+    operation: Operation,
+    body: Option<B>,
+    decoder: ProgressDecoder,
+    finished: bool,
+}
+
+impl<B> std::fmt::Debug for BodyEvents<B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BodyEvents")
+            .field("operation", &self.operation)
+            .field("decoder", &self.decoder)
+            .field("finished", &self.finished)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<B> BodyEvents<B> {
+    /// The events of `operation`'s `body`, read with `decoder`.
+    pub fn new(operation: Operation, body: B, decoder: ProgressDecoder) -> Self {
+        Self {
+            operation,
+            body: Some(body),
+            decoder: decoder.for_operation(operation),
+            finished: false,
+        }
+    }
+}
+
+impl<B> EventSource for BodyEvents<B>
+where
+    B: Body<Data = Bytes, Error: Into<Error>> + Unpin,
+{
+    fn poll_event(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<BackupStreamedProgress, Error>>> {
+        loop {
+            if let Some(item) = self.decoder.next_event() {
+                if item.is_err() {
+                    self.finished = true;
+                    self.body = None;
+                }
+                return Poll::Ready(Some(item));
+            }
+            if self.finished {
+                return Poll::Ready(None);
+            }
+            let Some(body) = self.body.as_mut() else {
+                // A cut inside an event is the decoder's error, yielded by the next turn.
+                self.finished = true;
+                self.decoder.finish();
+                continue;
+            };
+            match ready!(Pin::new(body).poll_frame(cx)) {
+                Some(Ok(frame)) => {
+                    if let Ok(data) = frame.into_data() {
+                        self.decoder.push_bytes(data);
+                    }
+                }
+                Some(Err(err)) => {
+                    self.finished = true;
+                    self.body = None;
+                    return Poll::Ready(Some(Err(err.into().with_operation(self.operation))));
+                }
+                None => self.body = None,
+            }
+        }
+    }
+}
+
+/// The progress events of a streamed create or restore, as a [`Stream`], over HTTP
+/// ([`BodyEvents`]) or a WebSocket ([`SocketEvents`](crate::SocketEvents)).
 ///
-/// It ends after the body ends. A body cut inside an event, or ending before a final status
-/// (`COMPLETED`, `FAILED` or `CANCELED`), yields [`Error::Truncated`] as its last item; the
+/// It ends after the source ends. A body cut inside an event, or a source ending before a final
+/// status (`COMPLETED`, `FAILED` or `CANCELED`), yields [`Error::Truncated`] as its last item; the
 /// transport's idle timeout bounds the silence between events. [`Client::follow`] reads a stream
 /// to its end and, where the server ended the stream early but named the backup, follows the
 /// operation by polling its status.
 ///
 /// [`Client::follow`]: crate::Client::follow
-pub struct ProgressStream<B> {
+pub struct ProgressStream<E> {
     operation: Operation,
-    body: Option<B>,
-    decoder: ProgressDecoder,
+    events: E,
     saw_terminal: bool,
     /// The id of the first event that named its backup.
     backup_id: Option<String>,
-    /// The body ended cleanly (its last event whole) before a final status.
+    /// The source ended cleanly (its last event whole) before a final status.
     ended_early: bool,
     done: bool,
 }
 
-impl<B> std::fmt::Debug for ProgressStream<B> {
+impl<E: std::fmt::Debug> std::fmt::Debug for ProgressStream<E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ProgressStream")
             .field("operation", &self.operation)
+            .field("events", &self.events)
             .field("backup_id", &self.backup_id)
-            .field("decoder", &self.decoder)
             .field("saw_terminal", &self.saw_terminal)
             .field("ended_early", &self.ended_early)
             .field("done", &self.done)
-            .finish_non_exhaustive()
+            .finish()
     }
 }
 
-impl<B> ProgressStream<B> {
-    /// A stream of `operation`'s events read from `body`, with `decoder`.
-    pub(crate) fn new(operation: Operation, body: B, decoder: ProgressDecoder) -> Self {
+impl<E> ProgressStream<E> {
+    /// `operation`'s events from `events`.
+    pub fn new(operation: Operation, events: E) -> Self {
         Self {
             operation,
-            body: Some(body),
-            decoder: decoder.for_operation(operation),
+            events,
             saw_terminal: false,
             backup_id: None,
             ended_early: false,
@@ -71,17 +153,14 @@ impl<B> ProgressStream<B> {
         self.backup_id.as_deref()
     }
 
-    /// Whether the body ended cleanly, its last event whole, before a final status: the shape of
-    /// a server that answers with one early event and goes on in the background.
+    /// Whether the source ended cleanly, its last event whole, before a final status: the shape
+    /// of a server that answers with one early event and goes on in the background.
     pub fn ended_early(&self) -> bool {
         self.ended_early
     }
 }
 
-impl<B> ProgressStream<B>
-where
-    B: Body<Data = Bytes, Error: Into<Error>> + Unpin,
-{
+impl<E: EventSource> ProgressStream<E> {
     /// The next event, or `None` after the last one; the same as `StreamExt::next`, without
     /// needing a stream utility crate.
     pub async fn next_event(&mut self) -> Option<Result<BackupStreamedProgress, Error>> {
@@ -158,62 +237,40 @@ impl End {
     }
 }
 
-impl<B> Stream for ProgressStream<B>
-where
-    B: Body<Data = Bytes, Error: Into<Error>> + Unpin,
-{
+impl<E: EventSource> Stream for ProgressStream<E> {
     type Item = Result<BackupStreamedProgress, Error>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
-        loop {
-            if let Some(item) = this.decoder.next_event() {
-                match &item {
-                    Ok(event) => {
-                        this.saw_terminal |= event.is_terminal();
-                        if this.backup_id.is_none() {
-                            this.backup_id = event.backup.as_ref().map(|b| b.id.clone());
-                        }
-                    }
-                    Err(_) => {
-                        this.done = true;
-                        this.body = None;
-                    }
-                }
-                return Poll::Ready(Some(item));
-            }
-            if this.done {
-                return Poll::Ready(None);
-            }
-            let Some(body) = this.body.as_mut() else {
-                this.done = true;
-                this.decoder.finish();
-                if !this.decoder.has_failed() && !this.saw_terminal {
-                    // A cut inside an event is the decoder's error, yielded first; here every
-                    // event was whole.
-                    this.ended_early = true;
-                    return Poll::Ready(Some(Err(Error::Truncated {
-                        operation: this.operation,
-                        detail:
-                            "the stream ended before a final status (COMPLETED, FAILED or CANCELED)"
-                                .into(),
-                    })));
-                }
-                continue;
-            };
-            match ready!(Pin::new(body).poll_frame(cx)) {
-                Some(Ok(frame)) => {
-                    if let Ok(data) = frame.into_data() {
-                        this.decoder.push_bytes(data);
-                    }
-                }
-                Some(Err(err)) => {
-                    this.done = true;
-                    this.body = None;
-                    return Poll::Ready(Some(Err(err.into().with_operation(this.operation))));
-                }
-                None => this.body = None,
-            }
+        if this.done {
+            return Poll::Ready(None);
         }
+        let item = match ready!(this.events.poll_event(cx)) {
+            Some(Ok(event)) => {
+                this.saw_terminal |= event.is_terminal();
+                if this.backup_id.is_none() {
+                    this.backup_id = event.backup.as_ref().map(|b| b.id.clone());
+                }
+                Ok(event)
+            }
+            Some(Err(err)) => {
+                this.done = true;
+                Err(err)
+            }
+            None => {
+                this.done = true;
+                if this.saw_terminal {
+                    return Poll::Ready(None);
+                }
+                this.ended_early = true;
+                Err(Error::Truncated {
+                    operation: this.operation,
+                    detail:
+                        "the stream ended before a final status (COMPLETED, FAILED or CANCELED)"
+                            .into(),
+                })
+            }
+        };
+        Poll::Ready(Some(item))
     }
 }

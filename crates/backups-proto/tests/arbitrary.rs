@@ -111,7 +111,7 @@ proptest! {
     #[test]
     fn response_parsers_never_panic(status in status(), content_type in 0..CONTENT_TYPES.len(), body in body()) {
         // Every operation's parser, by the table: a new operation is fuzzed here as it is added.
-        for operation in Operation::ALL {
+        for operation in Operation::http() {
             check(operation, status, content_type, &body)?;
         }
     }

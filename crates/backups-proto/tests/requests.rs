@@ -230,7 +230,7 @@ fn every_operation_builds_the_request_of_its_table_row() {
     use backups_proto::operations::AnyOperation;
 
     let endpoint = Endpoint::new("http://127.0.0.1:39300/prefix".parse().unwrap());
-    for operation in Operation::ALL {
+    for operation in Operation::http() {
         let spec = operation.spec();
         let id = operation.takes_id().then(|| BackupId::new("b 1").unwrap());
         let any = AnyOperation::from_parts(operation, id, None).unwrap();

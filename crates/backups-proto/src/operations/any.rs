@@ -102,6 +102,11 @@ impl AnyOperation {
                 .ok_or_else(|| invalid(format!("{operation} needs a backup id")))
         };
         Ok(match operation {
+            Operation::WatchProgress
+            | Operation::CreateOverSocket
+            | Operation::RestoreOverSocket => {
+                return Err(not_http(operation));
+            }
             Operation::List => Self::List(ListBackups),
             Operation::Create => Self::Create(CreateBackup { seed: seed()? }),
             Operation::CreateStreamed => {
@@ -183,6 +188,9 @@ impl AnyOperation {
         response: Response<Bytes>,
     ) -> Result<AnyOutput, Error> {
         match operation {
+            Operation::WatchProgress
+            | Operation::CreateOverSocket
+            | Operation::RestoreOverSocket => Err(not_http(operation)),
             Operation::List => ListBackups::parse_response(response).map(AnyOutput::Backups),
             Operation::Create => CreateBackup::parse_response(response).map(AnyOutput::Backup),
             Operation::CreateStreamed => {
@@ -224,6 +232,16 @@ impl AnyOperation {
             Self::RestorationStatus(_) => Operation::RestorationStatus,
             Self::CancelRestoration(_) => Operation::CancelRestoration,
         }
+    }
+}
+
+/// Why a WebSocket channel is no `AnyOperation`: it is opened through the client's socket methods.
+fn not_http(operation: Operation) -> Error {
+    Error::InvalidRequest {
+        reason: format!(
+            "{operation} is a WebSocket channel, not an HTTP call: open it with \
+             Client::watch_progress, create_over_websocket or restore_over_websocket"
+        ),
     }
 }
 

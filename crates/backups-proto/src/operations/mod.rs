@@ -5,6 +5,7 @@
 
 mod any;
 mod cancel;
+mod channel;
 mod create;
 mod create_streamed;
 mod delete;
@@ -17,6 +18,7 @@ pub(crate) mod stream;
 pub use crate::operation::STREAM_ACCEPT;
 pub use any::{AnyOperation, AnyOutput};
 pub use cancel::{CancelCreation, CancelRestoration};
+pub use channel::{ChannelOperation, CreateOverSocket, RestoreOverSocket, WatchProgress};
 pub use create::CreateBackup;
 pub use create_streamed::CreateBackupStreamed;
 pub use delete::DeleteBackup;
@@ -63,7 +65,7 @@ pub(crate) fn build_request(
     *request.method_mut() = operation.method();
     *request.uri_mut() = uri;
     *request.headers_mut() = endpoint.request_headers(operation).clone();
-    if request.method() != http::Method::GET {
+    if request.method() != http::Method::GET && !operation.is_websocket() {
         let length = request.body().len();
         request
             .headers_mut()
