@@ -5,7 +5,6 @@ mod child;
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use child::spawn;
@@ -56,21 +55,6 @@ fn write_data(root: &Path) {
         pseudo_random(4 * 1024 * 1024, 99),
     )
     .expect("write");
-}
-
-fn verify(store: &Path) {
-    let output = Command::new(env!("CARGO_BIN_EXE_backups-server"))
-        .arg("verify")
-        .arg("--store")
-        .arg(store)
-        .output()
-        .expect("run verify");
-    assert!(
-        output.status.success(),
-        "verify failed:\n{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -139,7 +123,7 @@ async fn killed_mid_create_lists_only_complete_backups() {
         completed.insert(0, reply.json()["id"].as_str().expect("id").to_owned());
         assert_eq!(listed(server.addr).await, completed);
         server.kill();
-        verify(store.path());
+        child::verify_with_binary(store.path());
     }
 
     // Every listed backup restores to a tree of the right size.

@@ -82,11 +82,7 @@ fn assert_clean(store: &Path, round: usize) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn randomized_kills_during_create_and_delete_lose_nothing() {
     let seed = child::seed("BACKUPS_CRASH_SEED");
-    let kills: usize = std::env::var("BACKUPS_CRASH_KILLS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(20)
-        .max(20);
+    let kills = child::kill_count();
     let mut rng = PseudoRandom::new(seed);
     let data = tempfile::tempdir().expect("data");
     let store = tempfile::tempdir().expect("store");

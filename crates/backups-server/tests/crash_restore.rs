@@ -10,7 +10,6 @@ mod child;
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use backups_testkit::PseudoRandom;
@@ -36,29 +35,10 @@ fn write_data(root: &Path, seed: u64) {
     .expect("write");
 }
 
-fn verify(store: &Path) {
-    let output = Command::new(env!("CARGO_BIN_EXE_backups-server"))
-        .arg("verify")
-        .arg("--store")
-        .arg(store)
-        .output()
-        .expect("run verify");
-    assert!(
-        output.status.success(),
-        "verify failed:\n{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn randomized_kills_during_restores_leave_one_whole_tree() {
     let seed = child::seed("BACKUPS_CRASH_SEED");
-    let kills: usize = std::env::var("BACKUPS_CRASH_KILLS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(20)
-        .max(20);
+    let kills = child::kill_count();
     let mut rng = PseudoRandom::new(seed);
     let root = tempfile::tempdir().expect("root");
     let data: PathBuf = root.path().join("data");
@@ -126,7 +106,7 @@ async fn randomized_kills_during_restores_leave_one_whole_tree() {
             0,
             "round {round}: tmp/"
         );
-        verify(&store);
+        child::verify_with_binary(&store);
     }
     // The server still restores after all that.
     write_data(&data, 7);

@@ -100,3 +100,29 @@ pub fn seed(var: &str) -> u64 {
     eprintln!("seed {seed} (replay with {var}={seed})");
     seed
 }
+
+/// How many kills a randomized crash test makes: `BACKUPS_CRASH_KILLS`, at least 20.
+pub fn kill_count() -> usize {
+    std::env::var("BACKUPS_CRASH_KILLS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(20)
+        .max(20)
+}
+
+/// Runs `backups-server verify` on `store`, as a user would after a crash, and fails the test
+/// with its output unless every backup checks out.
+pub fn verify_with_binary(store: &Path) {
+    let output = Command::new(env!("CARGO_BIN_EXE_backups-server"))
+        .arg("verify")
+        .arg("--store")
+        .arg(store)
+        .output()
+        .expect("run verify");
+    assert!(
+        output.status.success(),
+        "verify failed:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
