@@ -84,6 +84,8 @@ mod client;
 pub mod discovery;
 mod errors;
 mod retry;
+#[cfg(feature = "websocket")]
+mod socket;
 mod trace;
 mod transport;
 
@@ -91,12 +93,15 @@ pub use body::ResponseBody;
 pub use builder::{APPLICATION_ID, ClientBuilder, DiscoveryError, IntoBaseUrl};
 pub use client::BackupsClient;
 pub use retry::RetryPolicy;
+#[cfg(feature = "websocket")]
+pub use socket::{CLOSE_TIMEOUT, Socket};
 pub use transport::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_POOL_IDLE_TIMEOUT,
     DEFAULT_REQUEST_TIMEOUT, HyperTransport, Timeouts,
 };
 
 pub use backups_proto::{
-    self as proto, BackupId, BaseUrl, Error, ErrorKind, Limits, Operation, Polling, ProgressStream,
-    TimeoutKind, Transport, TransportKind, models,
+    self as proto, BackupId, BaseUrl, Error, ErrorKind, Handshake, Limits, Message, Operation,
+    Polling, ProgressStream, Snapshots, SocketEvents, SocketTransport, TimeoutKind, Transport,
+    TransportKind, models,
 };
