@@ -10,6 +10,12 @@
 //!   alternating.
 //! - `list-concurrent`: 64 tasks each issuing a fixed number of `list` calls (requests/s),
 //!   rounds alternating.
+//! - `progress-socket-events` (the `websocket` feature): snapshots per second through
+//!   `watch_progress` against a floor of tokio-tungstenite's own client and `serde_json` into the
+//!   same `BackupsStreamedProgress`, both reading the same local WebSocket server (its own thread
+//!   and runtime) that sends a fixed number of snapshots per connection, then closes (1000).
+//! - `progress-socket-mem`: peak resident memory of a process reading 1,000,000 snapshots
+//!   through `watch_progress` (`--quick`: 200,000) against one reading 10,000: flat is the goal.
 //!
 //! Prints one JSON object per comparison on stdout. `--serve` and `--work` run the server and
 //! one side's calls in separate processes, for `cargo xtask bench`'s instruction counts.
@@ -51,6 +57,16 @@ fn main() {
         .position(|a| a == "--only")
         .map(|at| args[at + 1].clone());
     let wanted = |name: &str| filter.as_deref().is_none_or(|f| name.contains(f));
+    // A child run that measures the memory of one long socket: `--mem socket <snapshots>`.
+    #[cfg(feature = "websocket")]
+    if let Some(at) = args.iter().position(|a| a == "--mem") {
+        let count: u64 = args
+            .get(at + 2)
+            .and_then(|n| n.parse().ok())
+            .expect("count");
+        socket::memory_child(count);
+        return;
+    }
     // Only the client work of one side, untimed, for an instruction counter:
     // `--work list <ours|floor> <calls>`, against the server at `BENCH_SERVER`.
     if let Some(at) = args.iter().position(|a| a == "--work") {
@@ -92,6 +108,15 @@ fn main() {
     }
     if wanted("list-concurrent") {
         runtime.block_on(concurrent(ours, floor, quick));
+    }
+    #[cfg(feature = "websocket")]
+    {
+        if wanted("progress-socket-events") {
+            runtime.block_on(socket::events(quick));
+        }
+        if wanted("progress-socket-mem") {
+            socket::memory(quick);
+        }
     }
 }
 
@@ -288,8 +313,13 @@ fn start_server(body: Bytes) -> SocketAddr {
 }
 
 fn listing(count: usize) -> Bytes {
+    Bytes::from(serde_json::to_vec(&Backups::new(listing_backups(count))).expect("json"))
+}
+
+/// `count` backups as a listing holds them.
+fn listing_backups(count: usize) -> Vec<Backup> {
     let schema = EmbeddedModelSchema::new(0, SemanticVersion::Major0Minor0Patch1);
-    let backups = (0..count)
+    (0..count)
         .map(|i| {
             let millis = 1_700_000_000_000i64 + i as i64 * 60_000;
             let created =
@@ -306,6 +336,222 @@ fn listing(count: usize) -> Bytes {
             })
             .with_schema(schema.clone())
         })
-        .collect();
-    Bytes::from(serde_json::to_vec(&Backups::new(backups)).expect("json"))
+        .collect()
+}
+
+/// The WebSocket comparisons: a server sending snapshots, ours (`watch_progress`) and the floor
+/// (tokio-tungstenite's client and `serde_json`).
+#[cfg(feature = "websocket")]
+mod socket {
+    use std::hint::black_box;
+    use std::net::SocketAddr;
+    use std::process::Command;
+    use std::time::Instant;
+
+    use backups_hyper::BackupsClient;
+    use backups_models::{
+        BackupStreamedProgress, BackupsStreamedProgress, EmbeddedModelSchema, Number,
+        ProgressStatus, SemanticVersion,
+    };
+    use futures_util::{SinkExt, StreamExt};
+    use tokio::net::{TcpListener, TcpStream};
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+    use crate::emit::emit;
+
+    /// One snapshot with one create under way, as JSON (about 400 bytes).
+    fn snapshot() -> String {
+        let schema = EmbeddedModelSchema::new(0, SemanticVersion::Major0Minor0Patch1);
+        let backup = super::listing_backups(1).remove(0);
+        let mut event =
+            BackupStreamedProgress::new(ProgressStatus::InProgress, Number::from(42u64))
+                .with_backup(backup);
+        event.schema = Some(schema.clone());
+        let mut snapshot = BackupsStreamedProgress::default();
+        snapshot.schema = Some(schema);
+        snapshot.backups = Some(vec![event]);
+        snapshot.restorations = Some(Vec::new());
+        serde_json::to_string(&snapshot).expect("json")
+    }
+
+    pub(super) async fn events(quick: bool) {
+        let (rounds, count) = if quick { (10, 20_000) } else { (40, 50_000) };
+        let addr = start_server(count);
+        let base = format!("http://{addr}");
+        let ours = BackupsClient::builder()
+            .base_url(base.as_str())
+            .build()
+            .expect("client");
+        // Warm-up: both paths once.
+        assert_eq!(watch(&ours).await, count);
+        assert_eq!(floor(addr).await, count);
+        let mut ours_eps = Vec::new();
+        let mut floor_eps = Vec::new();
+        for round in 0..rounds {
+            for side in [round % 2 == 0, round % 2 != 0] {
+                let start = Instant::now();
+                let n = if side {
+                    watch(&ours).await
+                } else {
+                    floor(addr).await
+                };
+                assert_eq!(n, count);
+                let eps = n as f64 / start.elapsed().as_secs_f64();
+                if side {
+                    ours_eps.push(eps)
+                } else {
+                    floor_eps.push(eps)
+                }
+            }
+        }
+        emit(
+            "progress-socket-events",
+            "events/s",
+            &ours_eps,
+            &floor_eps,
+            "higher",
+            Some(0.8),
+            &format!(
+                "{count} snapshots of {} bytes per socket, watch_progress vs tokio-tungstenite + serde_json",
+                snapshot().len()
+            ),
+        );
+    }
+
+    /// Reads a whole progress socket through the SDK; answers how many snapshots came.
+    async fn watch(client: &BackupsClient) -> u64 {
+        let mut snapshots = client.watch_progress().await.expect("upgraded");
+        let mut n = 0;
+        while let Some(snapshot) = snapshots.next_snapshot().await {
+            black_box(snapshot.expect("snapshot"));
+            n += 1;
+        }
+        n
+    }
+
+    /// The floor: tokio-tungstenite's client on a plain TCP stream, each text message through
+    /// `serde_json` into the same model.
+    ///
+    /// It decodes with `from_str`, as a direct user of the crate would: the text is already
+    /// checked UTF-8. The SDK decodes bytes (`from_slice`), which checks each string again;
+    /// against a `from_slice` floor, ours measured 0.97.
+    async fn floor(addr: SocketAddr) -> u64 {
+        let tcp = TcpStream::connect(addr).await.expect("connect");
+        tcp.set_nodelay(true).expect("nodelay");
+        let url = format!("ws://{addr}/backups/streamed/progress");
+        let (mut socket, _) = tokio_tungstenite::client_async(url, tcp)
+            .await
+            .expect("handshake");
+        let mut n = 0;
+        while let Some(message) = socket.next().await {
+            match message.expect("message") {
+                Message::Text(text) => {
+                    let snapshot: BackupsStreamedProgress =
+                        serde_json::from_str(text.as_str()).expect("snapshot");
+                    black_box(snapshot);
+                    n += 1;
+                }
+                Message::Close(_) => break,
+                _ => {}
+            }
+        }
+        n
+    }
+
+    pub(super) fn memory(quick: bool) {
+        let small = 10_000u64;
+        let large = if quick { 200_000 } else { 1_000_000 };
+        let small_mem = memory_in_child(small);
+        let large_mem = memory_in_child(large);
+        emit(
+            "progress-socket-mem",
+            "MiB",
+            &[large_mem],
+            &[small_mem],
+            "lower",
+            Some(1.1),
+            &format!(
+                "peak RSS over one progress socket of {large} snapshots (ours) vs {small} (baseline)"
+            ),
+        );
+    }
+
+    /// Runs one long socket in a fresh copy of this binary; its peak RSS in MiB.
+    fn memory_in_child(count: u64) -> f64 {
+        let exe = std::env::current_exe().expect("current exe");
+        let out = Command::new(exe)
+            .args(["--mem", "socket", &count.to_string()])
+            .output()
+            .expect("run child");
+        assert!(out.status.success(), "memory child failed");
+        let text = String::from_utf8_lossy(&out.stdout);
+        text.trim().parse::<f64>().expect("child prints MiB")
+    }
+
+    /// Reads `count` snapshots through `watch_progress` and prints the process's peak RSS.
+    pub(super) fn memory_child(count: u64) {
+        let addr = start_server(count);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let client = BackupsClient::builder()
+            .base_url(format!("http://{addr}"))
+            .build()
+            .expect("client");
+        assert_eq!(runtime.block_on(watch(&client)), count);
+        println!("{:.1}", vm_hwm_kib() as f64 / 1024.0);
+    }
+
+    fn vm_hwm_kib() -> u64 {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// A WebSocket server on its own thread and runtime that sends `count` snapshots on each
+    /// connection, then closes it (1000); returns its address.
+    fn start_server(count: u64) -> SocketAddr {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move {
+                let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+                tx.send(listener.local_addr().expect("addr")).expect("send");
+                let snapshot = Message::text(snapshot());
+                loop {
+                    let (stream, _) = listener.accept().await.expect("accept");
+                    let _ = stream.set_nodelay(true);
+                    let snapshot = snapshot.clone();
+                    tokio::spawn(async move {
+                        let Ok(mut socket) = tokio_tungstenite::accept_async(stream).await else {
+                            return;
+                        };
+                        for _ in 0..count {
+                            // Buffered: tungstenite writes out whenever its buffer fills.
+                            if socket.feed(snapshot.clone()).await.is_err() {
+                                return;
+                            }
+                        }
+                        let frame = CloseFrame {
+                            code: CloseCode::Normal,
+                            reason: "".into(),
+                        };
+                        let _ = socket.close(Some(frame)).await;
+                        // Read to the client's answering close.
+                        while let Some(Ok(_)) = socket.next().await {}
+                    });
+                }
+            });
+        });
+        rx.recv().expect("server address")
+    }
 }
