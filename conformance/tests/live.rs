@@ -2,7 +2,9 @@
 //! the hyper transport, so that the recordings and reality cannot drift apart. Then the whole
 //! recorded suite through the hyper transport over real HTTP (`check_transport`).
 
-use backups_conformance::{Case, CaseResult, LiveSetup, Outcome, SuiteReport, check_transport};
+use backups_conformance::{
+    Case, CaseResult, LiveSetup, Outcome, SuiteReport, check_http_transport,
+};
 use backups_hyper::{BackupsClient, HyperTransport};
 use std::time::Duration;
 
@@ -164,7 +166,8 @@ async fn live_server_reproduces_the_recorded_cases() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_hyper_transport_passes_every_recorded_case() {
-    let report = check_transport(HyperTransport::default()).await;
+    // The channels wait for backups-hyper's SocketTransport (branch wip-wshyper).
+    let report = check_http_transport(HyperTransport::default()).await;
     let mut renamed = report.clone();
     for result in &mut renamed.results {
         result.suite = "transport-hyper".into();
