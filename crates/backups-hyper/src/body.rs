@@ -94,6 +94,12 @@ impl ResponseBody {
         }
     }
 
+    /// The call's trace, for a socket that outlives the handshake's (empty) body.
+    #[cfg(feature = "websocket")]
+    pub(crate) fn into_trace(self) -> CallTrace {
+        self.trace
+    }
+
     fn fail(&mut self, error: Error) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
         self.finished = true;
         self.timer = None;

@@ -267,7 +267,8 @@ impl ClientBuilder {
             self.retry,
             self.pool_idle_timeout,
             self.pool_max_idle,
-        );
+        )
+        .with_limits(self.limits);
         Ok(BackupsClient::from_client(
             Client::new(transport, endpoint)
                 .with_limits(self.limits)

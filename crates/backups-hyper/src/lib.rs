@@ -9,6 +9,9 @@
 //!   connect and request timeouts, an idle timeout between chunks of a progress stream, and
 //!   [`RetryPolicy`]-driven retries of the idempotent GETs when a connection could not be made
 //!   (a POST is never resent);
+//! - [`Socket`] (the `websocket` feature, on by default): the WebSocket channels over hyper's
+//!   upgrade and tokio-tungstenite, so that `watch_progress`, `create_over_websocket` and
+//!   `restore_over_websocket` work on a [`BackupsClient`] too;
 //! - every failure is the SDK's one [`Error`] type, re-exported here.
 //!
 //! Calls need a Tokio runtime (with IO and time enabled, as `#[tokio::main]` sets up);
@@ -75,6 +78,43 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! Over the WebSockets (the `websocket` feature): a live view of every backup and restore in
+//! progress until Ctrl-C, and a create whose events come over a socket. The idle timeout ends a
+//! socket that stays silent longer (`idle_timeout` of the builder); dropping a stream closes
+//! its socket with a close frame.
+//!
+//! ```no_run
+//! # #[cfg(feature = "websocket")]
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::time::Duration;
+//! use backups_hyper::BackupsClient;
+//!
+//! let client = BackupsClient::builder()
+//!     .base_url("http://127.0.0.1:39300")
+//!     .idle_timeout(Duration::from_secs(600))
+//!     .build()?;
+//!
+//! let made = client
+//!     .create_over_websocket()
+//!     .await?
+//!     .finish(|event| println!("{:?} {:?}", event.status, event.percentage))
+//!     .await?;
+//! println!("made backup {}", made.id);
+//!
+//! let mut snapshots = client.watch_progress().await?;
+//! loop {
+//!     tokio::select! {
+//!         snapshot = snapshots.next_snapshot() => match snapshot {
+//!             Some(snapshot) => println!("{:?}", snapshot?),
+//!             None => break,
+//!         },
+//!         _ = tokio::signal::ctrl_c() => break,
+//!     }
+//! }
+//! # Ok(())
+//! # }
+//! ```
 
 #![forbid(unsafe_code)]
 
@@ -84,6 +124,8 @@ mod client;
 pub mod discovery;
 mod errors;
 mod retry;
+#[cfg(feature = "websocket")]
+mod socket;
 mod trace;
 mod transport;
 
@@ -91,12 +133,15 @@ pub use body::ResponseBody;
 pub use builder::{APPLICATION_ID, ClientBuilder, DiscoveryError, IntoBaseUrl};
 pub use client::BackupsClient;
 pub use retry::RetryPolicy;
+#[cfg(feature = "websocket")]
+pub use socket::{CLOSE_TIMEOUT, Socket};
 pub use transport::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_POOL_IDLE_TIMEOUT,
     DEFAULT_REQUEST_TIMEOUT, HyperTransport, Timeouts,
 };
 
 pub use backups_proto::{
-    self as proto, BackupId, BaseUrl, Error, ErrorKind, Limits, Operation, Polling, ProgressStream,
-    TimeoutKind, Transport, TransportKind, models,
+    self as proto, BackupId, BaseUrl, Error, ErrorKind, Handshake, Limits, Message, Operation,
+    Polling, ProgressStream, Snapshots, SocketEvents, SocketTransport, TimeoutKind, Transport,
+    TransportKind, models,
 };

@@ -19,7 +19,7 @@ use tokio::time::Sleep;
 use tracing::Instrument;
 use tracing::instrument::Instrumented;
 
-use backups_proto::{Error, Operation, TimeoutKind, Transport, TransportKind};
+use backups_proto::{Error, Limits, Operation, TimeoutKind, Transport, TransportKind};
 
 use crate::body::{ResponseBody, after};
 use crate::errors::from_client_error;
@@ -127,6 +127,9 @@ pub struct HyperTransport {
     client: HyperClient<HttpConnector, Full<Bytes>>,
     timeouts: Timeouts,
     retry: RetryPolicy,
+    /// What the transport itself bounds: WebSocket messages and a refused handshake's body.
+    /// HTTP bodies are bounded by the client, which reads them.
+    limits: Limits,
 }
 
 impl Default for HyperTransport {
@@ -140,6 +143,7 @@ impl fmt::Debug for HyperTransport {
         f.debug_struct("HyperTransport")
             .field("timeouts", &self.timeouts)
             .field("retry", &self.retry)
+            .field("limits", &self.limits)
             .finish_non_exhaustive()
     }
 }
@@ -177,7 +181,25 @@ impl HyperTransport {
             client,
             timeouts,
             retry,
+            limits: Limits::default(),
         }
+    }
+
+    /// The same transport with other [`Limits`] on what it reads by itself: the size of one
+    /// WebSocket message (`max_frame`, [`Error::FrameTooLarge`]) and of the body of a refused
+    /// WebSocket handshake (`max_body`). HTTP bodies are read, and bounded, by the client.
+    ///
+    /// [`ClientBuilder::build`](crate::ClientBuilder::build) sets the client's limits here too;
+    /// a transport made by hand for a [`backups_proto::Client`] with other limits should be
+    /// given the same ones.
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The limits the transport applies itself (see [`with_limits`](Self::with_limits)).
+    pub fn limits(&self) -> Limits {
+        self.limits
     }
 
     /// The timeouts in force.
@@ -192,7 +214,7 @@ impl HyperTransport {
 
     /// One call. The work before the first poll is done here, so that the future the caller
     /// holds keeps only what lives across an await: it stays small, and moving it costs little.
-    fn call(
+    pub(crate) fn call(
         &self,
         request: Request<Bytes>,
     ) -> impl Future<Output = Result<Response<ResponseBody>, Error>> + Send + '_ {
@@ -329,7 +351,9 @@ where
         trace.record_head(response.status(), attempts);
         let operation = *this.operation;
         let (head, incoming) = response.into_parts();
-        let body = if operation.is_some_and(Operation::is_streamed) {
+        // A WebSocket handshake's body is only read when it was refused: an error text, read
+        // whole like a plain call's.
+        let body = if operation.is_some_and(|op| op.is_streamed() && !op.is_websocket()) {
             // A stream may legitimately last longer than any deadline; only silence is an error.
             ResponseBody::with_idle_timeout(incoming, operation, *this.idle, trace)
         } else {
