@@ -97,7 +97,7 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 /// runtime:
 ///
 /// ```no_run
-/// # async fn demo<T: backups_proto::Transport>(my_transport: T) {
+/// # async fn demo<T: backups_proto::Transport + backups_proto::SocketTransport>(my_transport: T) {
 /// let report = backups_conformance::check_transport(my_transport).await;
 /// println!("{}", report.table());
 /// report.assert_passed();
