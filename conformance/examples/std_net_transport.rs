@@ -6,20 +6,30 @@
 //! correct transport gets; `check_transport` runs every recorded case through it against a local
 //! replay server and prints the table.
 //!
+//! It implements the WebSocket channels too (`SocketTransport`): the handshake with the same
+//! HTTP/1.1 code, then the `tungstenite` crate's blocking WebSocket on the connection, read on a
+//! thread of its own with the transport's timeout as the idle timeout.
+//!
 //! Run it with `cargo run -p backups-conformance --example std_net_transport`.
 
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::stream::Stream;
 use http::{Request, Response};
 use http_body::{Body, Frame};
 use tokio::sync::{mpsc, oneshot};
+use tungstenite::protocol::{Role, WebSocket};
 
-use backups_proto::{Error, Operation, Transport, TransportKind};
+use backups_proto::{
+    Error, Handshake, Message, Operation, SocketTransport, TimeoutKind, Transport, TransportKind,
+};
 
 /// A blocking HTTP/1.1 transport on `std::net`, one connection per request.
 #[derive(Debug, Clone)]
@@ -32,6 +42,13 @@ impl Default for StdNetTransport {
         Self {
             timeout: Duration::from_secs(10),
         }
+    }
+}
+
+impl StdNetTransport {
+    /// A transport whose reads, and WebSockets' silences, time out after `timeout`.
+    pub fn with_timeout(timeout: Duration) -> Self {
+        Self { timeout }
     }
 }
 
@@ -169,8 +186,12 @@ fn write_request(
             .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a header is not text"))?;
         head.push_str(&format!("{name}: {value}\r\n"));
     }
-    // The request carries its own Content-Length (the SDK sets it on every POST).
-    head.push_str("connection: close\r\n\r\n");
+    // The request carries its own Content-Length (the SDK sets it on every POST), and a
+    // WebSocket handshake its own `Connection: Upgrade`.
+    if !request.headers().contains_key(http::header::CONNECTION) {
+        head.push_str("connection: close\r\n");
+    }
+    head.push_str("\r\n");
     stream.write_all(head.as_bytes())?;
     stream.write_all(request.body())?;
     stream.flush()
@@ -224,7 +245,8 @@ fn read_head(reader: &mut impl BufRead) -> io::Result<(Response<()>, Framing)> {
             }
             response = response.header(name, value);
         }
-        if (100..200).contains(&status) {
+        // An interim answer (100 Continue) is skipped; 101 is the last one on this connection.
+        if (100..200).contains(&status) && status != 101 {
             continue;
         }
         if status == 204 || status == 304 {
@@ -287,6 +309,208 @@ fn read_body(
             buf.truncate(n);
             send(buf)?;
         },
+    }
+}
+
+/// A WebSocket: the messages the reading thread receives; dropping it closes the socket.
+#[derive(Debug)]
+pub struct StdNetSocket {
+    messages: mpsc::Receiver<Result<Message, Error>>,
+    closing: Arc<AtomicBool>,
+}
+
+impl Stream for StdNetSocket {
+    type Item = Result<Message, Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.messages.poll_recv(cx)
+    }
+}
+
+impl Drop for StdNetSocket {
+    fn drop(&mut self) {
+        self.closing.store(true, Ordering::SeqCst);
+    }
+}
+
+/// How often the reading thread looks up from a silent socket (to see a drop or the timeout).
+const TICK: Duration = Duration::from_millis(50);
+
+impl SocketTransport for StdNetTransport {
+    type Socket = StdNetSocket;
+
+    async fn connect(
+        &self,
+        mut request: Request<Bytes>,
+        first: Option<String>,
+    ) -> Result<Handshake<StdNetSocket>, Error> {
+        let operation = request
+            .extensions()
+            .get::<Operation>()
+            .copied()
+            .unwrap_or(Operation::WatchProgress);
+        let key = tungstenite::handshake::client::generate_key();
+        request.headers_mut().insert(
+            "sec-websocket-key",
+            key.parse()
+                .map_err(|err| Error::transport(TransportKind::Io, err))?,
+        );
+        let (head_tx, head_rx) = oneshot::channel();
+        let (messages_tx, messages) = mpsc::channel(16);
+        let closing = Arc::new(AtomicBool::new(false));
+        let idle = self.timeout;
+        let flag = Arc::clone(&closing);
+        std::thread::spawn(move || match handshake(&request, &key, first, idle) {
+            Ok(Ok(ws)) => {
+                if head_tx.send(Ok(None)).is_ok() {
+                    read_socket(ws, operation, idle, &messages_tx, &flag);
+                }
+            }
+            Ok(Err(refused)) => {
+                let _ = head_tx.send(Ok(Some(refused)));
+            }
+            Err(err) => {
+                let _ = head_tx.send(Err(err));
+            }
+        });
+        let head = head_rx
+            .await
+            .map_err(|_| Error::transport(TransportKind::Io, "the connection thread died"))??;
+        Ok(match head {
+            Some(refused) => Handshake::Refused(refused),
+            None => Handshake::Upgraded(StdNetSocket { messages, closing }),
+        })
+    }
+}
+
+/// Sends the handshake and reads its answer: the socket, its first message sent, or the whole
+/// refusal.
+fn handshake(
+    request: &Request<Bytes>,
+    key: &str,
+    first: Option<String>,
+    timeout: Duration,
+) -> Result<Result<WebSocket<TcpStream>, Response<Bytes>>, Error> {
+    let authority = request
+        .uri()
+        .authority()
+        .map(|a| a.as_str().to_owned())
+        .unwrap_or_default();
+    let stream = TcpStream::connect(&authority)
+        .map_err(|err| Error::transport(TransportKind::Connect, err))?;
+    let io = |err: io::Error| Error::transport(TransportKind::Io, err);
+    stream.set_read_timeout(Some(timeout)).map_err(io)?;
+    stream.set_nodelay(true).map_err(io)?;
+    write_request(&stream, request, &authority).map_err(io)?;
+    let mut reader = BufReader::new(stream);
+    let (head, framing) = read_head(&mut reader).map_err(io)?;
+    if head.status() != http::StatusCode::SWITCHING_PROTOCOLS {
+        let body = match framing {
+            Framing::Length(length) => {
+                let mut body = vec![0; length];
+                reader.read_exact(&mut body).map_err(io)?;
+                body
+            }
+            Framing::None => Vec::new(),
+            Framing::ToClose | Framing::Chunked => {
+                let mut body = Vec::new();
+                reader.read_to_end(&mut body).map_err(io)?;
+                body
+            }
+        };
+        let (parts, ()) = head.into_parts();
+        return Ok(Err(Response::from_parts(parts, Bytes::from(body))));
+    }
+    let accept = head
+        .headers()
+        .get("sec-websocket-accept")
+        .and_then(|v| v.to_str().ok());
+    if accept != Some(&tungstenite::handshake::derive_accept_key(key.as_bytes())) {
+        return Err(Error::transport(
+            TransportKind::Io,
+            format!("the 101 carries a wrong Sec-WebSocket-Accept: {accept:?}"),
+        ));
+    }
+    let buffered = reader.buffer().to_vec();
+    let stream = reader.into_inner();
+    let mut ws = WebSocket::from_partially_read(stream, buffered, Role::Client, None);
+    if let Some(first) = first {
+        ws.send(tungstenite::Message::text(first))
+            .map_err(|err| Error::transport(TransportKind::Io, err))?;
+    }
+    // From now on reads look up every tick, to notice a drop and count the silence.
+    ws.get_ref().set_read_timeout(Some(TICK)).map_err(io)?;
+    Ok(Ok(ws))
+}
+
+/// Hands each message over until the socket ends, is dropped, or stays silent for `idle`.
+fn read_socket(
+    mut ws: WebSocket<TcpStream>,
+    operation: Operation,
+    idle: Duration,
+    tx: &mpsc::Sender<Result<Message, Error>>,
+    closing: &AtomicBool,
+) {
+    let mut silent = Duration::ZERO;
+    let close = |ws: &mut WebSocket<TcpStream>| {
+        let _ = ws.close(None);
+        // Read on until the peer's answer, briefly.
+        for _ in 0..20 {
+            if ws.read().is_err() {
+                break;
+            }
+        }
+    };
+    loop {
+        if closing.load(Ordering::SeqCst) || tx.is_closed() {
+            return close(&mut ws);
+        }
+        let item = match ws.read() {
+            Ok(tungstenite::Message::Text(text)) => {
+                Ok(Message::Text(Bytes::copy_from_slice(text.as_bytes())))
+            }
+            Ok(tungstenite::Message::Binary(bytes)) => Ok(Message::Binary(bytes)),
+            Ok(tungstenite::Message::Close(frame)) => {
+                let code = frame.map(|frame| u16::from(frame.code));
+                let _ = tx.blocking_send(Ok(Message::Close(code)));
+                // tungstenite answers the close; read until it is done.
+                while ws.read().is_ok() {}
+                return;
+            }
+            Ok(_) => {
+                // A ping: tungstenite queued the pong, send it.
+                let _ = ws.flush();
+                continue;
+            }
+            Err(tungstenite::Error::Io(err))
+                if matches!(
+                    err.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                silent += TICK;
+                if silent < idle {
+                    continue;
+                }
+                let _ = tx.blocking_send(Err(Error::Timeout {
+                    operation: Some(operation),
+                    kind: TimeoutKind::Idle,
+                }));
+                return close(&mut ws);
+            }
+            Err(err) => {
+                // The connection ended without a close frame: cut short, as a body would be.
+                let _ = tx.blocking_send(Err(Error::Truncated {
+                    operation,
+                    detail: format!("the connection closed without a close frame: {err}"),
+                }));
+                return;
+            }
+        };
+        silent = Duration::ZERO;
+        if tx.blocking_send(item).is_err() {
+            return close(&mut ws);
+        }
     }
 }
 

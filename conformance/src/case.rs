@@ -10,12 +10,14 @@ use bytes::Bytes;
 use percent_encoding::percent_decode_str;
 use serde_json::Value;
 
-use backups_proto::operations::AnyOperation;
+use backups_models::{Backup, SeededBackup};
+use backups_proto::operations::{AnyOperation, CreateOverSocket, RestoreOverSocket, WatchProgress};
 use backups_proto::{BackupId, Operation, RequestBody};
 
 use crate::generate;
 use crate::har::{
-    Chunks, Entry, ExpectField, ExpectedOutcome, Har, Live, LiveStep, OperationField,
+    Chunks, Direction, Entry, ExpectField, ExpectedOutcome, Har, Live, LiveStep, OperationField,
+    WebSocketMessage,
 };
 
 /// Request headers that vary by client and say nothing about the API: not compared unless a case
@@ -27,6 +29,10 @@ pub const RELAXED: &[&str] = &[
     "accept-encoding",
     "keep-alive",
     "x-application-id",
+    // New per connection (RFC 6455): the transport's own, checked by the replay server's
+    // handshake, never by value.
+    "sec-websocket-key",
+    "sec-websocket-extensions",
 ];
 
 /// The directory of the cases shipped with this crate.
@@ -111,6 +117,90 @@ pub struct Exchange {
     /// Whether the previous call makes this exchange (`_followUp`) instead of a call of its own:
     /// runners make no call for it, the replay serves and checks it in order all the same.
     pub follow_up: bool,
+    /// For a WebSocket channel, what happens after the handshake (`_webSocketMessages`,
+    /// `_stall`); `None` for an HTTP call.
+    pub socket: Option<SocketScript>,
+}
+
+/// The messages of a WebSocket exchange after its `101`, in order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SocketScript {
+    /// What each side does, in the recorded order: the server sends the messages before the
+    /// first `Send` at once, then waits for the client's message before going on.
+    pub steps: Vec<SocketStep>,
+    /// Whether the server goes silent after its last message, the connection open (`_stall`).
+    pub stall: bool,
+}
+
+/// One step of a [`SocketScript`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum SocketStep {
+    /// The server sends a message, written on the wire in segments of these lengths first
+    /// (`_split`; empty: in one write).
+    Receive(ReplayMessage, Vec<usize>),
+    /// The client must send this message.
+    Send(ExpectedMessage),
+}
+
+/// A message the server sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplayMessage {
+    /// Opcode 1.
+    Text(String),
+    /// Opcode 2.
+    Binary(Bytes),
+    /// Opcode 8, with its code; nothing follows it.
+    Close(Option<u16>),
+}
+
+/// A data message the client must send (its close frames are not checked: a client closes when
+/// it is done).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExpectedMessage {
+    /// A text message holding JSON, compared as JSON.
+    Json(Value),
+    /// A text message that is not JSON, compared as text.
+    Text(String),
+    /// A binary message.
+    Binary(Bytes),
+}
+
+impl SocketScript {
+    /// The data message the client must send first, if any.
+    pub fn first_sent(&self) -> Option<&ExpectedMessage> {
+        self.steps.iter().find_map(|step| match step {
+            SocketStep::Send(message) => Some(message),
+            SocketStep::Receive(..) => None,
+        })
+    }
+
+    /// The messages the server sends, in order.
+    pub fn received(&self) -> impl Iterator<Item = &ReplayMessage> {
+        self.steps.iter().filter_map(|step| match step {
+            SocketStep::Receive(message, _) => Some(message),
+            SocketStep::Send(_) => None,
+        })
+    }
+
+    /// Whether the server ends with a close frame.
+    pub fn closes(&self) -> bool {
+        self.received()
+            .last()
+            .is_some_and(|m| matches!(m, ReplayMessage::Close(_)))
+    }
+}
+
+/// A WebSocket channel call as the client's typed value: [`Call::to_channel`].
+#[derive(Debug, Clone, PartialEq)]
+// One value per call, built and moved once: boxing the restore's input would buy nothing.
+#[allow(clippy::large_enum_variant)]
+pub enum ChannelCall {
+    /// The progress socket.
+    Watch(WatchProgress),
+    /// The create socket.
+    Create(CreateOverSocket),
+    /// The restore socket.
+    Restore(RestoreOverSocket),
 }
 
 /// An SDK call with its inputs (the `_operation` field), run through [`Client::run`] as the
@@ -148,6 +238,53 @@ impl Call {
                 reason: err.to_string(),
             })?;
         AnyOperation::from_parts(self.operation, id, body.as_deref())
+    }
+
+    /// The channel value the call opens, for a WebSocket channel: the id checked, the input
+    /// decoded as the channel's model. (`backups_proto` has no `AnyOperation` for channels, so
+    /// this is the one place that names each.)
+    pub fn to_channel(&self) -> Result<ChannelCall, backups_proto::Error> {
+        let invalid = |reason: String| backups_proto::Error::InvalidRequest { reason };
+        let op = self.operation;
+        let id = self.id.clone().map(BackupId::new).transpose()?;
+        match (op.takes_id(), &id) {
+            (false, Some(id)) => {
+                return Err(invalid(format!("{op} takes no backup id, got {id:?}")));
+            }
+            (true, None) => return Err(invalid(format!("{op} needs a backup id"))),
+            _ => {}
+        }
+        if op.spec().request == RequestBody::None && self.body.is_some() {
+            return Err(invalid(format!("{op} takes no input")));
+        }
+        let body = |value: &Value| {
+            if value.is_object() {
+                Ok(value.clone())
+            } else {
+                Err(invalid(format!("the {op} input is not a JSON object")))
+            }
+        };
+        let seed = || -> Result<Option<SeededBackup>, backups_proto::Error> {
+            self.body
+                .as_ref()
+                .map(|v| serde_json::from_value(body(v)?).map_err(|e| invalid(e.to_string())))
+                .transpose()
+        };
+        let backup = || -> Result<Option<Backup>, backups_proto::Error> {
+            self.body
+                .as_ref()
+                .map(|v| serde_json::from_value(body(v)?).map_err(|e| invalid(e.to_string())))
+                .transpose()
+        };
+        Ok(match op {
+            Operation::WatchProgress => ChannelCall::Watch(WatchProgress),
+            Operation::CreateOverSocket => ChannelCall::Create(CreateOverSocket { seed: seed()? }),
+            Operation::RestoreOverSocket => ChannelCall::Restore(RestoreOverSocket {
+                id: id.ok_or_else(|| invalid(format!("{op} needs a backup id")))?,
+                backup: backup()?,
+            }),
+            _ => return Err(invalid(format!("{op} is not a WebSocket channel"))),
+        })
     }
 
     /// A call of `field`, checked against its operation's inputs.
@@ -190,7 +327,11 @@ impl Call {
 
     /// The call, if it builds an operation: a case that cannot be run fails to load.
     fn checked(self) -> Result<Call, String> {
-        self.to_operation().map_err(|err| err.to_string())?;
+        if self.operation.is_websocket() {
+            self.to_channel().map_err(|err| err.to_string())?;
+        } else {
+            self.to_operation().map_err(|err| err.to_string())?;
+        }
         Ok(self)
     }
 }
@@ -377,6 +518,7 @@ fn live_setup(live: &Live) -> Option<LiveSetup> {
 fn exchange(entry: &Entry, caller: Option<&Exchange>) -> Result<Exchange, String> {
     let request = expected_request(entry)?;
     let response = recorded_response(entry)?;
+    let script = socket_script(entry)?;
     if entry.follow_up == Some(true) {
         let Some(caller) = caller else {
             return Err("_followUp: the first entry is made by a call of its own".into());
@@ -388,7 +530,7 @@ fn exchange(entry: &Entry, caller: Option<&Exchange>) -> Result<Exchange, String
                     .into(),
             );
         }
-        let call = infer_call(&request)?;
+        let call = infer_call(&request, None)?;
         let by = caller.call.operation();
         // What one call makes: a poll of the status of what it started, or the same request
         // again.
@@ -398,18 +540,23 @@ fn exchange(entry: &Entry, caller: Option<&Exchange>) -> Result<Exchange, String
                 call.operation()
             ));
         }
+        if script.is_some() {
+            return Err("_followUp: a WebSocket exchange is a call of its own".into());
+        }
         return Ok(Exchange {
             call,
             request,
             response,
             expect: caller.expect.clone(),
             follow_up: true,
+            socket: None,
         });
     }
     let call = match &entry.operation {
         Some(field) => Call::from_field(field)?,
-        None => infer_call(&request)?,
+        None => infer_call(&request, script.as_ref())?,
     };
+    let socket = channel_script(&call, &response, script)?;
     let expect = match &entry.expect {
         Some(field) => Expect::from_field(field)?,
         None => return Err("_expect is missing: say what the client must return".into()),
@@ -420,12 +567,146 @@ fn exchange(entry: &Entry, caller: Option<&Exchange>) -> Result<Exchange, String
         response,
         expect,
         follow_up: false,
+        socket,
     })
+}
+
+/// The `_webSocketMessages` and `_stall` of an entry, if it has either.
+fn socket_script(entry: &Entry) -> Result<Option<SocketScript>, String> {
+    let stall = entry.stall.unwrap_or(false);
+    let Some(messages) = &entry.web_socket_messages else {
+        return if entry.stall.is_some() {
+            Err("_stall without _webSocketMessages".into())
+        } else {
+            Ok(None)
+        };
+    };
+    let mut steps = Vec::with_capacity(messages.len());
+    for (index, message) in messages.iter().enumerate() {
+        let step =
+            socket_step(message).map_err(|why| format!("_webSocketMessages[{index}]: {why}"))?;
+        if let Some(step) = step {
+            if matches!(
+                steps.last(),
+                Some(SocketStep::Receive(ReplayMessage::Close(_), _))
+            ) {
+                return Err(format!(
+                    "_webSocketMessages[{index}]: nothing follows the server's close"
+                ));
+            }
+            steps.push(step);
+        }
+    }
+    let script = SocketScript { steps, stall };
+    if stall && script.closes() {
+        return Err("_stall: a server that closes does not stall".into());
+    }
+    Ok(Some(script))
+}
+
+/// One message as a step; the client's close frames are not checked, so they are no step.
+fn socket_step(message: &WebSocketMessage) -> Result<Option<SocketStep>, String> {
+    let split = message.split.clone().unwrap_or_default();
+    if message.direction == Direction::Send && !split.is_empty() {
+        return Err("_split is for what the server sends".into());
+    }
+    if split.contains(&0) {
+        return Err("_split lengths are positive".into());
+    }
+    let data = &message.data;
+    let binary = || {
+        BASE64
+            .decode(data.as_bytes())
+            .map(Bytes::from)
+            .map_err(|e| format!("the data of a binary message is base64: {e}"))
+    };
+    Ok(Some(match (message.direction, message.opcode) {
+        (Direction::Receive, 1) => SocketStep::Receive(ReplayMessage::Text(data.clone()), split),
+        (Direction::Receive, 2) => SocketStep::Receive(ReplayMessage::Binary(binary()?), split),
+        (Direction::Receive, 8) => {
+            SocketStep::Receive(ReplayMessage::Close(close_code(data)?), split)
+        }
+        (Direction::Send, 1) => SocketStep::Send(match serde_json::from_str(data) {
+            Ok(value) => ExpectedMessage::Json(value),
+            Err(_) => ExpectedMessage::Text(data.clone()),
+        }),
+        (Direction::Send, 2) => SocketStep::Send(ExpectedMessage::Binary(binary()?)),
+        (Direction::Send, 8) => return Ok(None),
+        (_, opcode) => {
+            return Err(format!(
+                "opcode {opcode}: a case replays text (1), binary (2) and close (8) frames"
+            ));
+        }
+    }))
+}
+
+/// The code of a close frame's `data`: `"1000"`, or nothing.
+fn close_code(data: &str) -> Result<Option<u16>, String> {
+    if data.trim().is_empty() {
+        return Ok(None);
+    }
+    data.trim()
+        .parse()
+        .map(Some)
+        .map_err(|_| format!("the data of a close is its code, such as \"1000\", got {data:?}"))
+}
+
+/// Checks that an exchange is a channel exactly when its call is one, and that its messages fit
+/// the channel: after a `101`, a channel with an input has the client send it first (at least
+/// `{}`), the progress channel has it send nothing; a refused handshake has no messages.
+fn channel_script(
+    call: &Call,
+    response: &RecordedResponse,
+    script: Option<SocketScript>,
+) -> Result<Option<SocketScript>, String> {
+    let op = call.operation();
+    if !op.is_websocket() {
+        return match script {
+            Some(_) => Err(format!(
+                "{op} is an HTTP call: it has no _webSocketMessages"
+            )),
+            None => Ok(None),
+        };
+    }
+    let script = script.unwrap_or_default();
+    if response.status != http::StatusCode::SWITCHING_PROTOCOLS {
+        if !script.steps.is_empty() || script.stall {
+            return Err(format!(
+                "a handshake answered {} upgrades nothing: no _webSocketMessages",
+                response.status
+            ));
+        }
+        return Ok(Some(script));
+    }
+    let sends = script
+        .steps
+        .iter()
+        .filter(|step| matches!(step, SocketStep::Send(_)))
+        .count();
+    let takes_input = op.spec().request != RequestBody::None;
+    match (takes_input, script.first_sent(), sends) {
+        (true, Some(ExpectedMessage::Json(value)), 1) => {
+            let expected = call.body.clone().unwrap_or_else(|| serde_json::json!({}));
+            if *value != expected {
+                return Err(format!(
+                    "the client sends its input first: {expected}, the recording has {value}"
+                ));
+            }
+        }
+        (true, _, _) => {
+            return Err(format!(
+                "{op} sends its input (at least {{}}) as one JSON text message: list it as a \"send\""
+            ));
+        }
+        (false, None, _) => {}
+        (false, Some(_), _) => return Err(format!("{op} sends no message")),
+    }
+    Ok(Some(script))
 }
 
 /// Works out the call from the request, for a HAR captured by another tool: the operation whose
 /// method and path template match, with the id decoded from its `{backup}` segment.
-fn infer_call(request: &ExpectedRequest) -> Result<Call, String> {
+fn infer_call(request: &ExpectedRequest, script: Option<&SocketScript>) -> Result<Call, String> {
     let path = request.path_and_query.split('?').next().unwrap_or_default();
     let operation = Operation::ALL
         .into_iter()
@@ -442,8 +723,14 @@ fn infer_call(request: &ExpectedRequest) -> Result<Call, String> {
                 .map_err(|_| format!("{segment:?} does not decode to UTF-8"))
         })
         .transpose()?;
-    let body = match &request.body {
-        ExpectedBody::Json(value) => Some(value.clone()),
+    let body = match (&request.body, script.and_then(SocketScript::first_sent)) {
+        (ExpectedBody::Json(value), _) => Some(value.clone()),
+        // A channel's input is its first message; `{}` is no input at all.
+        (_, Some(ExpectedMessage::Json(value)))
+            if operation.is_websocket() && value.as_object().is_some_and(|o| !o.is_empty()) =>
+        {
+            Some(value.clone())
+        }
         _ => None,
     };
     Call {
@@ -664,7 +951,7 @@ mod tests {
             body: ExpectedBody::Empty,
         };
         assert_eq!(
-            infer_call(&request).unwrap(),
+            infer_call(&request, None).unwrap(),
             Call {
                 operation: Operation::Delete,
                 id: Some("a/b c".into()),
@@ -676,12 +963,12 @@ mod tests {
             path_and_query: "/backups".into(),
             ..request.clone()
         };
-        assert_eq!(infer_call(&list).unwrap().operation, Operation::List);
+        assert_eq!(infer_call(&list, None).unwrap().operation, Operation::List);
         let nested = ExpectedRequest {
             path_and_query: "/backups/a/b/delete".into(),
             ..request
         };
-        assert!(infer_call(&nested).is_err(), "an id is one segment");
+        assert!(infer_call(&nested, None).is_err(), "an id is one segment");
     }
 
     /// A case of these entries: the first a streamed restore, the rest as given.

@@ -111,9 +111,58 @@ pub struct Entry {
         skip_serializing_if = "Option::is_none"
     )]
     pub require_headers: Option<Vec<String>>,
+    /// The messages of a WebSocket exchange, in order, as browser devtools export them (custom
+    /// field `_webSocketMessages`): what the client sent and what it received after the `101`.
+    #[serde(
+        rename = "_webSocketMessages",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub web_socket_messages: Option<Vec<WebSocketMessage>>,
+    /// Whether the server of a WebSocket exchange goes silent after its last message, the
+    /// connection left open (custom field `_stall`): a transport's idle timeout must end it.
+    #[serde(rename = "_stall", default, skip_serializing_if = "Option::is_none")]
+    pub stall: Option<bool>,
     /// Fields this type does not name (`cache`, `timings`, a tool's own custom fields).
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+/// One message of a WebSocket exchange (an element of `_webSocketMessages`), as Chrome's and
+/// Firefox's devtools write it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebSocketMessage {
+    /// Who sent it: the client (`send`) or the server (`receive`).
+    #[serde(rename = "type")]
+    pub direction: Direction,
+    /// When, in seconds (devtools write the epoch time); only the order of the array matters.
+    #[serde(default)]
+    pub time: f64,
+    /// The frame's opcode: 1 text, 2 binary, 8 close.
+    pub opcode: u8,
+    /// The payload: the text (opcode 1), the bytes in base64 (opcode 2), or the close code
+    /// (opcode 8, such as `"1000"`; empty for a close without a code).
+    #[serde(default)]
+    pub data: String,
+    /// How the replay server writes the frame on the wire (custom field `_split`): the byte
+    /// lengths of its first TCP segments, header included, each flushed on its own after a short
+    /// pause; the rest of the frame goes last. A message is a message in process, so only
+    /// transports over the replay server see it.
+    #[serde(rename = "_split", default, skip_serializing_if = "Option::is_none")]
+    pub split: Option<Vec<usize>>,
+    /// Fields this type does not name.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// Who sent a WebSocket message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// The client.
+    Send,
+    /// The server.
+    Receive,
 }
 
 /// How a live server reproduces a case (`_live`).

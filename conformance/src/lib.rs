@@ -41,15 +41,18 @@ pub mod strategies;
 mod suite;
 
 pub use case::{
-    BUILTIN_DIR, Call, Case, CaseError, Exchange, Expect, ExpectedBody, ExpectedRequest, LiveSetup,
-    RELAXED, RecordedResponse,
+    BUILTIN_DIR, Call, Case, CaseError, ChannelCall, Exchange, Expect, ExpectedBody,
+    ExpectedMessage, ExpectedRequest, LiveSetup, RELAXED, RecordedResponse, ReplayMessage,
+    SocketScript, SocketStep,
 };
-pub use matching::{Mismatch, SeenRequest, differences, json_diff};
+pub use matching::{
+    Mismatch, SeenMessage, SeenRequest, differences, json_diff, message_difference,
+};
 pub use outcome::{ErrorReport, Outcome, OutcomeResult, error_kind};
-pub use replay::{ReplayBody, ReplayError, ReplayTransport, response_of};
+pub use replay::{ReplayBody, ReplayError, ReplaySocket, ReplayTransport, response_of};
 pub use report::{CaseResult, RESULTS_DIR_ENV, SuiteReport, render_table};
 pub use server::ReplayServer;
 pub use suite::{
-    CASE_TIMEOUT, CaseRun, block_on, check_transport, check_transport_with, check_transport_within,
-    run_replay,
+    CASE_TIMEOUT, CaseRun, block_on, check_http_transport, check_http_transport_within,
+    check_transport, check_transport_with, check_transport_within, run_replay,
 };

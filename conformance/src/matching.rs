@@ -6,7 +6,7 @@ use bytes::Bytes;
 use http::HeaderMap;
 use serde_json::Value;
 
-use crate::case::{ExpectedBody, ExpectedRequest};
+use crate::case::{ExpectedBody, ExpectedMessage, ExpectedRequest};
 
 /// A request that differs from the recording: where, and every difference found.
 ///
@@ -113,6 +113,76 @@ pub fn differences(expected: &ExpectedRequest, seen: &SeenRequest<'_>) -> Vec<St
         out.push(difference);
     }
     out
+}
+
+/// A data message as a client sent it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeenMessage<'a> {
+    /// A text message.
+    Text(&'a str),
+    /// A binary message.
+    Binary(&'a [u8]),
+}
+
+/// How the message a client sent differs from the recorded one (JSON compared as JSON), or what
+/// is wrong when either is missing; `None` when they match.
+pub fn message_difference(
+    expected: Option<&ExpectedMessage>,
+    seen: Option<SeenMessage<'_>>,
+) -> Option<String> {
+    let describe = |seen: SeenMessage<'_>| match seen {
+        SeenMessage::Text(text) => format!("text {:?}", backups_proto::excerpt(text.as_bytes())),
+        SeenMessage::Binary(bytes) => {
+            format!(
+                "{} binary bytes {}",
+                bytes.len(),
+                backups_proto::excerpt(bytes)
+            )
+        }
+    };
+    match (expected, seen) {
+        (None, None) => None,
+        (None, Some(seen)) => Some(format!(
+            "message: the recording has the client send nothing, got {}",
+            describe(seen)
+        )),
+        (Some(expected), None) => Some(format!(
+            "message: expected the client to send {}, it sent nothing",
+            expected_text(expected)
+        )),
+        (Some(ExpectedMessage::Json(value)), Some(SeenMessage::Text(text))) => {
+            match serde_json::from_str::<Value>(text) {
+                Ok(got) if got == *value => None,
+                Ok(got) => Some(format!(
+                    "message differs as JSON (- expected, + got):\n{}",
+                    json_diff(value, &got)
+                )),
+                Err(err) => Some(format!(
+                    "message: expected JSON {value}, got text that is not JSON ({err}): {}",
+                    backups_proto::excerpt(text.as_bytes())
+                )),
+            }
+        }
+        (Some(ExpectedMessage::Text(want)), Some(SeenMessage::Text(text))) if want == text => None,
+        (Some(ExpectedMessage::Binary(want)), Some(SeenMessage::Binary(bytes)))
+            if want.as_ref() == bytes =>
+        {
+            None
+        }
+        (Some(expected), Some(seen)) => Some(format!(
+            "message: expected {}, got {}",
+            expected_text(expected),
+            describe(seen)
+        )),
+    }
+}
+
+fn expected_text(expected: &ExpectedMessage) -> String {
+    match expected {
+        ExpectedMessage::Json(value) => format!("JSON text {value}"),
+        ExpectedMessage::Text(text) => format!("text {text:?}"),
+        ExpectedMessage::Binary(bytes) => format!("{} binary bytes", bytes.len()),
+    }
 }
 
 fn body_difference(expected: &ExpectedBody, seen: &Bytes) -> Option<String> {

@@ -5,9 +5,10 @@ use std::fmt;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use backups_proto::{Client, Error, Transport};
+use backups_proto::operations::ChannelOperation;
+use backups_proto::{Client, Error, SocketTransport, Transport};
 
-use crate::case::{Call, Expect};
+use crate::case::{Call, ChannelCall, Expect};
 
 /// The result of one call: the typed value as JSON, or the error the client returned.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -100,6 +101,39 @@ impl Outcome {
         }
     }
 
+    /// Opens the channel of `call` through `client` and records what came: for the progress
+    /// socket, every snapshot until the socket closes (`null`) or fails (the error); for a create
+    /// or restore socket, its events and the result of
+    /// [`ProgressStream::finish`](backups_proto::ProgressStream::finish).
+    pub async fn of_channel_call<T: SocketTransport>(client: &Client<T>, call: &Call) -> Outcome {
+        let operation = call.operation();
+        let mut events = Vec::new();
+        let mut record = |value: Value| events.push(value);
+        let result = match call.to_channel() {
+            Err(err) => Err(err),
+            Ok(ChannelCall::Watch(_)) => snapshots(client, &mut record).await,
+            Ok(ChannelCall::Create(channel)) => progress(client, &channel, &mut record).await,
+            Ok(ChannelCall::Restore(channel)) => progress(client, &channel, &mut record).await,
+        };
+        Outcome {
+            operation: operation.name().to_owned(),
+            events: Some(events),
+            result: to_result(result),
+        }
+    }
+
+    /// Makes `call` through `client`, over its socket if it is a channel.
+    pub async fn of_any_call<T: Transport + SocketTransport>(
+        client: &Client<T>,
+        call: &Call,
+    ) -> Outcome {
+        if call.operation().is_websocket() {
+            Self::of_channel_call(client, call).await
+        } else {
+            Self::of_call(client, call).await
+        }
+    }
+
     /// The error, if the call failed.
     pub fn error(&self) -> Option<&ErrorReport> {
         match &self.result {
@@ -177,6 +211,31 @@ impl fmt::Display for Outcome {
             }
         }
     }
+}
+
+/// Reads the progress socket until it ends: `Ok(null)` on a close, else the error.
+async fn snapshots<T: SocketTransport>(
+    client: &Client<T>,
+    record: &mut impl FnMut(Value),
+) -> Result<Value, Error> {
+    let mut stream = client.watch_progress().await?;
+    while let Some(snapshot) = stream.next_snapshot().await {
+        record(serde_json::to_value(snapshot?).unwrap_or_default());
+    }
+    Ok(Value::Null)
+}
+
+/// Reads a create or restore socket to its final event.
+async fn progress<T: SocketTransport, C: ChannelOperation>(
+    client: &Client<T>,
+    channel: &C,
+    record: &mut impl FnMut(Value),
+) -> Result<Value, Error> {
+    let stream = client.open_progress_socket(channel).await?;
+    let backup = stream
+        .finish(|event| record(serde_json::to_value(event).unwrap_or_default()))
+        .await?;
+    Ok(serde_json::to_value(backup).unwrap_or_default())
 }
 
 fn to_result<T: Serialize>(result: Result<T, Error>) -> OutcomeResult {

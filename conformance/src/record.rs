@@ -101,7 +101,8 @@ pub fn record(options: &RecordOptions) -> Result<Vec<PathBuf>, RecordError> {
     };
 
     let mut created_id = None;
-    for operation in Operation::ALL.into_iter().filter(|op| !op.takes_id()) {
+    // The channels are not recorded (yet): a recording is one HTTP request.
+    for operation in Operation::http().filter(|op| !op.takes_id()) {
         let har = save(operation.name(), call(operation, None), Live::Plain(true))?;
         if operation == Operation::Create {
             created_id = har.log.entries[0]
@@ -113,10 +114,7 @@ pub fn record(options: &RecordOptions) -> Result<Vec<PathBuf>, RecordError> {
                 .and_then(|backup| backup["id"].as_str().map(str::to_owned));
         }
     }
-    let mut with_id: Vec<Operation> = Operation::ALL
-        .into_iter()
-        .filter(|op| op.takes_id())
-        .collect();
+    let mut with_id: Vec<Operation> = Operation::http().filter(|op| op.takes_id()).collect();
     with_id.sort_by_key(|op| *op == Operation::Delete);
     if let Some(id) = &created_id {
         for &operation in &with_id {
@@ -233,6 +231,8 @@ fn to_har(
         }),
         forbid_headers: None,
         require_headers: None,
+        web_socket_messages: None,
+        stall: None,
         extra: Default::default(),
     };
     let mut har = Har {

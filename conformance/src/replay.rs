@@ -12,10 +12,13 @@ use bytes::Bytes;
 use http::{Request, Response};
 use http_body::{Body, Frame, SizeHint};
 
-use backups_proto::{Error, Operation, Transport, TransportKind};
+use backups_proto::{
+    Error, Handshake, Message, Operation, SocketTransport, TimeoutKind, Transport, TransportKind,
+};
+use futures_util::stream::Stream;
 
-use crate::case::{Case, Exchange, RecordedResponse};
-use crate::matching::{Mismatch, SeenRequest, differences};
+use crate::case::{Case, Exchange, RecordedResponse, ReplayMessage, SocketScript};
+use crate::matching::{Mismatch, SeenMessage, SeenRequest, differences, message_difference};
 
 /// A transport that answers with a case's recorded responses, in order, after checking that each
 /// request is the recorded one.
@@ -127,6 +130,16 @@ impl ReplayTransport {
     }
 
     fn answer(&self, request: &Request<Bytes>) -> Result<RecordedResponse, Mismatch> {
+        self.take(request, None).map(|exchange| exchange.response)
+    }
+
+    /// Uses up the next exchange for `request` (and, for a channel, the client's `first`
+    /// message), returning it if everything matched.
+    fn take(
+        &self,
+        request: &Request<Bytes>,
+        first: Option<Option<&str>>,
+    ) -> Result<Exchange, Mismatch> {
         let mut state = self.shared.lock();
         let index = state.next;
         let Some(exchange) = state.exchanges.get(index) else {
@@ -157,11 +170,18 @@ impl ReplayTransport {
                 "extensions: expected Operation::{expected_op:?}, got {op:?}"
             ));
         }
-        let response = exchange.response.clone();
+        if let Some(first) = first {
+            // A refused handshake upgrades nothing, so nothing can have been sent.
+            let upgraded = exchange.response.status == http::StatusCode::SWITCHING_PROTOCOLS;
+            let expected = exchange.socket.as_ref().and_then(SocketScript::first_sent);
+            let seen = first.filter(|_| upgraded).map(SeenMessage::Text);
+            found.extend(message_difference(expected, seen));
+        }
+        let exchange = exchange.clone();
         // The exchange is used up either way: the next request is compared with the next one.
         state.next += 1;
         if found.is_empty() {
-            Ok(response)
+            Ok(exchange)
         } else {
             let mismatch = Mismatch {
                 case: self.shared.case.clone(),
@@ -236,6 +256,87 @@ impl Transport for ReplayTransport {
     /// A replay has no time: waiting between two polls of a status is instant.
     fn sleep(&self, _duration: Duration) -> Option<impl Future<Output = ()> + Send> {
         Some(std::future::ready(()))
+    }
+}
+
+/// The WebSocket channels: the handshake is checked like an HTTP request, and so is the first
+/// message the client sends; the socket yields the recorded messages.
+impl SocketTransport for ReplayTransport {
+    type Socket = ReplaySocket;
+
+    async fn connect(
+        &self,
+        request: Request<Bytes>,
+        first: Option<String>,
+    ) -> Result<Handshake<ReplaySocket>, Error> {
+        let exchange = self
+            .take(&request, Some(first.as_deref()))
+            .map_err(|mismatch| Error::transport(TransportKind::Io, mismatch))?;
+        let operation = op_of(&request);
+        let recorded = exchange.response;
+        if recorded.status != http::StatusCode::SWITCHING_PROTOCOLS {
+            let (parts, _) = response_of(recorded.clone(), operation).into_parts();
+            return Ok(Handshake::Refused(Response::from_parts(
+                parts,
+                recorded.body(),
+            )));
+        }
+        let script = exchange.socket.unwrap_or_default();
+        Ok(Handshake::Upgraded(ReplaySocket::new(&script, operation)))
+    }
+}
+
+/// The socket of a replayed channel: the recorded messages the server sends, one per poll with a
+/// `Pending` poll before each, then how the recording ends:
+/// - after a close message, nothing (`None`);
+/// - after `_stall`, [`Error::Timeout`] (idle): the replay has no clock, so it stands for a
+///   transport whose idle timeout has run out on the silent server;
+/// - with neither, [`Error::Truncated`]: the connection dropped without a close frame.
+#[derive(Debug)]
+pub struct ReplaySocket {
+    items: VecDeque<Result<Message, Error>>,
+    stall: bool,
+}
+
+impl ReplaySocket {
+    /// The socket of `script` on `operation`'s channel.
+    pub fn new(script: &SocketScript, operation: Operation) -> Self {
+        let mut items: VecDeque<Result<Message, Error>> = script
+            .received()
+            .map(|message| {
+                Ok(match message {
+                    ReplayMessage::Text(text) => Message::Text(Bytes::from(text.clone())),
+                    ReplayMessage::Binary(bytes) => Message::Binary(bytes.clone()),
+                    ReplayMessage::Close(code) => Message::Close(*code),
+                })
+            })
+            .collect();
+        if script.stall {
+            items.push_back(Err(Error::Timeout {
+                operation: Some(operation),
+                kind: TimeoutKind::Idle,
+            }));
+        } else if !script.closes() {
+            items.push_back(Err(Error::Truncated {
+                operation,
+                detail: "the connection closed without a close frame (recorded)".into(),
+            }));
+        }
+        Self { items, stall: true }
+    }
+}
+
+impl Stream for ReplaySocket {
+    type Item = Result<Message, Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.stall && !self.items.is_empty() {
+            self.stall = false;
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        self.stall = true;
+        Poll::Ready(self.items.pop_front())
     }
 }
 

@@ -9,9 +9,9 @@ use std::time::Duration;
 use futures_timer::Delay;
 use futures_util::future::{Either, select};
 
-use backups_proto::{Client, Endpoint, Transport};
+use backups_proto::{Client, Endpoint, SocketTransport, Transport};
 
-use crate::case::Case;
+use crate::case::{Call, Case};
 use crate::outcome::Outcome;
 use crate::replay::ReplayTransport;
 use crate::report::{CaseResult, SuiteReport};
@@ -60,7 +60,7 @@ pub fn run_replay(case: &Case) -> CaseRun {
     let mut outcomes = Vec::new();
     let mut problems = Vec::new();
     for (index, exchange) in case.calls() {
-        let outcome = block_on(Outcome::of_call(&client, &exchange.call));
+        let outcome = block_on(Outcome::of_any_call(&client, &exchange.call));
         if let Err(problem) = outcome.check(&exchange.expect) {
             problems.push(format!("exchange {index}: {problem}"));
         }
@@ -97,25 +97,38 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 /// runtime:
 ///
 /// ```no_run
-/// # async fn demo<T: backups_proto::Transport>(my_transport: T) {
+/// # async fn demo<T: backups_proto::Transport + backups_proto::SocketTransport>(my_transport: T) {
 /// let report = backups_conformance::check_transport(my_transport).await;
 /// println!("{}", report.table());
 /// report.assert_passed();
 /// # }
 /// ```
-pub async fn check_transport<T: Transport>(transport: T) -> SuiteReport {
+pub async fn check_transport<T: Transport + SocketTransport>(transport: T) -> SuiteReport {
     match Case::builtin() {
         Ok(cases) => check_transport_with(transport, &cases).await,
-        Err(err) => SuiteReport {
-            results: vec![CaseResult {
-                suite: "transport".into(),
-                case: "(loading cases)".into(),
-                operation: "-".into(),
-                family: "-".into(),
-                passed: false,
-                detail: err.to_string(),
-            }],
-        },
+        Err(err) => loading_failed(err),
+    }
+}
+
+/// [`check_transport`] for a transport without the WebSocket channels (no
+/// [`SocketTransport`]): the cases that open a channel are left out.
+pub async fn check_http_transport<T: Transport>(transport: T) -> SuiteReport {
+    match Case::builtin() {
+        Ok(cases) => check_http_transport_within(transport, &cases, CASE_TIMEOUT).await,
+        Err(err) => loading_failed(err),
+    }
+}
+
+fn loading_failed(err: crate::CaseError) -> SuiteReport {
+    SuiteReport {
+        results: vec![CaseResult {
+            suite: "transport".into(),
+            case: "(loading cases)".into(),
+            operation: "-".into(),
+            family: "-".into(),
+            passed: false,
+            detail: err.to_string(),
+        }],
     }
 }
 
@@ -123,16 +136,87 @@ pub async fn check_transport<T: Transport>(transport: T) -> SuiteReport {
 pub const CASE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// [`check_transport`] with cases of your own.
-pub async fn check_transport_with<T: Transport>(transport: T, cases: &[Case]) -> SuiteReport {
+pub async fn check_transport_with<T: Transport + SocketTransport>(
+    transport: T,
+    cases: &[Case],
+) -> SuiteReport {
     check_transport_within(transport, cases, CASE_TIMEOUT).await
+}
+
+/// How a runner makes one call: over HTTP only, or over HTTP and the channels.
+trait Caller {
+    /// Whether it can make the calls of `case`.
+    fn can_run(&self, case: &Case) -> bool;
+    /// Makes the call.
+    async fn call(&self, call: &Call) -> Outcome;
+}
+
+/// Every call, channels included.
+struct AnyCaller<'a, T>(Client<&'a T>);
+
+impl<T: Transport + SocketTransport> Caller for AnyCaller<'_, T> {
+    fn can_run(&self, _: &Case) -> bool {
+        true
+    }
+
+    async fn call(&self, call: &Call) -> Outcome {
+        Outcome::of_any_call(&self.0, call).await
+    }
+}
+
+/// The HTTP calls only.
+struct HttpCaller<'a, T>(Client<&'a T>);
+
+impl<T: Transport> Caller for HttpCaller<'_, T> {
+    fn can_run(&self, case: &Case) -> bool {
+        case.calls()
+            .all(|(_, exchange)| !exchange.call.operation().is_websocket())
+    }
+
+    async fn call(&self, call: &Call) -> Outcome {
+        Outcome::of_call(&self.0, call).await
+    }
 }
 
 /// [`check_transport_with`] with a limit on each case of your own: a transport that never
 /// answers fails its case with a message, and the suite goes on to the next.
 ///
 /// The limit is kept by a timer thread, not a runtime's, so it holds under any executor.
-pub async fn check_transport_within<T: Transport>(
+///
+/// The channel cases check the transport's [`SocketTransport`] over real WebSockets: the
+/// handshake, the first message, each message as the server sends it (split across TCP
+/// segments where a case says so), and an idle timeout on a server that stalls (give the
+/// transport a short one: a case waits for it).
+pub async fn check_transport_within<T: Transport + SocketTransport>(
     transport: T,
+    cases: &[Case],
+    per_case: Duration,
+) -> SuiteReport {
+    check_with(
+        |base| AnyCaller(Client::new(&transport, base)),
+        cases,
+        per_case,
+    )
+    .await
+}
+
+/// [`check_transport_within`] for a transport without the WebSocket channels: the cases that
+/// open a channel are left out.
+pub async fn check_http_transport_within<T: Transport>(
+    transport: T,
+    cases: &[Case],
+    per_case: Duration,
+) -> SuiteReport {
+    check_with(
+        |base| HttpCaller(Client::new(&transport, base)),
+        cases,
+        per_case,
+    )
+    .await
+}
+
+async fn check_with<C: Caller>(
+    caller: impl FnOnce(Endpoint) -> C,
     cases: &[Case],
     per_case: Duration,
 ) -> SuiteReport {
@@ -155,9 +239,9 @@ pub async fn check_transport_within<T: Transport>(
         .base_url()
         .parse()
         .unwrap_or_else(|_| unreachable!("127.0.0.1:port is a base URL"));
-    let client = Client::new(&transport, Endpoint::new(base));
+    let caller = caller(Endpoint::new(base));
     let mut report = SuiteReport::default();
-    for case in cases {
+    for case in cases.iter().filter(|case| caller.can_run(case)) {
         let reference = run_replay(case);
         server.play(case);
         let mut problems = Vec::new();
@@ -165,7 +249,7 @@ pub async fn check_transport_within<T: Transport>(
         let hung = {
             // Dropped at the end of the block, so that a hung call lets go of the outcomes.
             let calls = pin!(run_calls(
-                &client,
+                &caller,
                 case,
                 &reference,
                 &mut problems,
@@ -197,15 +281,15 @@ pub async fn check_transport_within<T: Transport>(
 }
 
 /// Makes a case's calls over HTTP, checking each outcome against the case and the replay's.
-async fn run_calls<T: Transport>(
-    client: &Client<&T>,
+async fn run_calls<C: Caller>(
+    caller: &C,
     case: &Case,
     reference: &CaseRun,
     problems: &mut Vec<String>,
     outcomes: &mut Vec<Outcome>,
 ) {
     for (call, (index, exchange)) in case.calls().enumerate() {
-        let outcome = Outcome::of_call(client, &exchange.call).await;
+        let outcome = caller.call(&exchange.call).await;
         if let Err(problem) = outcome.check(&exchange.expect) {
             problems.push(format!("exchange {index}: {problem}"));
         }

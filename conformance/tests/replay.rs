@@ -5,9 +5,10 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use backups_conformance::{
-    Case, CaseResult, Outcome, OutcomeResult, ReplayTransport, SuiteReport, block_on, run_replay,
+    Case, CaseResult, Outcome, OutcomeResult, ReplayTransport, SocketStep, SuiteReport, block_on,
+    run_replay,
 };
-use backups_proto::{Client, Endpoint, Error, Operation, transport_fn};
+use backups_proto::{Client, Endpoint, Error, Operation, RequestBody, transport_fn};
 
 fn client(replay: &ReplayTransport) -> Client<ReplayTransport> {
     Client::new(replay.clone(), Endpoint::default())
@@ -72,6 +73,72 @@ fn every_operation_and_family_is_covered() {
             );
         }
     }
+    // Each channel: a success, an abnormal close (before the final event, or the connection
+    // dropped) and a refused handshake; and every way a channel can go wrong that issue 13 lists.
+    for op in Operation::websockets() {
+        for family in [
+            "success",
+            "abnormal-close",
+            "error-status",
+            "malformed",
+            "streaming",
+        ] {
+            assert!(
+                cases
+                    .iter()
+                    .any(|c| c.operation() == op && c.family == family),
+                "no {family} case for {op}"
+            );
+        }
+        let of_op = |suffix: &str| {
+            cases
+                .iter()
+                .any(|c| c.operation() == op && c.name.ends_with(suffix))
+        };
+        for suffix in [
+            "_binary_message",
+            "_malformed_json",
+            "_wrong_type",
+            "_unknown_values",
+            "_split_frame",
+            "_stall",
+            "_status_511",
+        ] {
+            assert!(of_op(suffix), "no {op}{suffix} case");
+        }
+        let script = |c: &Case| c.exchanges[0].socket.clone().unwrap_or_default();
+        // A server that starts at once (it sends before the client's first message) and, for
+        // a channel with an input, one that waits for it.
+        assert!(
+            cases.iter().any(|c| c.operation() == op
+                && matches!(script(c).steps.first(), Some(SocketStep::Receive(..)))
+                && c.exchanges[0].expect.error.is_none()),
+            "no {op} case whose server starts at once"
+        );
+        if op.spec().request != RequestBody::None {
+            assert!(
+                cases.iter().any(|c| c.operation() == op
+                    && matches!(script(c).steps.first(), Some(SocketStep::Send(_)))
+                    && c.exchanges[0].expect.error.is_none()),
+                "no {op} case whose server waits for the client's first message"
+            );
+        }
+        assert!(
+            cases.iter().any(|c| c.operation() == op
+                && script(c)
+                    .steps
+                    .iter()
+                    .any(|step| matches!(step, SocketStep::Receive(_, split) if split.len() > 1))),
+            "no {op} case splits a frame"
+        );
+    }
+    assert!(
+        cases
+            .iter()
+            .any(|c| c.operation() == Operation::RestoreOverSocket
+                && c.exchanges[0].expect.error.as_deref() == Some("NotFound")),
+        "no refused restore socket of an unknown id"
+    );
     let sources_missing: Vec<_> = cases
         .iter()
         .filter(|c| c.source.is_empty())
@@ -293,4 +360,114 @@ fn a_follow_up_is_served_and_checked_but_not_called() {
         problems.contains("path: expected /backup/other/restoration/status"),
         "{problems}"
     );
+}
+
+/// A socket transport that replaces the client's first message.
+struct FirstMessage(ReplayTransport, Option<String>);
+
+impl backups_proto::SocketTransport for FirstMessage {
+    type Socket = backups_conformance::ReplaySocket;
+
+    async fn connect(
+        &self,
+        request: http::Request<bytes::Bytes>,
+        _first: Option<String>,
+    ) -> Result<backups_proto::Handshake<Self::Socket>, Error> {
+        self.0.connect(request, self.1.clone()).await
+    }
+}
+
+#[test]
+fn a_wrong_or_missing_first_message_is_a_mismatch() {
+    let check = |name: &str, first: Option<&str>, expected: &str| {
+        let case = case(name);
+        let replay = ReplayTransport::new(&case);
+        let client = Client::new(
+            FirstMessage(replay.clone(), first.map(str::to_owned)),
+            Endpoint::default(),
+        );
+        let outcome = block_on(Outcome::of_channel_call(&client, &case.exchanges[0].call));
+        assert_eq!(
+            outcome.error().map(|e| e.kind.as_str()),
+            Some("Transport"),
+            "{outcome}"
+        );
+        let report = replay.finish().unwrap_err().to_string();
+        assert!(report.contains(expected), "{report}");
+    };
+    check(
+        "create_websocket_with_seed",
+        Some("{}"),
+        "message differs as JSON",
+    );
+    check(
+        "restore_websocket_waits_for_input",
+        None,
+        "expected the client to send JSON text {}, it sent nothing",
+    );
+    check(
+        "watch_progress_success",
+        Some("{}"),
+        "the recording has the client send nothing",
+    );
+    // The right first message passes.
+    let case = case("create_websocket_with_seed");
+    let run = run_replay(&case);
+    assert!(run.passed(), "{:?}", run.problems);
+}
+
+#[test]
+fn a_channel_case_must_fit_its_channel() {
+    let load = |name: &str, edit: &dyn Fn(&mut serde_json::Value)| {
+        let path = format!("{}/{name}.har", backups_conformance::BUILTIN_DIR);
+        let mut har: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        edit(&mut har["log"]["entries"][0]);
+        let har = serde_json::from_value(har).unwrap();
+        Case::from_har(name.into(), &har)
+            .map(|_| ())
+            .unwrap_err()
+            .to_string()
+    };
+    // A create socket that does not send its input first.
+    let text = load("create_websocket_waits_for_input", &|entry| {
+        entry["_webSocketMessages"]
+            .as_array_mut()
+            .unwrap()
+            .remove(0);
+    });
+    assert!(text.contains("sends its input"), "{text}");
+    // The progress socket sends nothing.
+    let text = load("watch_progress_success", &|entry| {
+        entry["_webSocketMessages"].as_array_mut().unwrap().insert(
+            0,
+            serde_json::json!({"type": "send", "time": 0, "opcode": 1, "data": "{}"}),
+        );
+    });
+    assert!(text.contains("sends no message"), "{text}");
+    // Nothing after the server's close, and no ping frames.
+    let text = load("watch_progress_success", &|entry| {
+        entry["_webSocketMessages"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({"type": "receive", "time": 0, "opcode": 1, "data": "{}"}));
+    });
+    assert!(
+        text.contains("nothing follows the server's close"),
+        "{text}"
+    );
+    let text = load("watch_progress_stall", &|entry| {
+        entry["_webSocketMessages"][0]["opcode"] = 9.into();
+    });
+    assert!(text.contains("opcode 9"), "{text}");
+    // A refused handshake has no messages; an HTTP call has none at all.
+    let text = load("watch_progress_status_511", &|entry| {
+        entry["_webSocketMessages"] =
+            serde_json::json!([{"type": "receive", "opcode": 1, "data": "{}"}]);
+    });
+    assert!(text.contains("upgrades nothing"), "{text}");
+    let text = load("list_success", &|entry| {
+        entry["_webSocketMessages"] = serde_json::json!([]);
+    });
+    assert!(text.contains("is an HTTP call"), "{text}");
 }

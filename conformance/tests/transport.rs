@@ -6,8 +6,10 @@ use http::Request;
 
 use std::time::Duration;
 
-use backups_conformance::{Case, check_transport, check_transport_with, check_transport_within};
-use backups_proto::{Error, Transport};
+use backups_conformance::{
+    Case, check_http_transport_within, check_transport, check_transport_with,
+};
+use backups_proto::{Error, Handshake, SocketTransport, Transport};
 
 #[allow(dead_code, unreachable_pub)]
 #[path = "../examples/std_net_transport.rs"]
@@ -17,7 +19,8 @@ use example::StdNetTransport;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_std_net_transport_passes_every_case() {
-    let report = check_transport(StdNetTransport::default()).await;
+    // A short idle timeout: the stall cases wait for it.
+    let report = check_transport(StdNetTransport::with_timeout(Duration::from_secs(1))).await;
     report.write_results("transport").expect("results file");
     println!("{}", report.table());
     report.assert_passed();
@@ -45,7 +48,12 @@ async fn a_transport_that_drops_a_header_fails() {
         Case::load(format!("{}/list_success.har", backups_conformance::BUILTIN_DIR).as_ref())
             .unwrap(),
     ];
-    let report = check_transport_with(DropsAccept(StdNetTransport::default()), &cases).await;
+    let report = check_http_transport_within(
+        DropsAccept(StdNetTransport::default()),
+        &cases,
+        backups_conformance::CASE_TIMEOUT,
+    )
+    .await;
     assert!(!report.passed());
     let detail = &report.results[0].detail;
     assert!(
@@ -71,13 +79,63 @@ async fn a_transport_that_hangs_fails_each_case_and_the_suite_goes_on() {
         Case::load(format!("{}/{name}.har", backups_conformance::BUILTIN_DIR).as_ref()).unwrap()
     };
     let cases = vec![case("list_success"), case("delete_success")];
-    let report = check_transport_within(Hangs, &cases, Duration::from_millis(200)).await;
+    let report = check_http_transport_within(Hangs, &cases, Duration::from_millis(200)).await;
     assert_eq!(report.results.len(), 2, "every case is reported");
     for result in &report.results {
         assert!(!result.passed, "{}", result.case);
         assert!(
             result.detail.contains("exchange 0: no outcome after 200ms"),
             "{}",
+            result.detail
+        );
+    }
+}
+
+/// A socket transport that never sends the client's first message.
+struct ForgetsFirst(StdNetTransport);
+
+impl Transport for ForgetsFirst {
+    type Body = example::StdNetBody;
+
+    async fn send(&self, request: Request<Bytes>) -> Result<http::Response<Self::Body>, Error> {
+        self.0.send(request).await
+    }
+}
+
+impl SocketTransport for ForgetsFirst {
+    type Socket = example::StdNetSocket;
+
+    async fn connect(
+        &self,
+        request: Request<Bytes>,
+        _first: Option<String>,
+    ) -> Result<Handshake<Self::Socket>, Error> {
+        self.0.connect(request, None).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_socket_transport_that_forgets_the_first_message_fails() {
+    let case = |name: &str| {
+        Case::load(format!("{}/{name}.har", backups_conformance::BUILTIN_DIR).as_ref()).unwrap()
+    };
+    // The server that waits for the input never starts: the client times out; the server that
+    // starts at once finishes, and still notices the missing message.
+    let cases = vec![
+        case("create_websocket_waits_for_input"),
+        case("restore_websocket_starts_at_once"),
+    ];
+    let transport = ForgetsFirst(StdNetTransport::with_timeout(Duration::from_millis(500)));
+    let report = check_transport_with(transport, &cases).await;
+    assert_eq!(report.results.len(), 2);
+    for result in &report.results {
+        assert!(!result.passed, "{}", result.case);
+        assert!(
+            result
+                .detail
+                .contains("expected the client to send JSON text {}, it sent nothing"),
+            "{}: {}",
+            result.case,
             result.detail
         );
     }
