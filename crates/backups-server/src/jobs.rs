@@ -1,16 +1,20 @@
 //! The creates and restores of this process, for the status and cancel endpoints: the running
-//! ones, and the last [`KEEP_FINISHED`] finished ones with their final status.
+//! ones, and the last [`KEEP_FINISHED`] finished ones with their final status. Every change of a
+//! running one is also a new snapshot for the clients of the progress channel.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use backups_models::{Backup, BackupStatus, Number, ProgressStatus};
+use backups_models::{
+    Backup, BackupStatus, BackupStreamedProgress, BackupsStreamedProgress, Number, ProgressStatus,
+};
 use bytes::Bytes;
 use tokio::sync::mpsc;
 
 use crate::control::{Canceled, Control};
 use crate::progress::{self, Percent};
+use crate::watchers::{Subscription, Watchers};
 
 /// How many finished operations keep answering their status; older ones answer 404.
 pub(crate) const KEEP_FINISHED: usize = 1000;
@@ -37,6 +41,49 @@ struct Inner {
     finished: HashMap<(Kind, String), BackupStatus>,
     /// Keys of `finished`, oldest first.
     order: VecDeque<(Kind, String)>,
+    /// The start order of the next job: snapshots list operations in the order they started.
+    next_seq: u64,
+    /// The clients of the progress channel.
+    watchers: Watchers,
+}
+
+impl Inner {
+    /// Every running job, plus `ending` (one that just ended, with its terminal event), in the
+    /// order they started.
+    fn snapshot(
+        &self,
+        ending: Option<(Kind, u64, BackupStreamedProgress)>,
+    ) -> BackupsStreamedProgress {
+        let mut entries: Vec<(Kind, u64, BackupStreamedProgress)> = self
+            .running
+            .values()
+            .map(|job| {
+                let state = lock(&job.state);
+                let entry =
+                    BackupStreamedProgress::new(state.value.clone(), Number::from(state.percent))
+                        .with_backup(state.backup.clone());
+                (job.kind, job.seq, entry)
+            })
+            .collect();
+        entries.extend(ending);
+        entries.sort_by_key(|(_, seq, _)| *seq);
+        let mut snapshot = BackupsStreamedProgress::default();
+        let (creates, restores): (Vec<_>, Vec<_>) = entries
+            .into_iter()
+            .partition(|(kind, _, _)| *kind == Kind::Create);
+        // Empty arrays rather than absent ones: "nothing runs" is an answer too.
+        snapshot.backups = Some(creates.into_iter().map(|(_, _, entry)| entry).collect());
+        snapshot.restorations = Some(restores.into_iter().map(|(_, _, entry)| entry).collect());
+        snapshot
+    }
+
+    /// Sends the current snapshot to the progress channel's clients, if there are any.
+    fn publish(&mut self, ending: Option<(Kind, u64, BackupStreamedProgress)>) {
+        if self.watchers.wanted() {
+            let snapshot = self.snapshot(ending);
+            self.watchers.publish(&snapshot);
+        }
+    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -75,8 +122,11 @@ impl Jobs {
         if inner.running.contains_key(&key) {
             return Err(format!("backup {} is already being created", backup.id));
         }
+        let seq = inner.next_seq;
+        inner.next_seq += 1;
         let job = Arc::new(Job {
             kind,
+            seq,
             state: Mutex::new(State {
                 backup,
                 percent: 0,
@@ -86,11 +136,26 @@ impl Jobs {
             }),
         });
         inner.running.insert(key, Arc::clone(&job));
+        inner.publish(None);
         Ok(JobHandle {
             jobs: Arc::clone(self),
             job,
             finished: false,
         })
+    }
+
+    /// A new client of the progress channel: its queue starts with the current snapshot, and
+    /// every change from then on follows, none missed and none twice (both happen under the
+    /// same lock).
+    pub(crate) fn subscribe(&self) -> Subscription {
+        let mut inner = lock(&self.inner);
+        let snapshot = inner.snapshot(None);
+        inner.watchers.add(&snapshot)
+    }
+
+    /// A running job's progress changed: a new snapshot for the progress channel.
+    fn changed(&self) {
+        lock(&self.inner).publish(None);
     }
 
     /// The status of the running or recently finished job of this kind on `id`.
@@ -145,6 +210,11 @@ impl Jobs {
         };
         let key = (job.kind, status.backup.id.clone());
         inner.running.remove(&key);
+        // The terminal event is in one snapshot, and the operation is gone from the next.
+        let mut last = BackupStreamedProgress::default().with_backup(status.backup.clone());
+        last.percentage = status.percentage;
+        last.status = status.value.clone();
+        inner.publish(Some((job.kind, job.seq, last)));
         inner.order.retain(|old| *old != key);
         inner.order.push_back(key.clone());
         inner.finished.insert(key, status);
@@ -160,6 +230,8 @@ impl Jobs {
 #[derive(Debug)]
 pub(crate) struct Job {
     kind: Kind,
+    /// When it started, among the jobs of this process.
+    seq: u64,
     state: Mutex<State>,
 }
 
@@ -188,6 +260,7 @@ impl JobHandle {
     /// IN-PROGRESS lines to a stream; each step then pauses `delay`.
     pub(crate) fn watch(&self, delay: Duration, events: Option<mpsc::Sender<Bytes>>) -> Watch {
         Watch {
+            jobs: Arc::clone(&self.jobs),
             job: Arc::clone(&self.job),
             delay,
             percent: Percent::default(),
@@ -219,6 +292,7 @@ impl Drop for JobHandle {
 /// cancel was accepted.
 #[derive(Debug)]
 pub(crate) struct Watch {
+    jobs: Arc<Jobs>,
     job: Arc<Job>,
     delay: Duration,
     percent: Percent,
@@ -247,6 +321,10 @@ impl Control for Watch {
                 state.percent = self.percent.last();
                 state.value = ProgressStatus::InProgress;
             }
+        }
+        if event.is_some() {
+            // After the job's own lock is released: the snapshot takes the jobs' lock first.
+            self.jobs.changed();
         }
         if let (Some(event), Some(events)) = (event, &self.events) {
             // Fails only when the client left; the work goes on (only a cancel stops it).
@@ -333,5 +411,54 @@ mod tests {
         assert_eq!(watch.commit(), Err(Canceled));
         handle.finish(ProgressStatus::Canceled, None);
         assert!(jobs.start(Kind::Create, backup(4)).is_ok());
+    }
+
+    #[test]
+    fn snapshots_follow_an_operation_from_its_start_to_its_end() {
+        let jobs = Arc::new(Jobs::default());
+        let mut sub = jobs.subscribe();
+        let mut next = || -> BackupsStreamedProgress {
+            let text = sub.snapshots.try_recv().expect("a snapshot");
+            serde_json::from_slice(&text).expect("JSON")
+        };
+        let first = next();
+        assert_eq!(first.backups, Some(vec![]));
+        assert_eq!(first.restorations, Some(vec![]));
+
+        let b = backup(5);
+        let handle = jobs.start(Kind::Create, b.clone()).expect("starts");
+        let started = next().backups.expect("backups");
+        assert_eq!(started.len(), 1);
+        assert_eq!(started[0].status, Some(ProgressStatus::Initialized));
+        assert_eq!(
+            started[0].backup.as_ref().map(|b| b.id.as_str()),
+            Some(b.id.as_str())
+        );
+
+        let mut watch = handle.watch(Duration::ZERO, None);
+        watch.step(1, 2).expect("step");
+        let step = &next().backups.expect("backups")[0];
+        assert_eq!(step.status, Some(ProgressStatus::InProgress));
+        assert_eq!(step.percentage, Some(Number::from(50u32)));
+        watch.step(1, 2).expect("step");
+        handle.finish(ProgressStatus::Completed, None);
+        let last = next();
+        assert_eq!(
+            last.backups.expect("backups")[0].status,
+            Some(ProgressStatus::Completed)
+        );
+
+        jobs.start(Kind::Restore, backup(6))
+            .expect("starts")
+            .finish(ProgressStatus::Failed, None);
+        let restore = next();
+        assert_eq!(restore.backups, Some(vec![]), "the create has left");
+        assert_eq!(
+            restore.restorations.expect("restorations")[0].status,
+            Some(ProgressStatus::Initialized)
+        );
+        let failed = next().restorations.expect("restorations");
+        assert_eq!(failed[0].status, Some(ProgressStatus::Failed));
+        assert!(sub.snapshots.try_recv().is_err(), "one snapshot per change");
     }
 }

@@ -50,6 +50,7 @@
 #![forbid(unsafe_code)]
 
 mod accept;
+mod channels;
 mod config;
 mod control;
 mod error;
@@ -62,12 +63,14 @@ mod progress;
 mod restore;
 mod routes;
 mod server;
+mod socket;
 mod store;
 mod swap;
 mod tasks;
 #[cfg(feature = "temp")]
 pub mod temp;
 mod verify;
+mod watchers;
 
 pub use config::{DEFAULT_PORT_FILE_NAME, DEFAULT_PORTS, ServerConfig};
 pub use error::{ServerError, StoreError};

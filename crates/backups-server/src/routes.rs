@@ -15,10 +15,11 @@ use http_body_util::{BodyExt, Empty, Full, LengthLimitError, Limited};
 use percent_encoding::percent_decode_str;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tokio::sync::RwLock;
+use tokio::sync::{RwLock, watch};
 
 use crate::Fault;
 use crate::accept::{NDJSON, accepts_ndjson};
+use crate::channels;
 use crate::id::is_valid_id;
 use crate::jobs::{Jobs, Kind};
 use crate::origin::Origin;
@@ -46,6 +47,9 @@ pub(crate) struct AppState {
     /// Held shared by creates and exclusively by a restore while it swaps the data directory,
     /// so that no snapshot mixes the old tree and the restored one.
     pub(crate) data_gate: Arc<RwLock<()>>,
+    /// Turns true when the server shuts down. Each connection and each WebSocket holds a
+    /// receiver, so that shutdown can tell them to finish and wait until they have.
+    pub(crate) stop: watch::Sender<bool>,
 }
 
 /// A path the server knows.
@@ -62,6 +66,10 @@ enum Call {
     List,
     Create,
     CreateStreamed,
+    /// WebSocket `/backups/streamed/progress`.
+    Progress,
+    /// WebSocket `/backups/create/streamed/websocket`.
+    CreateSocket,
     /// The backup id, if the path segment decodes to a valid one.
     Delete(Option<String>),
     /// `/backup/{backup}…`: the operations on one backup.
@@ -74,6 +82,8 @@ enum One {
     Get,
     Restore,
     RestoreStreamed,
+    /// WebSocket `/backup/{backup}/restore/streamed/websocket`.
+    RestoreSocket,
     CreationStatus,
     CreationCancel,
     RestorationStatus,
@@ -87,6 +97,8 @@ impl Route {
             "/backups" => return Some(Route::Api(Call::List)),
             "/backups/create" => return Some(Route::Api(Call::Create)),
             "/backups/create/streamed" => return Some(Route::Api(Call::CreateStreamed)),
+            "/backups/streamed/progress" => return Some(Route::Api(Call::Progress)),
+            "/backups/create/streamed/websocket" => return Some(Route::Api(Call::CreateSocket)),
             _ => {}
         }
         if let Some(rest) = path.strip_prefix("/backup/") {
@@ -95,6 +107,7 @@ impl Route {
                 "" => One::Get,
                 "restore" => One::Restore,
                 "restore/streamed" => One::RestoreStreamed,
+                "restore/streamed/websocket" => One::RestoreSocket,
                 "creation/status" => One::CreationStatus,
                 "creation/cancel" => One::CreationCancel,
                 "restoration/status" => One::RestorationStatus,
@@ -115,6 +128,10 @@ impl Route {
             Route::Health | Route::Api(Call::List) => &[Method::GET, Method::HEAD],
             Route::Api(Call::One(_, One::Get | One::CreationStatus | One::RestorationStatus)) => {
                 &[Method::GET, Method::HEAD]
+            }
+            // A handshake is a GET; HEAD cannot upgrade.
+            Route::Api(Call::Progress | Call::CreateSocket | Call::One(_, One::RestoreSocket)) => {
+                &[Method::GET]
             }
             Route::Api(Call::Create | Call::CreateStreamed | Call::Delete(_) | Call::One(..)) => {
                 &[Method::POST]
@@ -187,6 +204,9 @@ where
                 Err(response) => response,
             }
         }
+        Call::Progress => channels::progress(&state, request),
+        Call::CreateSocket => channels::create(&state, request),
+        Call::One(id, One::RestoreSocket) => channels::restore(&state, id, request),
         Call::Delete(id) => match read_json::<Backup, B>(&state, request).await {
             Ok(_backup) => delete(state, id).await,
             Err(response) => response,
@@ -260,6 +280,8 @@ where
                 Err(reason) => text(StatusCode::INTERNAL_SERVER_ERROR, &reason),
             }
         }
+        // Routed to `channels` before this point.
+        One::RestoreSocket => text(StatusCode::INTERNAL_SERVER_ERROR, "misrouted handshake"),
         One::CreationStatus => status(Kind::Create, id.as_deref()),
         One::RestorationStatus => status(Kind::Restore, id.as_deref()),
         One::CreationCancel => cancel(Kind::Create, id.as_deref()),
@@ -387,7 +409,8 @@ where
     })
 }
 
-fn text(status: StatusCode, message: &str) -> Response<ResBody> {
+/// A `text/plain` answer: `message` and a newline.
+pub(crate) fn text(status: StatusCode, message: &str) -> Response<ResBody> {
     let mut body = message.to_owned();
     body.push('\n');
     with_type(status, TEXT, Full::new(Bytes::from(body)).boxed())
@@ -403,7 +426,8 @@ fn json<T: Serialize>(status: StatusCode, value: &T) -> Response<ResBody> {
     }
 }
 
-fn empty(status: StatusCode) -> Response<ResBody> {
+/// An answer with no body.
+pub(crate) fn empty(status: StatusCode) -> Response<ResBody> {
     let mut response = Response::new(Empty::new().boxed());
     *response.status_mut() = status;
     response
@@ -448,6 +472,21 @@ mod tests {
         check("/backups/", None);
         check("/backups/a/b/delete", None);
         check("/backups/create/streamed/x", None);
+        check(
+            "/backups/streamed/progress",
+            Some(Route::Api(Call::Progress)),
+        );
+        check(
+            "/backups/create/streamed/websocket",
+            Some(Route::Api(Call::CreateSocket)),
+        );
+        check(
+            "/backup/a-b/restore/streamed/websocket",
+            Some(Route::Api(Call::One(
+                Some("a-b".into()),
+                One::RestoreSocket,
+            ))),
+        );
     }
 
     #[test]

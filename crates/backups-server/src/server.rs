@@ -8,9 +8,8 @@ use std::time::Duration;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
-use tokio::sync::{RwLock, oneshot};
+use tokio::sync::{RwLock, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::config::DEFAULT_PORTS;
@@ -64,6 +63,7 @@ impl Server {
             max_body_bytes: config.max_body_bytes,
             jobs: Arc::new(Jobs::default()),
             data_gate: Arc::new(RwLock::new(())),
+            stop: watch::Sender::new(false),
         });
         let (stop_tx, stop_rx) = oneshot::channel();
         let task = tokio::spawn(serve(listener, state, config.clone(), stop_rx));
@@ -163,6 +163,12 @@ async fn write_port_file(path: &Path, port: u16) -> Result<(), ServerError> {
     tokio::fs::rename(&tmp, path).await.map_err(error)
 }
 
+/// Resolves once the server stops (`stop` turns true, or its sender is gone).
+pub(crate) async fn stopped(stop: &mut watch::Receiver<bool>) {
+    // The guard `wait_for` returns is not `Send`; it is dropped here, before any other await.
+    let _ = stop.wait_for(|stop| *stop).await.map(drop);
+}
+
 async fn serve(
     listener: TcpListener,
     state: Arc<AppState>,
@@ -177,20 +183,33 @@ async fn serve(
         // A client may shut down its sending side once the request is out; without this, hyper
         // closes the connection on that EOF and the answer is lost (a third of the time).
         .half_close(true);
-    let graceful = GracefulShutdown::new();
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _peer)) => {
                     // Progress lines are small; send each at once.
                     let _ = stream.set_nodelay(true);
-                    let state = Arc::clone(&state);
-                    let service = service_fn(move |request| routes::handle(Arc::clone(&state), request));
-                    let connection = builder.serve_connection(TokioIo::new(stream), service);
-                    let watched = graceful.watch(connection);
+                    let mut stop = state.stop.subscribe();
+                    let service_state = Arc::clone(&state);
+                    let service = service_fn(move |request| {
+                        routes::handle(Arc::clone(&service_state), request)
+                    });
+                    // With upgrades, so that the WebSocket channels can take the connection
+                    // over. hyper-util's `GracefulShutdown` cannot watch such a connection, so
+                    // the `stop` signal does the same: finish the request in flight, then close.
+                    let connection = builder
+                        .serve_connection(TokioIo::new(stream), service)
+                        .with_upgrades();
                     tokio::spawn(async move {
+                        let mut connection = std::pin::pin!(connection);
                         // A connection error concerns one client only (reset, timeout).
-                        let _ = watched.await;
+                        tokio::select! {
+                            _ = connection.as_mut() => {}
+                            () = stopped(&mut stop) => {
+                                connection.as_mut().graceful_shutdown();
+                                let _ = connection.await;
+                            }
+                        }
                     });
                 }
                 // Out of file descriptors and the like: back off instead of spinning or dying.
@@ -201,5 +220,7 @@ async fn serve(
         }
     }
     drop(listener);
-    let _ = tokio::time::timeout(config.shutdown_timeout, graceful.shutdown()).await;
+    // Every connection and WebSocket holds a receiver: once all are gone, all have finished.
+    state.stop.send_replace(true);
+    let _ = tokio::time::timeout(config.shutdown_timeout, state.stop.closed()).await;
 }
