@@ -111,6 +111,9 @@ struct Board {
     header: ProgressBar,
     /// By kind and backup id (or the operation's place in the snapshot, when it names none).
     rows: BTreeMap<(Kind, String), Row>,
+    /// The operations whose final status was shown and that the channel still lists: the server
+    /// need not send a snapshot when one leaves.
+    ended: BTreeSet<(Kind, String)>,
 }
 
 /// One operation's bar and its last event.
@@ -133,10 +136,12 @@ impl Board {
             multi,
             header,
             rows: BTreeMap::new(),
+            ended: BTreeSet::new(),
         }
     }
 
-    /// Adds a bar for each operation that appeared, moves the others, and ends those that left.
+    /// Adds a bar for each operation that appeared, moves the others, and ends those that
+    /// reached their final status or left.
     fn show(&mut self, snapshot: &BackupsStreamedProgress) {
         let mut seen = BTreeSet::new();
         let kinds = [
@@ -150,15 +155,27 @@ impl Board {
                     .as_ref()
                     .map_or_else(|| format!("#{}", place + 1), |backup| backup.id.clone());
                 let key = (kind, id);
+                seen.insert(key.clone());
+                if event.is_terminal() && self.ended.contains(&key) {
+                    continue;
+                }
+                // Not final: a new restoration of a backup restored before, say.
+                self.ended.remove(&key);
                 let multi = &self.multi;
                 let row = self
                     .rows
                     .entry(key.clone())
                     .or_insert_with(|| Row::new(multi, kind, &key.1));
                 row.update(event);
-                seen.insert(key);
+                if event.is_terminal() {
+                    if let Some(row) = self.rows.remove(&key) {
+                        self.end(&key, row);
+                    }
+                    self.ended.insert(key);
+                }
             }
         }
+        self.ended.retain(|key| seen.contains(key));
         let left: Vec<_> = self
             .rows
             .keys()
@@ -177,7 +194,7 @@ impl Board {
         });
     }
 
-    /// Replaces the bar of an operation that left with a line saying how it ended.
+    /// Replaces the bar of an operation that ended or left with a line saying how it ended.
     fn end(&self, (kind, id): &(Kind, String), row: Row) {
         row.bar.finish_and_clear();
         self.multi.remove(&row.bar);
