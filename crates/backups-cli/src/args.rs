@@ -158,7 +158,7 @@ pub(crate) enum ApiCommand {
     ///
     /// Reads Pieces OS's progress WebSocket. On a terminal: one bar per creation ("backup ID")
     /// and restoration ("restore ID"), which appears when the operation starts and gives way
-    /// to a line saying how it ended when it leaves. Elsewhere or with --json: each snapshot as
+    /// to a line saying how it ended once it ends. Elsewhere or with --json: each snapshot as
     /// one line of JSON (NDJSON), the first one at once. Ctrl-C stops watching and exits 0;
     /// nothing is cancelled. A channel silent for as long as --timeout (or the default idle timeout) is
     /// reopened, which prints a fresh snapshot.
