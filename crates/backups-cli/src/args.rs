@@ -6,7 +6,7 @@ use clap::{Args, Parser, Subcommand};
 
 pub(crate) const EXIT_STATUSES: &str = "\
 Exit statuses:
-  0    success
+  0    success (and `watch` stopped with Ctrl-C: watching until then is its job)
   1    local failure (the demo could not write its temporary files or start its server,
        or this build has no demo), or a restore you did not confirm
   2    usage error (bad arguments), or `restore` off a terminal without --yes
@@ -14,7 +14,8 @@ Exit statuses:
   4    Pieces OS needs you to sign in (HTTP 511)
   5    Pieces OS is too old for backups: update it (HTTP 505)
   6    other server error (HTTP 500, such as `cancel` with nothing in progress; an
-       unexpected status; a create or restore that ended FAILED or CANCELED)
+       unexpected status; a create or restore that ended FAILED or CANCELED; a progress
+       channel that Pieces OS closed under `watch`)
   7    bad response (malformed, truncated or oversized)
   8    timed out
   9    no such backup, or no creation or restoration of it known (HTTP 404)
@@ -23,7 +24,7 @@ Exit statuses:
 Environment:
   PIECES_OS_URL   base URL of Pieces OS, as --host";
 
-/// Manage Pieces OS backups: list, create, show, restore, follow, cancel, delete.
+/// Manage Pieces OS backups: list, create, show, restore, follow, watch, cancel, delete.
 ///
 /// Without --host or PIECES_OS_URL, the running Pieces OS is discovered: its port file, then
 /// ports 39300 to 39333, then the legacy ports 1000 and 5323.
@@ -89,12 +90,14 @@ pub(crate) enum ApiCommand {
 
     /// Back the local database up and print the new backup
     #[command(
-        after_help = "Example:\n  pieces-backups create\n  pieces-backups create --stream\n  pieces-backups create --stream --json > progress.ndjson"
+        after_help = "Example:\n  pieces-backups create\n  pieces-backups create --stream\n  pieces-backups create --stream --json > progress.ndjson\n  pieces-backups create --stream --websocket"
     )]
     Create {
         /// Follow the backup's progress as it is made (a progress bar on a terminal)
         #[arg(long)]
         stream: bool,
+        #[arg(long, requires = "stream", help = WEBSOCKET_HELP, long_help = WEBSOCKET_LONG_HELP)]
+        websocket: bool,
     },
 
     /// Show one backup by its id
@@ -111,7 +114,7 @@ pub(crate) enum ApiCommand {
     /// Asks for confirmation first when stdin is a terminal; elsewhere, pass --yes. Ctrl-C during
     /// the restore asks Pieces OS to cancel it, which puts the original database back.
     #[command(
-        after_help = "Example:\n  pieces-backups restore 1764190800000\n  pieces-backups restore 1764190800000 --stream --yes\n  pieces-backups restore 1764190800000 --stream --json --yes > progress.ndjson"
+        after_help = "Example:\n  pieces-backups restore 1764190800000\n  pieces-backups restore 1764190800000 --stream --yes\n  pieces-backups restore 1764190800000 --stream --json --yes > progress.ndjson\n  pieces-backups restore 1764190800000 --stream --websocket --yes"
     )]
     Restore {
         /// The id of the backup, as `list` shows it
@@ -119,6 +122,8 @@ pub(crate) enum ApiCommand {
         /// Follow the restore's progress (a progress bar on a terminal)
         #[arg(long)]
         stream: bool,
+        #[arg(long, requires = "stream", help = WEBSOCKET_HELP, long_help = WEBSOCKET_LONG_HELP)]
+        websocket: bool,
         /// Restore without asking: required when stdin is not a terminal
         #[arg(long, short)]
         yes: bool,
@@ -149,6 +154,19 @@ pub(crate) enum ApiCommand {
         restore: bool,
     },
 
+    /// Watch every backup and restore in progress, live, until Ctrl-C
+    ///
+    /// Reads Pieces OS's progress WebSocket. On a terminal: one bar per creation ("backup ID")
+    /// and restoration ("restore ID"), which appears when the operation starts and gives way
+    /// to a line saying how it ended once it ends. Elsewhere or with --json: each snapshot as
+    /// one line of JSON (NDJSON), the first one at once. Ctrl-C stops watching and exits 0;
+    /// nothing is cancelled. A channel silent for as long as --timeout (or the default idle timeout) is
+    /// reopened, which prints a fresh snapshot.
+    #[command(
+        after_help = "Example:\n  pieces-backups watch\n  pieces-backups watch --json > snapshots.ndjson"
+    )]
+    Watch,
+
     /// Delete one backup by its id
     #[command(after_help = "Example:\n  pieces-backups delete 1764190800000")]
     Delete {
@@ -156,6 +174,13 @@ pub(crate) enum ApiCommand {
         id: String,
     },
 }
+
+const WEBSOCKET_HELP: &str =
+    "With --stream: follow the progress over Pieces OS's WebSocket instead of HTTP";
+const WEBSOCKET_LONG_HELP: &str = "With --stream: follow the progress over Pieces OS's WebSocket \
+    instead of the streamed HTTP endpoint (the default). The display, Ctrl-C (which cancels \
+    through the HTTP cancel endpoint) and the exit statuses are the same. Without --stream it is \
+    a usage error (exit status 2).";
 
 fn parse_seconds(text: &str) -> Result<Duration, String> {
     let seconds: f64 = text

@@ -8,7 +8,7 @@ use backups_proto::{BackupId, Error};
 
 use crate::exit::Exit;
 use crate::output;
-use crate::progress::{self, ProgressMode, Streamed};
+use crate::progress::{self, Channel, ProgressMode, Streamed};
 
 /// What ended a command early.
 #[derive(Debug)]
@@ -59,14 +59,15 @@ pub(crate) async fn create(
     Ok(())
 }
 
-/// `create --stream`: follows the progress until the backup is done, failed, or Ctrl-C (which
-/// cancels it).
+/// `create --stream [--websocket]`: follows the progress until the backup is done, failed, or
+/// Ctrl-C (which cancels it).
 pub(crate) async fn create_streamed(
     client: &BackupsClient,
+    channel: Channel,
     mode: ProgressMode,
     out: &mut impl Write,
 ) -> Result<(), Stop> {
-    let backup = progress::follow(client, Streamed::Create, mode, out).await?;
+    let backup = progress::follow(client, Streamed::Create, channel, mode, out).await?;
     if mode != ProgressMode::Json {
         writeln!(out, "Created backup {}", output::summary(&backup)).ok();
     }

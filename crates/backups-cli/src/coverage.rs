@@ -46,6 +46,21 @@ const COVERAGE: &[(&str, Coverage)] = &[
         "cancel_restoration",
         Coverage::Command(&["cancel", "1764190800000", "--restore"]),
     ),
+    ("watch_progress", Coverage::Command(&["watch"])),
+    (
+        "create_websocket",
+        Coverage::Command(&["create", "--stream", "--websocket"]),
+    ),
+    (
+        "restore_websocket",
+        Coverage::Command(&[
+            "restore",
+            "1764190800000",
+            "--stream",
+            "--websocket",
+            "--yes",
+        ]),
+    ),
 ];
 
 #[cfg(test)]

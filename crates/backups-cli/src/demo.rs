@@ -10,7 +10,7 @@ use backups_server::temp::{TempDirs, pseudo_random};
 
 use crate::commands::{self, Stop};
 use crate::connect;
-use crate::progress::ProgressMode;
+use crate::progress::{Channel, ProgressMode};
 use crate::restore::{self, Consent};
 use crate::running::{self, Running};
 
@@ -65,7 +65,8 @@ async fn restore_a_changed_file(
 
     // The demo's data is its own temporary copy: nothing of the user's is replaced.
     step(out, &format!("pieces-backups restore {id} --stream --yes"));
-    restore::restore(client, id, Consent::Given, Some(mode), json, out).await?;
+    let stream = Some((mode, Channel::Http));
+    restore::restore(client, id, Consent::Given, stream, json, out).await?;
     let restored = read("after the restore")?;
     writeln!(out, "    after restore: {restored:?}").ok();
     if restored != backed_up {
@@ -112,7 +113,7 @@ pub(crate) async fn run(json: bool, out: &mut impl Write) -> Result<(), Stop> {
         } else {
             ProgressMode::for_stdout(false)
         };
-        commands::create_streamed(&client, mode, out).await?;
+        commands::create_streamed(&client, Channel::Http, mode, out).await?;
 
         step(out, "pieces-backups list");
         commands::list(&client, json, out).await?;

@@ -3,9 +3,10 @@
 //! ```text
 //! pieces-backups demo                  # the whole API against a temporary local server (*)
 //! pieces-backups list [--json]
-//! pieces-backups create [--stream] [--json]
+//! pieces-backups create [--stream [--websocket]] [--json]
 //! pieces-backups show ID [--json]
-//! pieces-backups restore ID [--stream] [--yes] [--json]
+//! pieces-backups restore ID [--stream [--websocket]] [--yes] [--json]
+//! pieces-backups watch [--json]        # every backup and restore in progress, until Ctrl-C
 //! pieces-backups status ID [--restore] [--json]
 //! pieces-backups cancel ID [--restore] [--json]
 //! pieces-backups delete ID
@@ -32,6 +33,7 @@ mod output;
 mod progress;
 mod restore;
 mod running;
+mod watch;
 
 /// `demo` in a client-only build: says what is missing rather than pretending not to exist,
 /// so that following the documentation gives a clear answer.
@@ -55,9 +57,10 @@ use clap::Parser;
 use crate::args::{ApiCommand, Cli, Command};
 use crate::commands::Stop;
 use crate::exit::Exit;
-use crate::progress::ProgressMode;
+use crate::progress::{Channel, ProgressMode};
 use crate::restore::Consent;
 use crate::running::Running;
+use crate::watch::WatchMode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -90,16 +93,29 @@ async fn run(cli: Cli) -> ExitCode {
             };
             let result = match command {
                 ApiCommand::List => commands::list(&client, json, &mut out).await,
-                ApiCommand::Create { stream: false } => {
-                    commands::create(&client, json, &mut out).await
-                }
-                ApiCommand::Create { stream: true } => {
+                ApiCommand::Create {
+                    stream: false,
+                    websocket: _,
+                } => commands::create(&client, json, &mut out).await,
+                ApiCommand::Create {
+                    stream: true,
+                    websocket,
+                } => {
                     let mode = ProgressMode::for_stdout(json);
-                    commands::create_streamed(&client, mode, &mut out).await
+                    let channel = Channel::websocket_if(websocket);
+                    commands::create_streamed(&client, channel, mode, &mut out).await
                 }
                 ApiCommand::Show { id } => commands::show(&client, &id, json, &mut out).await,
-                ApiCommand::Restore { id, stream, yes } => {
-                    let mode = stream.then(|| ProgressMode::for_stdout(json));
+                ApiCommand::Restore {
+                    id,
+                    stream,
+                    websocket,
+                    yes,
+                } => {
+                    let mode = stream.then(|| {
+                        let channel = Channel::websocket_if(websocket);
+                        (ProgressMode::for_stdout(json), channel)
+                    });
                     let consent = Consent::from_yes(yes);
                     restore::restore(&client, &id, consent, mode, json, &mut out).await
                 }
@@ -110,6 +126,13 @@ async fn run(cli: Cli) -> ExitCode {
                 ApiCommand::Cancel { id, restore } => {
                     let running = Running::restoration_if(restore);
                     running::cancel(&client, &id, running, json, &mut out).await
+                }
+                ApiCommand::Watch => {
+                    let mode = match ProgressMode::for_stdout(json) {
+                        ProgressMode::Bar => WatchMode::Bars,
+                        ProgressMode::Lines | ProgressMode::Json => WatchMode::Json,
+                    };
+                    watch::watch(&client, mode, &mut out).await
                 }
                 ApiCommand::Delete { id } => commands::delete(&client, &id, json, &mut out).await,
             };

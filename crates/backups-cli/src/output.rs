@@ -78,7 +78,7 @@ pub(crate) fn summary(backup: &Backup) -> String {
 }
 
 /// Where an operation stands: `IN-PROGRESS 40%`.
-fn standing(status: Option<&ProgressStatus>, percentage: Option<&Number>) -> String {
+pub(crate) fn standing(status: Option<&ProgressStatus>, percentage: Option<&Number>) -> String {
     let status = status.map_or("(no status)".to_owned(), ToString::to_string);
     match percentage {
         Some(percentage) => format!("{status} {percentage}%"),

@@ -39,6 +39,26 @@ impl ProgressMode {
     }
 }
 
+/// Where the events come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Channel {
+    /// The streamed HTTP endpoint (the default).
+    Http,
+    /// The operation's WebSocket (`--websocket`).
+    WebSocket,
+}
+
+impl Channel {
+    /// The channel a `--websocket` flag names.
+    pub(crate) fn websocket_if(websocket: bool) -> Self {
+        if websocket {
+            Self::WebSocket
+        } else {
+            Self::Http
+        }
+    }
+}
+
 /// The streamed operation to follow.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Streamed<'a> {
@@ -55,11 +75,14 @@ impl Streamed<'_> {
     }
 }
 
-/// Starts the operation and shows its events until it ends; on Ctrl-C, cancels it on the server
-/// (by the id the first event named) and ends with [`Stop::Interrupted`] saying how that went.
+/// Starts the operation over `channel` and shows its events until it ends; on Ctrl-C, cancels
+/// it on the server (by the id the first event named, through the HTTP cancel endpoint whatever
+/// the channel: a dropped socket cancels nothing) and ends with [`Stop::Interrupted`] saying how
+/// that went.
 pub(crate) async fn follow(
     client: &BackupsClient,
     streamed: Streamed<'_>,
+    channel: Channel,
     mode: ProgressMode,
     out: &mut impl Write,
 ) -> Result<Backup, Stop> {
@@ -67,22 +90,33 @@ pub(crate) async fn follow(
     let named = OnceCell::new();
     let last_status = RefCell::new(None);
     let run = async {
-        let stream = match streamed {
-            Streamed::Create => client.create_streamed().await?,
-            Streamed::Restore(id) => client.restore_streamed(id).await?,
+        let on_event = |event: &BackupStreamedProgress| {
+            if let Some(backup) = &event.backup {
+                // Only the first id counts; a later `set` is refused, which is the point.
+                let _ = named.set(backup.id.clone());
+            }
+            if let Some(status) = &event.status {
+                *last_status.borrow_mut() = Some(status.clone());
+            }
+            show(event, mode, bar.as_ref(), &mut *out);
         };
-        client
-            .follow(stream, |event| {
-                if let Some(backup) = &event.backup {
-                    // Only the first id counts; a later `set` is refused, which is the point.
-                    let _ = named.set(backup.id.clone());
-                }
-                if let Some(status) = &event.status {
-                    *last_status.borrow_mut() = Some(status.clone());
-                }
-                show(event, mode, bar.as_ref(), &mut *out);
-            })
-            .await
+        // The two channels give different stream types; `follow` reads either alike.
+        match channel {
+            Channel::Http => {
+                let stream = match streamed {
+                    Streamed::Create => client.create_streamed().await?,
+                    Streamed::Restore(id) => client.restore_streamed(id).await?,
+                };
+                client.follow(stream, on_event).await
+            }
+            Channel::WebSocket => {
+                let stream = match streamed {
+                    Streamed::Create => client.create_over_websocket().await?,
+                    Streamed::Restore(id) => client.restore_over_websocket(id).await?,
+                };
+                client.follow(stream, on_event).await
+            }
+        }
     };
     // Kept alive past Ctrl-C, for `interrupt::cancel` to watch the stream end.
     let mut run = pin!(run);

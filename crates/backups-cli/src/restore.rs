@@ -10,7 +10,7 @@ use crate::commands::Stop;
 use crate::exit::Exit;
 use crate::interrupt::{self, until_ctrl_c};
 use crate::output;
-use crate::progress::{self, ProgressMode, Streamed};
+use crate::progress::{self, Channel, ProgressMode, Streamed};
 use crate::running::Running;
 
 /// Whether the user agreed to replace the local data.
@@ -28,12 +28,13 @@ impl Consent {
     }
 }
 
-/// `restore ID [--stream]`.
+/// `restore ID [--stream [--websocket]]`: `stream` is how to show the progress and where it
+/// comes from, `None` without `--stream`.
 pub(crate) async fn restore(
     client: &BackupsClient,
     id: &str,
     consent: Consent,
-    stream: Option<ProgressMode>,
+    stream: Option<(ProgressMode, Channel)>,
     json: bool,
     out: &mut impl Write,
 ) -> Result<(), Stop> {
@@ -42,8 +43,9 @@ pub(crate) async fn restore(
         confirm(client, &id).await?;
     }
     let backup = match stream {
-        Some(mode) => {
-            let backup = progress::follow(client, Streamed::Restore(&id), mode, out).await?;
+        Some((mode, channel)) => {
+            let streamed = Streamed::Restore(&id);
+            let backup = progress::follow(client, streamed, channel, mode, out).await?;
             if mode == ProgressMode::Json {
                 return Ok(());
             }

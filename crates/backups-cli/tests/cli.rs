@@ -406,8 +406,17 @@ fn usage_errors_exit_2_and_help_has_examples() {
     );
     let help = cli().arg("--help").output().unwrap();
     assert!(stdout(&help).contains("Exit statuses"), "{}", stdout(&help));
+    // `--websocket` only says where a stream comes from.
+    for args in [
+        &["create", "--websocket"][..],
+        &["restore", "x", "--websocket", "--yes"],
+    ] {
+        let output = cli().args(args).output().unwrap();
+        assert_exit(&output, 2);
+        assert!(stderr(&output).contains("--stream"), "{}", stderr(&output));
+    }
     for command in [
-        "list", "create", "show", "restore", "status", "cancel", "delete", "demo",
+        "list", "create", "show", "restore", "status", "cancel", "watch", "delete", "demo",
     ] {
         let output = cli().args([command, "--help"]).output().unwrap();
         assert_exit(&output, 0);
@@ -493,6 +502,160 @@ fn ctrl_c_during_a_streamed_restore_cancels_it_and_keeps_the_data() {
     assert_eq!(tree(server.data()), before, "the data must be as before");
     let status = server.run(&["status", &id, "--restore", "--json"]);
     assert_eq!(json_lines(&status)[0]["value"], "CANCELED");
+}
+
+#[test]
+fn create_stream_websocket_json_is_ndjson_ending_completed() {
+    let server = TestServer::start(|_| {});
+    let output = server.run(&["create", "--stream", "--websocket", "--json"]);
+    assert_exit(&output, 0);
+    let events = json_lines(&output);
+    assert!(events.len() >= 3, "{events:?}");
+    assert_eq!(events[0]["status"], "INITIALIZED");
+    let id = events[0]["backup"]["id"].as_str().unwrap().to_owned();
+    let last = events.last().unwrap();
+    assert_eq!(last["status"], "COMPLETED");
+    assert_eq!(last["percentage"], 100);
+    assert_eq!(last["backup"]["id"], id.as_str());
+
+    let listed = server.run(&["list", "--json"]);
+    assert_exit(&listed, 0);
+    assert_eq!(json_lines(&listed)[0]["iterable"][0]["id"], id.as_str());
+}
+
+#[test]
+fn restore_stream_websocket_brings_the_backed_up_data_back() {
+    let server = TestServer::start(|_| {});
+    let backed_up = tree(server.data());
+    let id = server.create();
+    std::fs::write(server.data().join("a.txt"), "changed").unwrap();
+    std::fs::write(server.data().join("new.txt"), "made after the backup").unwrap();
+
+    let output = server.run(&["restore", &id, "--stream", "--websocket", "--yes"]);
+    assert_exit(&output, 0);
+    let text = stdout(&output);
+    assert!(
+        text.lines().any(|l| l.starts_with("COMPLETED 100%")),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .last()
+            .unwrap()
+            .starts_with(&format!("Restored backup {id} (")),
+        "{text}"
+    );
+    assert_eq!(tree(server.data()), backed_up);
+    let status = server.run(&["status", &id, "--restore", "--json"]);
+    assert_eq!(json_lines(&status)[0]["value"], "COMPLETED");
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_a_websocket_create_cancels_it_and_exits_130() {
+    let server = TestServer::start(|config| config.progress_delay = Duration::from_millis(500));
+    let args = ["create", "--stream", "--websocket", "--json"];
+    let (child, first) = spawn_until_first_line(&server, &args);
+    let first: Value = serde_json::from_str(&first).unwrap();
+    let id = first["backup"]["id"].as_str().unwrap().to_owned();
+    interrupt(&child);
+    let output = child.wait_with_output().unwrap();
+    assert_exit(&output, 130);
+    let message = stderr(&output);
+    assert!(
+        message.contains(&format!("cancelled the creation of backup {id}")),
+        "{message}"
+    );
+    let status = server.run(&["status", &id, "--json"]);
+    assert_eq!(json_lines(&status)[0]["value"], "CANCELED");
+    assert_eq!(stdout(&server.run(&["list"])).trim(), "No backups.");
+}
+
+/// The ids of the operations of `kind` (`backups` or `restorations`) in a snapshot.
+fn ids_in(snapshot: &Value, kind: &str) -> Vec<String> {
+    snapshot[kind]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|event| event["backup"]["id"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[cfg(unix)]
+#[test]
+fn watch_json_shows_a_create_started_over_http_and_ctrl_c_exits_0() {
+    use std::io::Read as _;
+    use std::sync::mpsc;
+
+    let server = TestServer::start(|config| config.progress_delay = Duration::from_millis(50));
+    let mut child = cli()
+        .arg("--host")
+        .arg(&server.url)
+        .args(["watch", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (lines, snapshots) = mpsc::channel();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let read = std::thread::spawn(move || {
+        let mut line = String::new();
+        while reader.read_line(&mut line).is_ok_and(|n| n > 0) {
+            let snapshot: Value =
+                serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line:?}: {e}"));
+            if lines.send(snapshot).is_err() {
+                break;
+            }
+            line.clear();
+        }
+    });
+    let next = || {
+        snapshots
+            .recv_timeout(Duration::from_secs(10))
+            .expect("a snapshot within 10 s")
+    };
+
+    // At once, before anything runs: nothing in progress.
+    let first = next();
+    assert!(ids_in(&first, "backups").is_empty(), "{first}");
+    assert!(ids_in(&first, "restorations").is_empty(), "{first}");
+
+    let created = server.run(&["create", "--json"]);
+    assert_exit(&created, 0);
+    let id = json_lines(&created)[0]["id"].as_str().unwrap().to_owned();
+
+    // The create shows in the snapshots until its final status (the snapshot after which it
+    // leaves).
+    let mut statuses = Vec::new();
+    while statuses.last().is_none_or(|status| status != "COMPLETED") {
+        let snapshot = next();
+        let backups = snapshot["backups"].as_array().cloned().unwrap_or_default();
+        if let Some(event) = backups
+            .iter()
+            .find(|event| event["backup"]["id"] == id.as_str())
+        {
+            statuses.push(event["status"].as_str().unwrap_or("").to_owned());
+        }
+    }
+    assert!(statuses.len() >= 2, "{statuses:?}");
+    assert!(
+        statuses[..statuses.len() - 1]
+            .iter()
+            .all(|status| status == "INITIALIZED" || status == "IN-PROGRESS"),
+        "{statuses:?}"
+    );
+
+    interrupt(&child);
+    let status = child.wait().unwrap();
+    let mut rest = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut rest)
+        .unwrap();
+    assert_eq!(status.code(), Some(0), "stderr: {rest}");
+    read.join().unwrap();
 }
 
 /// Runs `args` with a pseudo-terminal as stdin (through util-linux `script`), typing `input`;
