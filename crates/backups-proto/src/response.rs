@@ -131,6 +131,44 @@ pub(crate) fn decode_json<T: DeserializeOwned>(
     Ok(value)
 }
 
+/// Decodes one whole WebSocket text message, naming the path of the field that failed.
+///
+/// The text was checked as UTF-8 once, so serde_json reads it as `str` and does not check each
+/// string again. The message arrived whole: a value that stops early is malformed JSON
+/// ([`Error::Decode`]), not a body cut short.
+pub(crate) fn decode_message<T: DeserializeOwned>(
+    operation: Operation,
+    text: &str,
+) -> Result<T, Error> {
+    let whole = |err: Error| match err {
+        Error::Truncated { operation, detail } => Error::Decode {
+            operation,
+            path: "(root)".into(),
+            message: format!("the message ends inside its JSON value ({detail})"),
+            excerpt: excerpt(text.as_bytes()),
+        },
+        other => other,
+    };
+    if text.trim().is_empty() {
+        return Err(Error::Decode {
+            operation,
+            path: "(root)".into(),
+            message: "the message is empty where a JSON value is due".into(),
+            excerpt: String::new(),
+        });
+    }
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let value = T::deserialize(&mut deserializer)
+        .map_err(|first| whole(path_error::<T>(operation, first, text.as_bytes())))?;
+    deserializer.end().map_err(|err| Error::Decode {
+        operation,
+        path: "(root)".into(),
+        message: format!("more data after the JSON value: {err}"),
+        excerpt: excerpt(text.as_bytes()),
+    })?;
+    Ok(value)
+}
+
 /// Deserializes one value from `deserializer`, which reads `bytes` from its start.
 ///
 /// The value is decoded by serde_json alone, at full speed. Only when that fails is `bytes`

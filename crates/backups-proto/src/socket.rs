@@ -23,8 +23,11 @@ use backups_models::{BackupStreamedProgress, BackupsStreamedProgress};
 
 use crate::error::excerpt;
 use crate::progress_stream::EventSource;
-use crate::response::decode_json;
+use crate::response::decode_message;
 use crate::{Error, Operation};
+
+/// Close codes of a socket that ended as intended (RFC 6455: normal closure, going away).
+const NORMAL_CLOSES: [u16; 2] = [1000, 1001];
 
 /// One WebSocket message, as a [`SocketTransport`]'s socket yields it. Pings and pongs are the
 /// transport's own business and never reach the client.
@@ -127,7 +130,13 @@ pub fn read_message<T: DeserializeOwned>(
             operation,
             limit: max_frame,
         }),
-        Message::Text(text) => decode_json(operation, &text).map(Some),
+        Message::Text(text) => {
+            let text = std::str::from_utf8(&text).map_err(|err| Error::UnexpectedMessage {
+                operation,
+                detail: format!("a text message that is not UTF-8: {err}"),
+            })?;
+            decode_message(operation, text).map(Some)
+        }
         Message::Binary(bytes) => Err(Error::UnexpectedMessage {
             operation,
             detail: format!(
@@ -202,7 +211,8 @@ where
 /// progress, at once and on every change, until the stream is dropped (which closes the socket).
 ///
 /// A message that is not a snapshot is an error, after which the stream ends; so does the
-/// transport's idle timeout on a silent socket. A close by the server ends the stream.
+/// transport's idle timeout on a silent socket. A normal close by the server (1000, 1001) ends
+/// the stream; any other close code is an [`Error::UnexpectedMessage`].
 pub struct Snapshots<S> {
     socket: Option<S>,
     max_frame: usize,
@@ -252,6 +262,14 @@ where
         let item = match ready!(Pin::new(socket).poll_next(cx)) {
             None => None,
             Some(Err(err)) => Some(Err(err.with_operation(operation))),
+            // The server never closes this socket by itself in the normal course: a close that
+            // says something went wrong is reported, not taken for the end of the watch.
+            Some(Ok(Message::Close(Some(code)))) if !NORMAL_CLOSES.contains(&code) => {
+                Some(Err(Error::UnexpectedMessage {
+                    operation,
+                    detail: format!("the server closed the socket with code {code}"),
+                }))
+            }
             Some(Ok(message)) => read_message(operation, message, this.max_frame).transpose(),
         };
         if !matches!(item, Some(Ok(_))) {

@@ -211,3 +211,36 @@ fn a_refused_handshake_reads_as_the_http_error() {
     let err = block_on(client(&sockets).restore_over_websocket(&id)).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
 }
+
+#[test]
+fn a_whole_message_cut_inside_its_json_is_malformed_not_truncated() {
+    let sockets = Sockets::upgraded(vec![text(r#"{"status":"IN-PROG"#)]);
+    let err = block_on(async {
+        client(&sockets)
+            .create_over_websocket()
+            .await
+            .unwrap()
+            .finish(|_| {})
+            .await
+    })
+    .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
+}
+
+#[test]
+fn an_abnormal_close_of_the_progress_socket_is_an_error() {
+    let sockets = Sockets::upgraded(vec![
+        text(r#"{"backups":[],"restorations":[]}"#),
+        Ok(Message::Close(Some(1011))),
+    ]);
+    let client = client(&sockets);
+    let (snapshots, last) = block_on(async {
+        let mut stream = client.watch_progress().await.unwrap();
+        let first = stream.next_snapshot().await.unwrap().unwrap();
+        (vec![first], stream.next_snapshot().await)
+    });
+    assert_eq!(snapshots.len(), 1);
+    let err = last.expect("an item").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::UnexpectedMessage);
+    assert!(err.to_string().contains("1011"), "{err}");
+}
