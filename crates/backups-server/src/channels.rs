@@ -117,11 +117,7 @@ pub(crate) fn progress<B>(state: &Arc<AppState>, request: Request<B>) -> Respons
         Ok(accept) => accept,
         Err(refusal) => return *refusal,
     };
-    let subscription = state.jobs.subscribe();
-    let feed = Feed {
-        texts: subscription.snapshots,
-        cut: Some(subscription.cut),
-    };
+    let feed = Feed::Snapshots(state.jobs.subscribe());
     upgrade(state, request, accept, Channel::Progress, feed)
 }
 
@@ -182,8 +178,7 @@ fn operation<B>(
             "the operation started without its progress events",
         );
     };
-    let feed = Feed { texts, cut: None };
-    upgrade(state, request, accept, channel, feed)
+    upgrade(state, request, accept, channel, Feed::Events(texts))
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 
 use crate::control::{Canceled, Control};
 use crate::progress::{self, Percent};
-use crate::watchers::{Subscription, Watchers};
+use crate::watchers::{Change, Subscription, Watchers};
 
 /// How many finished operations keep answering their status; older ones answer 404.
 pub(crate) const KEEP_FINISHED: usize = 1000;
@@ -78,10 +78,10 @@ impl Inner {
     }
 
     /// Sends the current snapshot to the progress channel's clients, if there are any.
-    fn publish(&mut self, ending: Option<(Kind, u64, BackupStreamedProgress)>) {
+    fn publish(&mut self, change: Change, ending: Option<(Kind, u64, BackupStreamedProgress)>) {
         if self.watchers.wanted() {
             let snapshot = self.snapshot(ending);
-            self.watchers.publish(&snapshot);
+            self.watchers.publish(&snapshot, change);
         }
     }
 }
@@ -136,7 +136,7 @@ impl Jobs {
             }),
         });
         inner.running.insert(key, Arc::clone(&job));
-        inner.publish(None);
+        inner.publish(Change::Milestone, None);
         Ok(JobHandle {
             jobs: Arc::clone(self),
             job,
@@ -155,7 +155,7 @@ impl Jobs {
 
     /// A running job's progress changed: a new snapshot for the progress channel.
     fn changed(&self) {
-        lock(&self.inner).publish(None);
+        lock(&self.inner).publish(Change::Progress, None);
     }
 
     /// The status of the running or recently finished job of this kind on `id`.
@@ -214,7 +214,7 @@ impl Jobs {
         let mut last = BackupStreamedProgress::default().with_backup(status.backup.clone());
         last.percentage = status.percentage;
         last.status = status.value.clone();
-        inner.publish(Some((job.kind, job.seq, last)));
+        inner.publish(Change::Milestone, Some((job.kind, job.seq, last)));
         inner.order.retain(|old| *old != key);
         inner.order.push_back(key.clone());
         inner.finished.insert(key, status);
@@ -353,6 +353,8 @@ mod tests {
     use crate::id::NewId;
     use crate::origin::Origin;
     use crate::store::backup_record;
+    use crate::watchers::Next;
+    use std::future::Future;
 
     fn backup(n: usize) -> Backup {
         let id = NewId {
@@ -416,9 +418,15 @@ mod tests {
     #[test]
     fn snapshots_follow_an_operation_from_its_start_to_its_end() {
         let jobs = Arc::new(Jobs::default());
-        let mut sub = jobs.subscribe();
+        let sub = jobs.subscribe();
+        let waker = std::task::Waker::noop();
+        let mut cx = std::task::Context::from_waker(waker);
+        let mut poll = |sub: &Subscription| match std::pin::pin!(sub.next()).poll(&mut cx) {
+            std::task::Poll::Ready(Next::Snapshot(text)) => Some(text),
+            _ => None,
+        };
         let mut next = || -> BackupsStreamedProgress {
-            let text = sub.snapshots.try_recv().expect("a snapshot");
+            let text = poll(&sub).expect("a snapshot");
             serde_json::from_slice(&text).expect("JSON")
         };
         let first = next();
@@ -459,6 +467,6 @@ mod tests {
         );
         let failed = next().restorations.expect("restorations");
         assert_eq!(failed[0].status, Some(ProgressStatus::Failed));
-        assert!(sub.snapshots.try_recv().is_err(), "one snapshot per change");
+        assert!(poll(&sub).is_none(), "one snapshot per change");
     }
 }

@@ -14,7 +14,10 @@
 //! `/restore/streamed`, negotiated the same way), `GET /backup/{backup}/creation/status`,
 //! `POST /backup/{backup}/creation/cancel`, `GET /backup/{backup}/restoration/status` and
 //! `POST /backup/{backup}/restoration/cancel`. A restore replaces the data directory atomically:
-//! after a crash at any moment it holds the whole old tree or the whole backup.
+//! after a crash at any moment it holds the whole old tree or the whole backup. Three WebSocket
+//! channels: `/backups/streamed/progress` (a snapshot of every create and restore in progress on
+//! connect and on every change), `/backups/create/streamed/websocket` and
+//! `/backup/{backup}/restore/streamed/websocket` (the operation's events, then close 1000).
 //!
 //! Start one in-process on a free port, call it, and stop it:
 //!

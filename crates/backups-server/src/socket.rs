@@ -5,22 +5,24 @@
 //! the reader reads and discards what the client sends. Whichever ends first decides how the
 //! socket closes. Nothing the client sends is kept: a message is checked and dropped.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use backups_models::{Backup, BackupStreamedProgress, SeededBackup};
 use bytes::Bytes;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
-use hyper::upgrade::{OnUpgrade, Upgraded};
+use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::{Notify, mpsc, watch};
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, timeout};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
+
+use crate::watchers::{Next, QUEUE, Subscription};
 
 /// The largest message (and frame) a client may send: inputs are small JSON documents. A larger
 /// one is refused from its header, before its payload is read, with close code 1009.
@@ -48,8 +50,13 @@ const CLOSE_GRACE: Duration = Duration::from_secs(5);
 /// discarded so that the close frame is not lost to a reset.
 const LINGER_BYTES: usize = 1024 * 1024;
 
-/// The socket of one channel as seen by the client.
-type Socket = WebSocketStream<TokioIo<Upgraded>>;
+/// The kernel's send buffer of a WebSocket connection (Linux doubles it). Left to autotuning
+/// it grows to megabytes for a client that does not read, per socket; capped, a client that
+/// stops reading fills it soon and its queue on the server decides what happens next.
+pub(crate) const SEND_BUFFER: usize = 64 * 1024;
+
+/// The socket of one channel.
+type Socket = WebSocketStream<TcpStream>;
 
 /// Which channel a socket serves: what its client may send first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,11 +89,41 @@ impl Channel {
 
 /// What a socket sends: JSON texts (a trailing newline, as NDJSON lines have, is dropped).
 #[derive(Debug)]
-pub(crate) struct Feed {
-    /// The texts to send; the socket closes once every sender is gone.
-    pub(crate) texts: mpsc::Receiver<Bytes>,
-    /// Notified when the client fell too far behind and was cut off (progress channel only).
-    pub(crate) cut: Option<Arc<Notify>>,
+pub(crate) enum Feed {
+    /// The events of a create or restore, the same as its NDJSON lines; they end after the
+    /// terminal one. At most about a hundred, so they are never more than a small buffer.
+    Events(mpsc::Receiver<Bytes>),
+    /// The progress channel's snapshots, which never end.
+    Snapshots(Subscription),
+}
+
+/// The next thing a feed has.
+enum Item {
+    Text(Bytes),
+    /// The client fell too far behind.
+    Cut,
+    /// Nothing more will come.
+    End,
+}
+
+impl Feed {
+    async fn next(&mut self) -> Item {
+        match self {
+            Feed::Events(events) => events.recv().await.map_or(Item::End, Item::Text),
+            Feed::Snapshots(subscription) => match subscription.next().await {
+                Next::Snapshot(text) => Item::Text(text),
+                Next::Cut => Item::Cut,
+            },
+        }
+    }
+
+    /// Resolves when the client is cut off, so that a write it blocks is abandoned at once.
+    async fn cut(&self) {
+        match self {
+            Feed::Events(_) => std::future::pending().await,
+            Feed::Snapshots(subscription) => subscription.cut().await,
+        }
+    }
 }
 
 /// How a socket ends.
@@ -118,20 +155,32 @@ fn config() -> WebSocketConfig {
 pub(crate) async fn serve(
     upgrade: OnUpgrade,
     channel: Channel,
-    feed: Feed,
+    mut feed: Feed,
     mut stop: watch::Receiver<bool>,
 ) {
     // Fails when the client went away during the handshake; the work goes on without it.
     let Ok(upgraded) = upgrade.await else {
         return;
     };
-    let socket =
-        WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config()))
-            .await;
+    // The server serves TCP only, so this is the connection it accepted; the bytes hyper read
+    // past the handshake (a client may send its first message at once) are handed on.
+    let Ok(parts) = upgraded.downcast::<TokioIo<TcpStream>>() else {
+        return;
+    };
+    let tcp = parts.io.into_inner();
+    // Only a bound; the connection works the same if the system refuses it.
+    let _ = socket2::SockRef::from(&tcp).set_send_buffer_size(SEND_BUFFER);
+    let socket = WebSocketStream::from_partially_read(
+        tcp,
+        parts.read_buf.to_vec(),
+        Role::Server,
+        Some(config()),
+    )
+    .await;
     let (mut sink, mut stream) = socket.split();
     let end = tokio::select! {
         end = read(&mut stream, channel) => end,
-        end = write(&mut sink, channel, feed, &mut stop) => end,
+        end = write(&mut sink, channel, &mut feed, &mut stop) => end,
     };
     match end {
         End::Gone => {}
@@ -221,31 +270,27 @@ fn read_error(err: WsError) -> End {
 async fn write(
     sink: &mut SplitSink<Socket, Message>,
     channel: Channel,
-    mut feed: Feed,
+    feed: &mut Feed,
     stop: &mut watch::Receiver<bool>,
 ) -> End {
-    let cut = feed.cut.take().unwrap_or_default();
     let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
     let mut last_terminal = false;
+    let too_slow = || {
+        End::Violation(
+            CloseCode::Policy,
+            format!("too slow: {QUEUE} snapshots were waiting to be read"),
+        )
+    };
     loop {
         let text = tokio::select! {
-            // A cut comes first: what is still queued for a client that fell behind is dropped.
             biased;
             () = crate::server::stopped(stop) => {
                 return End::Close(CloseCode::Away, "the server is shutting down".into());
             }
-            () = cut.notified() => {
-                return End::Violation(
-                    CloseCode::Policy,
-                    format!(
-                        "too slow: {} snapshots were waiting to be read",
-                        crate::watchers::QUEUE
-                    ),
-                );
-            }
-            text = feed.texts.recv() => match text {
-                Some(text) => text,
-                None => return feed_ended(channel, last_terminal),
+            item = feed.next() => match item {
+                Item::Text(text) => text,
+                Item::Cut => return too_slow(),
+                Item::End => return feed_ended(channel, last_terminal),
             },
             _ = ping.tick() => {
                 match timeout(WRITE_STALL, sink.send(Message::Ping(Bytes::new()))).await {
@@ -265,10 +310,13 @@ async fn write(
             // Serialized JSON is UTF-8; should it ever not be, the message is skipped.
             continue;
         };
-        match timeout(WRITE_STALL, sink.send(Message::Text(text))).await {
-            Ok(Ok(())) => ping.reset(),
-            // Stalled (the client reads nothing) or failed (it left).
-            _ => return End::Gone,
+        tokio::select! {
+            sent = timeout(WRITE_STALL, sink.send(Message::Text(text))) => match sent {
+                Ok(Ok(())) => ping.reset(),
+                // Stalled (the client reads nothing) or failed (it left).
+                _ => return End::Gone,
+            },
+            () = feed.cut() => return too_slow(),
         }
     }
 }
@@ -303,7 +351,7 @@ fn close(code: CloseCode, reason: &str) -> Message {
 /// After a violation's close frame: stops sending, then reads and discards what the client
 /// still sends (up to a bound, for a short while), so that the connection is not reset under
 /// the close frame before the client reads it.
-async fn linger(mut io: TokioIo<Upgraded>) {
+async fn linger(mut io: TcpStream) {
     let _ = timeout(CLOSE_GRACE, async {
         let _ = io.shutdown().await;
         let mut buf = [0u8; 4096];

@@ -1,12 +1,20 @@
-"""Drives the official Python SDK (pieces-os-client 5.0.1) against a running backups-server.
+"""Drives the official Python SDK (pieces-os-client 5.0.1) against a running backups-server,
+and reads the progress WebSocket with a third-party client (the `websockets` package), since no
+official SDK implements the backup sockets.
 
 Usage: check_sdk.py normal PORT DATA_DIR
+       check_sdk.py websocket PORT
        check_sdk.py fault PORT STATUS
 Exits non-zero with a message on the first mismatch.
 """
 
+import json
 import os
 import sys
+import threading
+
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect as ws_connect
 
 from pieces_os_client.api.backup_api import BackupApi
 from pieces_os_client.api.backups_api import BackupsApi
@@ -166,6 +174,52 @@ def check_normal(port, data):
         assert ids(api) == [streamed_id], ids(api)
 
 
+def entry(snapshot, backup_id):
+    """The status of backup_id among the creations of a snapshot, or None when absent."""
+    for progress in snapshot["backups"]:
+        if progress.get("backup", {}).get("id") == backup_id:
+            return progress["status"]
+    return None
+
+
+def check_websocket(port):
+    """The progress channel seen by the websockets package while the SDK creates over HTTP."""
+    url = f"ws://127.0.0.1:{port}/backups/streamed/progress"
+    with client(port) as api_client, ws_connect(url, open_timeout=10) as ws:
+        api = BackupsApi(api_client)
+        first = json.loads(ws.recv(timeout=10))
+        assert first == {"backups": [], "restorations": []}, first
+
+        made = {}
+        create = threading.Thread(
+            target=lambda: made.setdefault("backup", api.backups_create_new_backup())
+        )
+        create.start()
+        seen = []
+        backup_id = None
+        while True:
+            snapshot = json.loads(ws.recv(timeout=30))
+            if backup_id is None:
+                assert len(snapshot["backups"]) == 1, snapshot
+                backup_id = snapshot["backups"][0]["backup"]["id"]
+            status = entry(snapshot, backup_id)
+            seen.append(status)
+            if status == "COMPLETED":
+                break
+        create.join()
+        assert made["backup"].id == backup_id, (made, backup_id)
+        phases = [s for i, s in enumerate(seen) if i == 0 or seen[i - 1] != s]
+        assert phases == ["INITIALIZED", "IN-PROGRESS", "COMPLETED"], seen
+
+        # The next change (another create) no longer lists it.
+        second = api.backups_create_new_backup()
+        snapshot = json.loads(ws.recv(timeout=30))
+        assert entry(snapshot, backup_id) is None, snapshot
+        assert entry(snapshot, second.id) == "INITIALIZED", snapshot
+        api.backups_delete_specific_backup(backup_id)
+        api.backups_delete_specific_backup(second.id)
+
+
 def check_fault(port, status):
     with client(port) as api_client:
         api = BackupsApi(api_client)
@@ -192,12 +246,21 @@ def check_fault(port, status):
                 assert error.body, error
             else:
                 raise AssertionError(f"expected status {status}")
+    # The handshake of a socket is refused with the fault too.
+    try:
+        ws_connect(f"ws://127.0.0.1:{port}/backups/streamed/progress", open_timeout=10)
+    except InvalidStatus as error:
+        assert error.response.status_code == status, (error.response.status_code, status)
+    else:
+        raise AssertionError(f"expected the handshake refused with {status}")
 
 
 def main(argv):
     mode, port = argv[1], int(argv[2])
     if mode == "normal":
         check_normal(port, argv[3])
+    elif mode == "websocket":
+        check_websocket(port)
     elif mode == "fault":
         check_fault(port, int(argv[3]))
     else:

@@ -5,8 +5,10 @@
 # PyPI, builds and starts backups-server on an ephemeral loopback port over temporary
 # directories, and runs check_sdk.py: list, create, create-streamed and delete (BackupsApi),
 # then read one backup, restore it (comparing the data directory with what was backed up),
-# creation and restoration status and cancel with nothing running (BackupApi), then each
-# simulated fault on every one of those calls. Skips (exit 0, with a SKIPPED line) only when python3 is absent.
+# creation and restoration status and cancel with nothing running (BackupApi), then the
+# progress WebSocket read with the third-party `websockets` package (pinned below) during a
+# create made with the SDK, then each simulated fault on every one of those calls and on a
+# WebSocket handshake. Skips (exit 0, with a SKIPPED line) only when python3 is absent.
 #
 # Environment: CARGO_TARGET_DIR (where the binary and the venv live), BACKUPS_PY_VENV (venv
 # path), BACKUPS_SERVER_BIN (use this binary instead of building one).
@@ -25,7 +27,8 @@ venv="${BACKUPS_PY_VENV:-$target/python-sdk-venv}"
 if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
 fi
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check pieces-os-client==5.0.1
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check pieces-os-client==5.0.1 \
+    websockets==17.4
 
 bin="${BACKUPS_SERVER_BIN:-}"
 if [ -z "$bin" ]; then
@@ -76,10 +79,15 @@ start_server normal
 stop_server
 "$bin" verify --store "$work/normal/store"
 
+# Slowed down, so that the create's IN-PROGRESS snapshots are certainly seen.
+start_server websocket --progress-delay-ms 20
+"$venv/bin/python" "$here/check_sdk.py" websocket "$port"
+stop_server
+
 for fault in unauthenticated:511 outdated:505 internal-error:500; do
     start_server "${fault%%:*}" --simulate "${fault%%:*}"
     "$venv/bin/python" "$here/check_sdk.py" fault "$port" "${fault##*:}"
     stop_server
 done
 
-echo "python-sdk: 4 passed, 0 failed"
+echo "python-sdk: 5 passed, 0 failed"
