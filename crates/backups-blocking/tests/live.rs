@@ -1,0 +1,222 @@
+//! A live round trip through the blocking client against the reference server, from plain
+//! `#[test]` functions: no async and no runtime in sight.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, mpsc};
+use std::time::{Duration, Instant};
+
+use backups_blocking::models::ProgressStatus;
+use backups_blocking::{AnyOperation, AnyOutput, BackupId, Client, Error, Operation};
+use backups_testkit::BlockingServer;
+
+#[test]
+fn a_round_trip_through_every_kind_of_call() {
+    let server = BlockingServer::start(&[("notes.txt", b"hello"), ("a/b.bin", &[7; 4096])], |_| {});
+    let notes = server.server().dirs().data().join("notes.txt");
+    let client = Client::builder()
+        .base_url(server.base_url())
+        .build()
+        .expect("a client");
+
+    // create, list, get
+    let made = client.create().expect("create");
+    let id = BackupId::new(made.id.clone()).expect("an id");
+    let listed = client.list().expect("list");
+    assert!(listed.iter().any(|backup| backup.id == made.id));
+    assert_eq!(client.get(&id).expect("get").id, made.id);
+
+    // restore: the data comes back
+    std::fs::write(&notes, b"changed").expect("write");
+    let restored = client.restore(&id).expect("restore");
+    assert_eq!(restored.id, made.id);
+    assert_eq!(std::fs::read(&notes).expect("read"), b"hello");
+
+    // create_streamed as an iterator, to COMPLETED
+    let mut progress = client.create_streamed().expect("create_streamed");
+    let events: Vec<_> = progress
+        .by_ref()
+        .collect::<Result<_, Error>>()
+        .expect("every event");
+    let last = events.last().expect("an event");
+    assert_eq!(last.status, Some(ProgressStatus::Completed));
+    let streamed_id = progress
+        .backup_id()
+        .expect("an event named the backup")
+        .to_owned();
+    assert_eq!(
+        last.backup.as_ref().map(|b| b.id.as_str()),
+        Some(streamed_id.as_str())
+    );
+    let streamed_id = BackupId::new(streamed_id).expect("an id");
+    assert!(client.creation_status(&streamed_id).is_ok());
+
+    // restore_streamed read to its end with follow, the callback on this thread
+    std::fs::write(&notes, b"changed again").expect("write");
+    let mut seen = 0;
+    let restored = client
+        .restore_streamed(&id)
+        .expect("restore_streamed")
+        .follow(|_| seen += 1)
+        .expect("follow");
+    assert_eq!(restored.id, made.id);
+    assert!(seen >= 1);
+    assert_eq!(std::fs::read(&notes).expect("read"), b"hello");
+    assert!(client.restoration_status(&id).is_ok());
+
+    // the WebSocket channels
+    let over_socket = client
+        .create_over_websocket()
+        .expect("create_over_websocket")
+        .finish(|_| {})
+        .expect("finish");
+    let restored = client
+        .restore_over_websocket(&id)
+        .expect("restore_over_websocket")
+        .finish(|_| {})
+        .expect("finish");
+    assert_eq!(restored.id, made.id);
+    let mut watch = client.watch_progress().expect("watch_progress");
+    let snapshot = watch.next().expect("a first snapshot").expect("a snapshot");
+    drop(snapshot);
+    drop(watch);
+
+    // run, with any operation as a value
+    let list = AnyOperation::from_parts(Operation::List, None, None).expect("list");
+    let AnyOutput::Backups(backups) = client.run(&list, |_| {}).expect("run") else {
+        panic!("list answers backups");
+    };
+    assert!(backups.iter().any(|backup| backup.id == over_socket.id));
+
+    // a cancel with nothing running is the server's error, as with the async client
+    assert!(client.cancel_creation(&id).is_err());
+    assert!(client.cancel_restoration(&id).is_err());
+
+    // delete
+    client.delete(&id).expect("delete");
+    let err = client.get(&id).expect_err("deleted");
+    assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
+}
+
+#[test]
+fn clones_call_from_many_threads_at_once() {
+    let server = BlockingServer::start(&[("notes.txt", b"hello")], |_| {});
+    let client = Client::builder()
+        .base_url(server.base_url())
+        .build()
+        .expect("a client");
+    client.create().expect("create");
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let client = client.clone();
+            std::thread::spawn(move || {
+                for _ in 0..10 {
+                    assert_eq!(client.list().expect("list").len(), 1);
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().expect("no panic");
+    }
+}
+
+#[test]
+fn a_server_that_is_not_there_is_a_connect_error() {
+    // A server that is not there: the connect error comes back through the runtime thread.
+    let free = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let base = format!("http://{}", free.local_addr().expect("addr"));
+    drop(free);
+    let client = Client::builder().base_url(base).build().expect("a client");
+    let err = client.list().expect_err("nothing listens");
+    assert!(err.is_connect(), "{err:?}");
+}
+
+/// A keep-alive peer answering every request with an empty listing; it counts connections and
+/// reports when one is closed by the client.
+fn keep_alive_peer() -> (String, Arc<AtomicUsize>, mpsc::Receiver<Instant>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let connections = Arc::new(AtomicUsize::new(0));
+    let (closed_tx, closed) = mpsc::channel();
+    let counted = connections.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            counted.fetch_add(1, Ordering::SeqCst);
+            let closed_tx = closed_tx.clone();
+            std::thread::spawn(move || {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 1024];
+                loop {
+                    match stream.read(&mut chunk) {
+                        Ok(0) | Err(_) => {
+                            let _ = closed_tx.send(Instant::now());
+                            return;
+                        }
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                    // Requests without a body (GET): one per blank line.
+                    while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        buf.drain(..end + 4);
+                        let body = br#"{"iterable":[]}"#;
+                        let head = format!(
+                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                            body.len()
+                        );
+                        let _ = stream.write_all(head.as_bytes());
+                        let _ = stream.write_all(body);
+                    }
+                }
+            });
+        }
+    });
+    (base, connections, closed)
+}
+
+#[test]
+fn the_pool_keeps_connections_between_calls_and_drops_them_when_idle() {
+    let (base, connections, closed) = keep_alive_peer();
+    let client = Client::builder()
+        .base_url(base)
+        .pool_idle_timeout(Duration::from_millis(300))
+        .build()
+        .expect("a client");
+    for _ in 0..5 {
+        assert!(client.list().expect("list").is_empty());
+    }
+    // One connection, kept alive and reused by each call.
+    assert_eq!(connections.load(Ordering::SeqCst), 1);
+    // With no call in progress, the runtime thread's pool timer closes the idle connection.
+    let since = Instant::now();
+    let at = closed
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the idle connection is closed without another call");
+    assert!(at.duration_since(since) < Duration::from_secs(5));
+    // And the next call opens a new one.
+    assert!(client.list().expect("list").is_empty());
+    assert_eq!(connections.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn the_request_timeout_fires_on_the_runtime_thread() {
+    // A peer that accepts and never answers.
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let _peer = std::thread::spawn(move || {
+        let held: Vec<_> = listener.incoming().take(4).collect();
+        std::thread::sleep(Duration::from_secs(30));
+        drop(held);
+    });
+    let client = Client::builder()
+        .base_url(base)
+        .request_timeout(Duration::from_millis(300))
+        .retry(backups_blocking::RetryPolicy::none())
+        .build()
+        .expect("a client");
+    let started = Instant::now();
+    let err = client.list().expect_err("no answer");
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
