@@ -8,8 +8,8 @@ pub(crate) const EXIT_STATUSES: &str = "\
 Exit statuses:
   0    success (and `watch` stopped with Ctrl-C: watching until then is its job)
   1    local failure (the demo could not write its temporary files or start its server,
-       or this build has no demo), or a restore you did not confirm
-  2    usage error (bad arguments), or `restore` off a terminal without --yes
+       or this build has no demo), or a restore or prune you did not confirm
+  2    usage error (bad arguments), or `restore` or `prune` off a terminal without --yes
   3    cannot connect: is Pieces OS running at that address?
   4    Pieces OS needs you to sign in (HTTP 511)
   5    Pieces OS is too old for backups: update it (HTTP 505)
@@ -22,9 +22,18 @@ Exit statuses:
   130  interrupted (Ctrl-C); a create or restore that named its backup is cancelled first
 
 Environment:
-  PIECES_OS_URL   base URL of Pieces OS, as --host";
+  PIECES_OS_URL   base URL of Pieces OS, as --host
+  NO_COLOR        set to anything (but empty): no colour, even on a terminal
 
-/// Manage Pieces OS backups: list, create, show, restore, follow, watch, cancel, delete.
+Examples:
+  pieces-backups list
+  pieces-backups create --stream
+  pieces-backups prune --keep-last 5 --yes        # from cron: keep the newest 5
+  pieces-backups -v list                          # each call to Pieces OS on stderr
+  pieces-backups completions bash > ~/.local/share/bash-completion/completions/pieces-backups
+  pieces-backups man | man -l -";
+
+/// Manage Pieces OS backups: list, create, show, restore, follow, watch, cancel, delete, prune.
 ///
 /// Without --host or PIECES_OS_URL, the running Pieces OS is discovered: its port file, then
 /// ports 39300 to 39333, then the legacy ports 1000 and 5323.
@@ -52,6 +61,11 @@ pub(crate) struct Global {
     /// Print JSON instead of text (NDJSON for a stream)
     #[arg(long, global = true)]
     pub(crate) json: bool,
+
+    /// Show each call to Pieces OS on stderr: its operation, method, path, status and
+    /// duration (-vv adds retries and lower-level detail)
+    #[arg(long, short, global = true, action = clap::ArgAction::Count)]
+    pub(crate) verbose: u8,
 }
 
 #[derive(Debug, Subcommand)]
@@ -79,6 +93,36 @@ pub(crate) enum Command {
         )
     )]
     Demo,
+
+    /// Print a shell completion script to stdout
+    ///
+    /// Load it in the shell's startup file, or install it where the shell looks for
+    /// completions.
+    #[command(
+        after_help = "Example:\n  pieces-backups completions bash > ~/.local/share/bash-completion/completions/pieces-backups\n  pieces-backups completions zsh > ~/.zfunc/_pieces-backups\n  pieces-backups completions fish > ~/.config/fish/completions/pieces-backups.fish\n  pieces-backups completions powershell >> $PROFILE"
+    )]
+    Completions {
+        /// The shell to complete in
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+
+    /// Print the manual page (roff) to stdout, or write every page to a directory
+    ///
+    /// The page of `pieces-backups` itself, or with COMMAND the page of that subcommand
+    /// (`pieces-backups-COMMAND(1)`). With --out-dir, writes the pages of the command and of
+    /// every subcommand there as NAME.1 files instead, for packaging.
+    #[command(
+        after_help = "Example:\n  pieces-backups man | man -l -\n  pieces-backups man prune | man -l -\n  pieces-backups man --out-dir /usr/local/share/man/man1"
+    )]
+    Man {
+        /// The subcommand whose page to print
+        #[arg(value_name = "COMMAND", conflicts_with = "out_dir")]
+        command: Option<String>,
+        /// Write all the pages into this directory instead of printing one
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<std::path::PathBuf>,
+    },
 }
 
 /// The subcommands that talk to a running Pieces OS.
@@ -173,6 +217,26 @@ pub(crate) enum ApiCommand {
         /// The id of the backup, as `list` shows it
         id: String,
     },
+
+    /// Delete all but the newest N backups (by creation time): a retention job for cron
+    ///
+    /// Lists what it will delete first, then asks when stdin is a terminal; elsewhere, pass
+    /// --yes (or --dry-run to only list). Reports each deletion; if one fails, says which
+    /// backups were deleted and which were not, and exits with that failure's status.
+    #[command(
+        after_help = "Example:\n  pieces-backups prune --keep-last 5 --dry-run\n  pieces-backups prune --keep-last 5\n  pieces-backups prune --keep-last 5 --yes --json   # from cron"
+    )]
+    Prune {
+        /// How many of the newest backups to keep (at least 1)
+        #[arg(long, value_name = "N", value_parser = parse_keep_last)]
+        keep_last: u64,
+        /// Only list what would be deleted; delete nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Delete without asking: required when stdin is not a terminal
+        #[arg(long, short)]
+        yes: bool,
+    },
 }
 
 const WEBSOCKET_HELP: &str =
@@ -190,4 +254,18 @@ fn parse_seconds(text: &str) -> Result<Duration, String> {
         return Err("the timeout must be a positive number of seconds".into());
     }
     Duration::try_from_secs_f64(seconds).map_err(|err| err.to_string())
+}
+
+fn parse_keep_last(text: &str) -> Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(0) => Err(
+            "keep at least 1: --keep-last 0 would delete every backup (to do that, \
+             delete them one by one with `pieces-backups delete ID`)"
+                .into(),
+        ),
+        Ok(count) => Ok(count),
+        Err(_) => Err(format!(
+            "{text:?} is not a count of backups: give a whole number such as 5"
+        )),
+    }
 }

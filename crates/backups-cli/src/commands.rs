@@ -39,7 +39,12 @@ pub(crate) async fn list(
     if json {
         out.write_all(&raw).and_then(|()| writeln!(out)).ok();
     } else {
-        write!(out, "{}", output::table(&backups)).ok();
+        write!(
+            out,
+            "{}",
+            output::table_with(&backups, output::Look::for_stdout())
+        )
+        .ok();
     }
     Ok(())
 }
@@ -86,7 +91,12 @@ pub(crate) async fn show(
     if json {
         out.write_all(&raw).and_then(|()| writeln!(out)).ok();
     } else {
-        write!(out, "{}", output::table([&backup])).ok();
+        write!(
+            out,
+            "{}",
+            output::table_with([&backup], output::Look::for_stdout())
+        )
+        .ok();
     }
     Ok(())
 }

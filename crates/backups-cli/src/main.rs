@@ -10,7 +10,12 @@
 //! pieces-backups status ID [--restore] [--json]
 //! pieces-backups cancel ID [--restore] [--json]
 //! pieces-backups delete ID
+//! pieces-backups prune --keep-last N [--dry-run] [--yes]   # all but the newest N, for cron
+//! pieces-backups completions bash|zsh|fish|powershell|elvish
+//! pieces-backups man [COMMAND] [--out-dir DIR]
 //! ```
+//!
+//! `-v` (`--verbose`) shows each call to Pieces OS on stderr.
 //!
 //! Errors are one line on stderr and a distinct exit status (see `pieces-backups --help`).
 //!
@@ -29,10 +34,13 @@ mod coverage;
 mod demo;
 mod exit;
 mod interrupt;
+mod manual;
 mod output;
 mod progress;
+mod prune;
 mod restore;
 mod running;
+mod verbose;
 mod watch;
 
 /// `demo` in a client-only build: says what is missing rather than pretending not to exist,
@@ -64,6 +72,7 @@ use crate::watch::WatchMode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    verbose::init(cli.global.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -83,6 +92,11 @@ async fn run(cli: Cli) -> ExitCode {
     let json = cli.global.json;
     let (result, url) = match cli.command {
         Command::Demo => (demo::run(json, &mut out).await, None),
+        Command::Completions { shell } => (manual::completions(shell, &mut out), None),
+        Command::Man { command, out_dir } => (
+            manual::man(command.as_deref(), out_dir.as_deref(), &mut out),
+            None,
+        ),
         Command::Api(command) => {
             let (client, url) = match connect::client(&cli.global).await {
                 Ok(found) => found,
@@ -135,6 +149,19 @@ async fn run(cli: Cli) -> ExitCode {
                     watch::watch(&client, mode, &mut out).await
                 }
                 ApiCommand::Delete { id } => commands::delete(&client, &id, json, &mut out).await,
+                ApiCommand::Prune {
+                    keep_last,
+                    dry_run,
+                    yes,
+                } => {
+                    let options = prune::Options {
+                        keep_last,
+                        dry_run,
+                        yes,
+                        json,
+                    };
+                    prune::prune(&client, options, &mut out).await
+                }
             };
             (result, Some(url))
         }

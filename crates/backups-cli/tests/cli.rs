@@ -415,9 +415,7 @@ fn usage_errors_exit_2_and_help_has_examples() {
         assert_exit(&output, 2);
         assert!(stderr(&output).contains("--stream"), "{}", stderr(&output));
     }
-    for command in [
-        "list", "create", "show", "restore", "status", "cancel", "watch", "delete", "demo",
-    ] {
+    for command in SUBCOMMANDS {
         let output = cli().args([command, "--help"]).output().unwrap();
         assert_exit(&output, 0);
         assert!(stdout(&output).contains("Example:"), "{command}");
@@ -658,10 +656,22 @@ fn watch_json_shows_a_create_started_over_http_and_ctrl_c_exits_0() {
     read.join().unwrap();
 }
 
-/// Runs `args` with a pseudo-terminal as stdin (through util-linux `script`), typing `input`;
-/// `None` where `script` is missing.
+/// Runs `args` with a pseudo-terminal as stdin, stdout and stderr (through util-linux
+/// `script`), typing `input`; `None` where `script` is missing.
 #[cfg(unix)]
 fn run_on_a_terminal(server: &TestServer, args: &[&str], input: &str) -> Option<Output> {
+    run_on_a_terminal_with(server, args, input, &[])
+}
+
+/// [`run_on_a_terminal`] with `envs` set (and `NO_COLOR` unset unless `envs` sets it). The
+/// terminal says it is an xterm, as a user's does, whatever the test runner's says.
+#[cfg(unix)]
+fn run_on_a_terminal_with(
+    server: &TestServer,
+    args: &[&str],
+    input: &str,
+    envs: &[(&str, &str)],
+) -> Option<Output> {
     let command_line = std::iter::once(env!("CARGO_BIN_EXE_pieces-backups"))
         .chain(["--host", &server.url])
         .chain(args.iter().copied())
@@ -671,6 +681,9 @@ fn run_on_a_terminal(server: &TestServer, args: &[&str], input: &str) -> Option<
     let mut child = Command::new("script")
         .args(["-qec", &command_line, "/dev/null"])
         .env_remove("PIECES_OS_URL")
+        .env_remove("NO_COLOR")
+        .env("TERM", "xterm")
+        .envs(envs.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -685,6 +698,8 @@ fn run_on_a_terminal(server: &TestServer, args: &[&str], input: &str) -> Option<
     Some(child.wait_with_output().unwrap())
 }
 
+const SKIPPED_WITHOUT_SCRIPT: &str = "skipped: util-linux `script` is not installed";
+
 #[cfg(unix)]
 #[test]
 fn restore_on_a_terminal_asks_first() {
@@ -695,7 +710,7 @@ fn restore_on_a_terminal_asks_first() {
     let changed = tree(server.data());
 
     let Some(declined) = run_on_a_terminal(&server, &["restore", &id], "n\n") else {
-        eprintln!("skipped: util-linux `script` is not installed");
+        eprintln!("{SKIPPED_WITHOUT_SCRIPT}");
         return;
     };
     assert_exit(&declined, 1);
@@ -754,4 +769,332 @@ fn a_build_without_the_demo_says_so() {
         "{}",
         stdout(&help)
     );
+}
+
+/// `ESC [`: the start of every colour code and cursor movement.
+const CSI: &str = "\x1b[";
+
+#[cfg(unix)]
+#[test]
+fn a_streamed_create_draws_a_bar_on_a_terminal_and_never_in_a_pipe() {
+    // Slow enough for the bar to be drawn between events.
+    let server = TestServer::start(|config| config.progress_delay = Duration::from_millis(150));
+    let Some(terminal) = run_on_a_terminal(&server, &["create", "--stream"], "") else {
+        eprintln!("{SKIPPED_WITHOUT_SCRIPT}");
+        return;
+    };
+    assert_exit(&terminal, 0);
+    let screen = stdout(&terminal);
+    assert!(
+        screen.contains(CSI),
+        "no escape sequence on a terminal: {screen:?}"
+    );
+    assert!(screen.contains("] "), "no bar: {screen:?}");
+    assert!(screen.contains("Created backup "), "{screen:?}");
+
+    let piped = server.run(&["create", "--stream"]);
+    assert_exit(&piped, 0);
+    for (name, text) in [("stdout", stdout(&piped)), ("stderr", stderr(&piped))] {
+        assert!(
+            !text.contains('\x1b'),
+            "{name} of a pipe has escapes: {text:?}"
+        );
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn list_on_a_terminal_has_colour_and_relative_times_unless_no_color() {
+    let server = TestServer::start(|_| {});
+    let id = server.create();
+    let Some(coloured) = run_on_a_terminal(&server, &["list"], "") else {
+        eprintln!("{SKIPPED_WITHOUT_SCRIPT}");
+        return;
+    };
+    assert_exit(&coloured, 0);
+    let screen = stdout(&coloured);
+    assert!(screen.contains(CSI), "no colour on a terminal: {screen:?}");
+    assert!(screen.contains("(just now)"), "{screen:?}");
+    assert!(screen.contains(&id), "{screen:?}");
+
+    for no_color in ["1", "true"] {
+        let plain =
+            run_on_a_terminal_with(&server, &["list"], "", &[("NO_COLOR", no_color)]).unwrap();
+        assert_exit(&plain, 0);
+        let screen = stdout(&plain);
+        assert!(
+            !screen.contains('\x1b'),
+            "colour with NO_COLOR={no_color}: {screen:?}"
+        );
+        assert!(screen.contains("(just now)"), "{screen:?}");
+    }
+
+    // Off a terminal: the table as before, without relative times or escapes.
+    let piped = stdout(&server.run(&["list"]));
+    assert!(!piped.contains('\x1b'), "{piped:?}");
+    assert!(
+        !piped.contains("ago") && !piped.contains("just now"),
+        "{piped}"
+    );
+}
+
+#[test]
+fn verbose_shows_each_call_on_stderr_and_leaves_stdout_alone() {
+    let server = TestServer::start(|_| {});
+    server.create();
+    let quiet = server.run(&["list"]);
+    let verbose = server.run(&["-v", "list"]);
+    assert_exit(&verbose, 0);
+    assert_eq!(stdout(&verbose), stdout(&quiet));
+    assert!(stderr(&quiet).is_empty(), "{}", stderr(&quiet));
+    let log = stderr(&verbose);
+    let line = log
+        .lines()
+        .find(|line| line.contains("backups_call"))
+        .unwrap_or_else(|| panic!("no backups_call span: {log}"));
+    for field in [
+        "operation=\"list\"",
+        "method=GET",
+        "status=200",
+        "duration_ms=",
+    ] {
+        assert!(line.contains(field), "{field} missing: {line}");
+    }
+    assert!(!log.contains('\x1b'), "colour in a pipe: {log:?}");
+}
+
+#[test]
+fn completions_name_every_subcommand() {
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let output = cli().args(["completions", shell]).output().unwrap();
+        assert_exit(&output, 0);
+        let script = stdout(&output);
+        for command in SUBCOMMANDS {
+            assert!(script.contains(command), "{shell}: no {command}");
+        }
+    }
+    let bash = stdout(&cli().args(["completions", "bash"]).output().unwrap());
+    assert!(bash.contains("complete -F"), "{bash}");
+    assert!(bash.contains("--keep-last"), "{bash}");
+    assert_exit(&cli().args(["completions", "tcsh"]).output().unwrap(), 2);
+}
+
+/// Every subcommand, as `--help` lists them.
+const SUBCOMMANDS: [&str; 12] = [
+    "list",
+    "create",
+    "show",
+    "restore",
+    "status",
+    "cancel",
+    "watch",
+    "delete",
+    "prune",
+    "demo",
+    "completions",
+    "man",
+];
+
+/// The page's lines from its title on: clap_mangen opens every page with the two-line
+/// definition of the `Aq` (apostrophe) string that its text uses, before `.TH`.
+fn from_title(page: &str) -> Vec<&str> {
+    page.lines()
+        .skip_while(|line| line.starts_with(".ie ") || line.starts_with(".el "))
+        .collect()
+}
+
+#[test]
+fn the_man_page_starts_with_its_title_and_names_every_subcommand() {
+    let output = cli().arg("man").output().unwrap();
+    assert_exit(&output, 0);
+    let page = stdout(&output);
+    let lines = from_title(&page);
+    assert!(lines[0].starts_with(".TH pieces-backups 1"), "{page}");
+    for command in SUBCOMMANDS {
+        assert!(
+            page.contains(&format!("pieces\\-backups\\-{command}(1)")),
+            "{command} missing: {page}"
+        );
+    }
+    assert!(page.contains("Exit statuses"), "{page}");
+
+    let prune = cli().args(["man", "prune"]).output().unwrap();
+    assert_exit(&prune, 0);
+    let prune = stdout(&prune);
+    assert!(
+        from_title(&prune)[0].starts_with(".TH pieces-backups-prune 1"),
+        "{prune}"
+    );
+    assert!(prune.contains("keep\\-last"), "{prune}");
+
+    let unknown = cli().args(["man", "frobnicate"]).output().unwrap();
+    assert_exit(&unknown, 2);
+    assert!(
+        stderr(&unknown).contains("pick one of: list"),
+        "{}",
+        stderr(&unknown)
+    );
+}
+
+#[test]
+fn man_out_dir_writes_a_page_per_command() {
+    let dir = std::env::temp_dir().join(format!("pieces-backups-man-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let output = cli().args(["man", "--out-dir"]).arg(&dir).output().unwrap();
+    assert_exit(&output, 0);
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(names.contains(&"pieces-backups.1".to_owned()), "{names:?}");
+    for command in SUBCOMMANDS {
+        let name = format!("pieces-backups-{command}.1");
+        assert!(names.contains(&name), "{name} missing: {names:?}");
+    }
+}
+
+/// The ids `list --json` gives, newest first as the server orders them.
+fn listed_ids(server: &TestServer) -> Vec<String> {
+    let listed = server.run(&["list", "--json"]);
+    assert_exit(&listed, 0);
+    json_lines(&listed)[0]["iterable"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|backup| backup["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// A server with three backups, and their ids oldest first.
+fn three_backups() -> (TestServer, Vec<String>) {
+    let server = TestServer::start(|_| {});
+    let ids: Vec<String> = (0..3)
+        .map(|_| {
+            let id = server.create();
+            // Distinct creation times, whatever the clock's resolution.
+            std::thread::sleep(Duration::from_millis(20));
+            id
+        })
+        .collect();
+    (server, ids)
+}
+
+#[test]
+fn prune_keep_last_1_of_3_deletes_the_2_oldest() {
+    let (server, ids) = three_backups();
+    let output = server.run(&["prune", "--keep-last", "1", "--yes"]);
+    assert_exit(&output, 0);
+    let text = stdout(&output);
+    assert!(
+        text.contains("Deleting 2 of 3 backups, keeping the newest 1:"),
+        "{text}"
+    );
+    for id in &ids[..2] {
+        assert!(text.contains(&format!("Deleted backup {id}")), "{text}");
+    }
+    assert!(
+        text.contains("Pruned 2 backups; kept the newest 1."),
+        "{text}"
+    );
+    assert_eq!(listed_ids(&server), [ids[2].clone()]);
+}
+
+#[test]
+fn prune_json_prints_the_plan_and_what_was_deleted() {
+    let (server, ids) = three_backups();
+    let output = server.run(&["prune", "--keep-last", "2", "--yes", "--json"]);
+    assert_exit(&output, 0);
+    let report = &json_lines(&output)[0];
+    assert_eq!(report["keep_last"], 2);
+    assert_eq!(report["dry_run"], false);
+    assert_eq!(report["kept"], serde_json::json!([ids[2], ids[1]]));
+    assert_eq!(report["to_delete"], serde_json::json!([ids[0]]));
+    assert_eq!(report["deleted"], serde_json::json!([ids[0]]));
+    assert_eq!(report["not_deleted"], serde_json::json!([]));
+    assert_eq!(listed_ids(&server).len(), 2);
+}
+
+#[test]
+fn prune_dry_run_lists_and_deletes_nothing() {
+    let (server, ids) = three_backups();
+    let before = listed_ids(&server);
+    // No --yes needed off a terminal: nothing is deleted.
+    let output = server.run(&["prune", "--keep-last", "1", "--dry-run"]);
+    assert_exit(&output, 0);
+    let text = stdout(&output);
+    assert!(text.contains("Would delete 2 of 3 backups"), "{text}");
+    assert!(text.contains(&ids[0]) && text.contains(&ids[1]), "{text}");
+    assert!(text.contains("Dry run: nothing deleted."), "{text}");
+    assert_eq!(listed_ids(&server), before);
+
+    let json = server.run(&["prune", "--keep-last", "1", "--dry-run", "--json"]);
+    assert_exit(&json, 0);
+    let report = &json_lines(&json)[0];
+    assert_eq!(report["dry_run"], true);
+    assert_eq!(report["to_delete"].as_array().unwrap().len(), 2);
+    assert_eq!(report["deleted"], serde_json::json!([]));
+    assert_eq!(listed_ids(&server), before);
+}
+
+#[test]
+fn prune_off_a_terminal_without_yes_refuses_with_2() {
+    let (server, _) = three_backups();
+    let before = listed_ids(&server);
+    let output = server.run(&["prune", "--keep-last", "1"]);
+    assert_exit(&output, 2);
+    let message = stderr(&output);
+    assert_eq!(message.lines().count(), 1, "one line: {message}");
+    assert!(message.contains("pass --yes"), "{message}");
+    assert!(message.contains("--dry-run"), "{message}");
+    assert_eq!(listed_ids(&server), before);
+}
+
+#[test]
+fn prune_keeping_more_than_there_are_deletes_nothing() {
+    let (server, _) = three_backups();
+    let before = listed_ids(&server);
+    let output = server.run(&["prune", "--keep-last", "5"]);
+    assert_exit(&output, 0);
+    assert_eq!(
+        stdout(&output).trim(),
+        "Nothing to prune: 3 backups, keeping the newest 5."
+    );
+    assert_eq!(listed_ids(&server), before);
+}
+
+#[test]
+fn prune_reports_a_failing_server_with_its_status() {
+    let server = TestServer::start(|config| config.simulate = Some(Fault::InternalError));
+    let output = server.run(&["prune", "--keep-last", "1", "--yes"]);
+    assert_exit(&output, 6);
+    assert_eq!(stderr(&output).lines().count(), 1, "{}", stderr(&output));
+}
+
+#[cfg(unix)]
+#[test]
+fn prune_on_a_terminal_asks_first() {
+    let (server, ids) = three_backups();
+    let Some(declined) = run_on_a_terminal(&server, &["prune", "--keep-last", "2"], "n\n") else {
+        eprintln!("{SKIPPED_WITHOUT_SCRIPT}");
+        return;
+    };
+    assert_exit(&declined, 1);
+    let screen = stdout(&declined);
+    assert!(
+        screen.contains("Delete 1 backup? This cannot be undone. [y/N]"),
+        "{screen}"
+    );
+    assert!(screen.contains("nothing deleted"), "{screen}");
+    assert_eq!(listed_ids(&server).len(), 3);
+
+    let agreed = run_on_a_terminal(&server, &["prune", "--keep-last", "2"], "y\n").unwrap();
+    assert_exit(&agreed, 0);
+    let screen = stdout(&agreed);
+    assert!(
+        screen.contains(&format!("Deleted backup {}", ids[0])),
+        "{screen}"
+    );
+    assert_eq!(listed_ids(&server), [ids[2].clone(), ids[1].clone()]);
 }
