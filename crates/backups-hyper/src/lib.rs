@@ -115,8 +115,27 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # Features
+//!
+//! | feature | default | what it adds | dependencies it adds |
+//! |---|---|---|---|
+//! | `websocket` | yes | [`Socket`], [`CLOSE_TIMEOUT`] and the [`SocketTransport`] implementation of [`HyperTransport`], so that `watch_progress`, `create_over_websocket` and `restore_over_websocket` work on a [`BackupsClient`] | `tokio-tungstenite` (framing and the handshake's key only: no TLS, no connector), `futures-core`, `futures-util` |
+//!
+//! With `default-features = false` the crate is the HTTP client alone: all eleven HTTP
+//! operations, discovery, retries, timeouts and tracing spans.
+//!
+//! Two parts of the crate are not features, on purpose:
+//! - [`discovery`] uses only what the transport already compiles (hyper's HTTP/1 client
+//!   connection, tokio's TCP and tasks, `http`): a feature would remove no dependency, only
+//!   [`BackupsClient::discover`] and [`ClientBuilder::discover`];
+//! - the `tracing` spans: hyper-util's client, which the transport is built on, depends on
+//!   `tracing` itself, so a feature could not take it out of the build. This crate uses
+//!   `tracing` without its default features (no `tracing-attributes` proc macro), and while no
+//!   subscriber is installed its spans are disabled and cost next to nothing.
 
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod body;
 mod builder;
@@ -125,6 +144,7 @@ pub mod discovery;
 mod errors;
 mod retry;
 #[cfg(feature = "websocket")]
+#[cfg_attr(docsrs, doc(cfg(feature = "websocket")))]
 mod socket;
 mod trace;
 mod transport;
@@ -134,6 +154,7 @@ pub use builder::{APPLICATION_ID, ClientBuilder, DiscoveryError, IntoBaseUrl};
 pub use client::BackupsClient;
 pub use retry::RetryPolicy;
 #[cfg(feature = "websocket")]
+#[cfg_attr(docsrs, doc(cfg(feature = "websocket")))]
 pub use socket::{CLOSE_TIMEOUT, Socket};
 pub use transport::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_POOL_IDLE_TIMEOUT,

@@ -34,8 +34,14 @@
 //! assert_eq!(written["iterable"][0]["created"]["value"], "2026-11-26T21:00:00Z");
 //! # Ok::<(), serde_json::Error>(())
 //! ```
+//!
+//! # Features
+//!
+//! None: the crate is always the whole set of models, and depends on `serde` and `time` only
+//! (`serde_json` is what the examples read with, not a dependency).
 
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod backup;
 mod enums;

@@ -27,8 +27,16 @@
 //! assert!(err.to_string().contains("sign in"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # Features
+//!
+//! None: the crate is the whole protocol, sans IO, for every transport. It depends on `http`,
+//! `http-body`, `bytes`, `futures-core`, `serde`/`serde_json` and small helpers, and never on an
+//! async runtime or an HTTP implementation (CI checks that neither hyper nor tokio is in its
+//! tree).
 
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod backup_id;
 mod client;

@@ -49,8 +49,17 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # Features
+//!
+//! | feature | default | what it adds | dependencies it adds |
+//! |---|---|---|---|
+//! | `temp` | no | the [`temp`] module: [`TempDirs`](temp::TempDirs) and [`TempServer`](temp::TempServer), a server over throwaway directories, for demos and tests (`pieces-backups demo` turns it on) | `tempfile` |
+//!
+//! The `backups-server` binary needs no feature.
 
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod accept;
 mod channels;
@@ -71,6 +80,7 @@ mod store;
 mod swap;
 mod tasks;
 #[cfg(feature = "temp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "temp")))]
 pub mod temp;
 mod verify;
 mod watchers;
