@@ -75,6 +75,7 @@
 //! [`backups_proto`] for the rest.
 
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod client;
 mod progress;
