@@ -24,7 +24,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -192,15 +192,18 @@ impl Store {
         let mut copied = Tally::new(total, control);
         copied.add(0)?;
 
-        let mut writer = ObjectWriter {
-            store: self,
-            buf: vec![0; CHUNK],
-            pending: Vec::new(),
-            pending_hashes: HashSet::new(),
-        };
+        // Files are read, hashed and copied on a few threads, as a restore copies them: one
+        // thread is bound by BLAKE3 and the copies through user space, where `cp -r` copies in
+        // the kernel. The manifest keeps the walk's order whatever the threads' order.
+        let files: Vec<usize> = (0..walked.len())
+            .filter(|&i| matches!(walked[i].kind, WalkKind::File { .. }))
+            .collect();
+        let claimed = Mutex::new(HashSet::new());
+        let stored = self.store_files(&walked, &files, &hints, &claimed, &mut copied)?;
+        let mut writer = stored.writer;
         let mut entries = Vec::with_capacity(walked.len());
         let mut bytes = 0u64;
-        for item in walked {
+        for (index, item) in walked.into_iter().enumerate() {
             match item.kind {
                 WalkKind::Dir { mode } => entries.push(Entry::Dir {
                     path: item.rel,
@@ -211,13 +214,8 @@ impl Store {
                     target,
                 }),
                 WalkKind::File { mode } => {
-                    let likely_stored = hints
-                        .get(&item.rel)
-                        .is_some_and(|(size, hash)| *size == item.size && self.has_object(hash));
-                    let Some((hash, size)) =
-                        writer.store_file(&item.abs, item.size, likely_stored, &mut copied)?
-                    else {
-                        // Removed since the walk: a live database may do that; skip it.
+                    // Removed since the walk: a live database may do that; skip it.
+                    let Some((hash, size)) = stored.files.get(&index).cloned().flatten() else {
                         continue;
                     };
                     bytes += size;
@@ -229,7 +227,6 @@ impl Store {
                     });
                 }
             }
-            copied.add(0)?;
         }
         // A cancel is honoured until here; past this point objects enter the store.
         copied.commit()?;
@@ -251,6 +248,85 @@ impl Store {
         sync_dir(&self.root.join(BACKUPS))?;
         lock(&self.index).insert(new_id.id.clone(), backup.clone());
         Ok(backup)
+    }
+
+    /// Stores the files of `walked` at `files` on up to [`MAX_STORE_THREADS`] threads; the first
+    /// error or cancel stops every thread, and leaves no temporary object behind.
+    fn store_files<'s>(
+        &'s self,
+        walked: &[Walked],
+        files: &[usize],
+        hints: &HashMap<String, (u64, String)>,
+        claimed: &'s Mutex<HashSet<String>>,
+        copied: &mut Tally<'_>,
+    ) -> Result<StoredFiles<'s>, StoreError> {
+        let workers = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, MAX_STORE_THREADS)
+            .min(files.len().max(1));
+        let next = AtomicUsize::new(0);
+        let stop = AtomicBool::new(false);
+        let done = Mutex::new(HashMap::with_capacity(files.len()));
+        let tally = Mutex::new(copied);
+        let report = |n: u64| lock(&tally).add(n);
+        let worker = || -> Result<Vec<(PathBuf, String)>, StoreError> {
+            let mut writer = ObjectWriter::new(self, claimed);
+            while !stop.load(Ordering::Relaxed) {
+                let Some(&index) = files.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                    break;
+                };
+                let item = &walked[index];
+                let likely_stored = hints
+                    .get(&item.rel)
+                    .is_some_and(|(size, hash)| *size == item.size && self.has_object(hash));
+                let stored = writer
+                    .store_file(&item.abs, item.size, likely_stored, &mut |n| report(n))
+                    .and_then(|stored| report(0).map(|()| stored).map_err(StoreError::from));
+                match stored {
+                    Ok(stored) => {
+                        lock(&done).insert(index, stored);
+                    }
+                    Err(err) => {
+                        stop.store(true, Ordering::Relaxed);
+                        // Dropping the writer removes what it wrote.
+                        return Err(err);
+                    }
+                }
+            }
+            Ok(std::mem::take(&mut writer.pending))
+        };
+        let results: Vec<Result<Vec<(PathBuf, String)>, StoreError>> =
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..workers).map(|_| scope.spawn(worker)).collect();
+                handles
+                    .into_iter()
+                    .map(|handle| {
+                        handle.join().unwrap_or_else(|_| {
+                            Err(StoreError::Io {
+                                context: "create".into(),
+                                source: io::Error::other("a storing thread panicked"),
+                            })
+                        })
+                    })
+                    .collect()
+            });
+        // Every thread's pending objects in one writer, so that an error anywhere removes them
+        // all and a success commits them together.
+        let mut writer = ObjectWriter::new(self, claimed);
+        let mut failure = None;
+        for result in results {
+            match result {
+                Ok(pending) => writer.pending.extend(pending),
+                Err(err) => failure = failure.or(Some(err)),
+            }
+        }
+        if let Some(err) = failure {
+            return Err(err);
+        }
+        Ok(StoredFiles {
+            writer,
+            files: done.into_inner().unwrap_or_else(PoisonError::into_inner),
+        })
     }
 
     /// Deletes a backup; `Ok(false)` when no backup has this id.
@@ -366,18 +442,38 @@ struct ObjectWriter<'a> {
     buf: Vec<u8>,
     /// Temporary files and the object each becomes.
     pending: Vec<(PathBuf, String)>,
-    /// Hashes in `pending`, so identical files in one snapshot are written once.
-    pending_hashes: HashSet<String>,
+    /// Hashes written by this create on any of its threads, so identical files in one snapshot
+    /// are written once.
+    claimed: &'a Mutex<HashSet<String>>,
 }
 
-impl ObjectWriter<'_> {
+/// What [`Store::store_files`] made: the pending objects, and each file's hash and size by its
+/// index in the walk (`None`: removed since the walk).
+struct StoredFiles<'a> {
+    writer: ObjectWriter<'a>,
+    files: HashMap<usize, Option<(String, u64)>>,
+}
+
+/// The most threads a create stores files with.
+const MAX_STORE_THREADS: usize = 4;
+
+impl<'a> ObjectWriter<'a> {
+    fn new(store: &'a Store, claimed: &'a Mutex<HashSet<String>>) -> Self {
+        Self {
+            store,
+            buf: vec![0; CHUNK],
+            pending: Vec::new(),
+            claimed,
+        }
+    }
+
     /// Stores one file; returns its hash and the bytes read, or `None` if it no longer exists.
     fn store_file(
         &mut self,
         path: &Path,
         size: u64,
         likely_stored: bool,
-        copied: &mut Tally<'_>,
+        report: &mut dyn FnMut(u64) -> Result<(), Canceled>,
     ) -> Result<Option<(String, u64)>, StoreError> {
         let mut file = match File::open(path) {
             Ok(file) => file,
@@ -395,19 +491,22 @@ impl ObjectWriter<'_> {
             let mut content = Vec::with_capacity(size as usize);
             file.read_to_end(&mut content).map_err(read_err)?;
             let hash = blake3::hash(&content).to_hex().to_string();
-            copied.add(content.len() as u64)?;
-            if !self.is_stored(&hash) {
+            report(content.len() as u64)?;
+            if !self.store.has_object(&hash) && self.claim(&hash) {
                 let tmp = self.store.tmp_path();
                 let mut out = create_new(&tmp)?;
-                out.write_all(&content)
-                    .map_err(StoreError::io(|| format!("write {}", tmp.display())))?;
-                self.add_pending(tmp, hash.clone());
+                let written = out
+                    .write_all(&content)
+                    .map_err(StoreError::io(|| format!("write {}", tmp.display())));
+                // Pending even if the write failed, so that dropping the writer removes it.
+                self.pending.push((tmp, hash.clone()));
+                written?;
             }
             return Ok(Some((hash, content.len() as u64)));
         }
         if likely_stored {
             // Probably unchanged since the last backup: hash first, copy only if it changed.
-            let (hash, read) = hash_stream(&mut file, &mut self.buf, &mut |n| copied.add(n))
+            let (hash, read) = hash_stream(&mut file, &mut self.buf, report)
                 .map_err(|err| err.into_store_error(path, path))?;
             if self.store.has_object(&hash) {
                 return Ok(Some((hash, read)));
@@ -417,7 +516,7 @@ impl ObjectWriter<'_> {
             let (hash, read) = self.copy_new(&mut file, path, &mut |_| Ok(()))?;
             return Ok(Some((hash, read)));
         }
-        let (hash, read) = self.copy_new(&mut file, path, &mut |n| copied.add(n))?;
+        let (hash, read) = self.copy_new(&mut file, path, report)?;
         Ok(Some((hash, read)))
     }
 
@@ -440,22 +539,17 @@ impl ObjectWriter<'_> {
                 return Err(err.into_store_error(path, &tmp));
             }
         };
-        if self.is_stored(&hash) {
+        if self.store.has_object(&hash) || !self.claim(&hash) {
             let _ = fs::remove_file(&tmp);
         } else {
-            self.add_pending(tmp, hash.clone());
+            self.pending.push((tmp, hash.clone()));
         }
         Ok((hash, read))
     }
 
-    /// Whether an object is in the store or already written by this create.
-    fn is_stored(&self, hash: &str) -> bool {
-        self.pending_hashes.contains(hash) || self.store.has_object(hash)
-    }
-
-    fn add_pending(&mut self, tmp: PathBuf, hash: String) {
-        self.pending_hashes.insert(hash.clone());
-        self.pending.push((tmp, hash));
+    /// Claims `hash` for this writer: false when a thread of this create already wrote it.
+    fn claim(&self, hash: &str) -> bool {
+        lock(self.claimed).insert(hash.to_owned())
     }
 
     /// Makes every pending object durable, renames each into `objects/`, and makes the
