@@ -26,6 +26,7 @@
 #![forbid(unsafe_code)]
 
 mod args;
+mod ask;
 mod commands;
 mod connect;
 #[cfg(test)]

@@ -1,11 +1,12 @@
 //! `prune --keep-last N`: deleting all but the newest backups, the retention job of a cron line.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::Write;
 
 use backups_hyper::BackupsClient;
 use backups_models::Backup;
 use backups_proto::{BackupId, Error};
 
+use crate::ask;
 use crate::commands::Stop;
 use crate::exit::Exit;
 use crate::output;
@@ -194,8 +195,7 @@ fn plural(count: usize) -> &'static str {
 
 /// Asks on the terminal before deleting `count` backups; refuses where there is none to ask on.
 fn confirm(count: usize) -> Result<(), Stop> {
-    let stdin = std::io::stdin();
-    if !stdin.is_terminal() {
+    if !ask::can_ask() {
         return Err(Stop::Failed {
             exit: Exit::Usage,
             message: format!(
@@ -206,25 +206,13 @@ fn confirm(count: usize) -> Result<(), Stop> {
             ),
         });
     }
-    eprint!(
-        "Delete {} backup{}? This cannot be undone. [y/N] ",
-        count,
-        plural(count)
-    );
-    std::io::stderr().flush().ok();
-    let mut answer = String::new();
-    stdin
-        .lock()
-        .read_line(&mut answer)
-        .map_err(|err| Stop::Local(format!("cannot read the answer: {err}")))?;
-    if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
-        Ok(())
-    } else {
-        Err(Stop::Failed {
-            exit: Exit::Local,
-            message: "nothing deleted (answer y to delete, or pass --yes)".into(),
-        })
-    }
+    ask::yes_or_stop(
+        &format!(
+            "Delete {count} backup{}? This cannot be undone.",
+            plural(count)
+        ),
+        "nothing deleted (answer y to delete, or pass --yes)".into(),
+    )
 }
 
 #[cfg(test)]

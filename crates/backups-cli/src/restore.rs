@@ -1,11 +1,12 @@
 //! `restore`: replacing the local database with a backup's content, once the user agreed.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::Write;
 use std::pin::pin;
 
 use backups_hyper::BackupsClient;
 use backups_proto::BackupId;
 
+use crate::ask;
 use crate::commands::Stop;
 use crate::exit::Exit;
 use crate::interrupt::{self, until_ctrl_c};
@@ -76,8 +77,7 @@ pub(crate) async fn restore(
 
 /// Asks on the terminal, naming the backup, before its content replaces the local data.
 async fn confirm(client: &BackupsClient, id: &BackupId) -> Result<(), Stop> {
-    let stdin = std::io::stdin();
-    if !stdin.is_terminal() {
+    if !ask::can_ask() {
         return Err(Stop::Failed {
             exit: Exit::Usage,
             message: format!(
@@ -88,24 +88,11 @@ async fn confirm(client: &BackupsClient, id: &BackupId) -> Result<(), Stop> {
     }
     // Reading it first checks the id before asking, and shows what is about to come back.
     let backup = client.get(id).await?;
-    eprint!(
-        "Restore backup {}? Everything local will be replaced by its content. [y/N] ",
-        output::summary(&backup)
-    );
-    std::io::stderr().flush().ok();
-    let mut answer = String::new();
-    stdin
-        .lock()
-        .read_line(&mut answer)
-        .map_err(|err| Stop::Local(format!("cannot read the answer: {err}")))?;
-    if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
-        Ok(())
-    } else {
-        Err(Stop::Failed {
-            exit: Exit::Local,
-            message: format!(
-                "backup {id} not restored; the local data is unchanged (answer y to restore)"
-            ),
-        })
-    }
+    ask::yes_or_stop(
+        &format!(
+            "Restore backup {}? Everything local will be replaced by its content.",
+            output::summary(&backup)
+        ),
+        format!("backup {id} not restored; the local data is unchanged (answer y to restore)"),
+    )
 }

@@ -46,6 +46,9 @@ use tokio::net::TcpListener;
 #[path = "../../../xtask/bench-support/emit.rs"]
 mod emit;
 use emit::emit;
+#[path = "../../../xtask/bench-support/memory.rs"]
+mod memory;
+use memory::vm_hwm_kib;
 
 const TASKS: usize = 64;
 
@@ -502,16 +505,7 @@ mod socket {
             .build()
             .expect("client");
         assert_eq!(runtime.block_on(watch(&client)), count);
-        println!("{:.1}", vm_hwm_kib() as f64 / 1024.0);
-    }
-
-    fn vm_hwm_kib() -> u64 {
-        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix("VmHWM:"))
-            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap_or(0)
+        println!("{:.1}", crate::vm_hwm_kib() as f64 / 1024.0);
     }
 
     /// A WebSocket server on its own thread and runtime that sends `count` snapshots on each

@@ -29,6 +29,9 @@ use serde::Deserialize;
 #[path = "../../../xtask/bench-support/emit.rs"]
 mod emit;
 use emit::emit;
+#[path = "../../../xtask/bench-support/memory.rs"]
+mod memory;
+use memory::vm_hwm_kib;
 
 const CHUNK: usize = 64 * 1024;
 
@@ -415,15 +418,6 @@ fn mem_child(case: &str, size: u64) {
         }
         other => panic!("unknown memory case {other}"),
     }
-}
-
-fn vm_hwm_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
 }
 
 // ---------------------------------------------------------------- output
