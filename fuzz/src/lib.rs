@@ -6,8 +6,11 @@ use std::net::SocketAddr;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use backups_proto::models::{BackupStreamedProgress, BackupsStreamedProgress};
 use backups_proto::operations::{AnyOperation, ApiOperation, DeleteBackup};
-use backups_proto::{BackupId, EXCERPT_LIMIT, Endpoint, Operation, ProgressDecoder};
+use backups_proto::{
+    BackupId, EXCERPT_LIMIT, Endpoint, ErrorKind, Message, Operation, ProgressDecoder, read_message,
+};
 use backups_testkit::BlockingServer;
 use bytes::Bytes;
 
@@ -52,7 +55,10 @@ pub fn check_response(data: &[u8]) {
     let response = response_from(rest);
     let status = response.status();
     match AnyOperation::parse_response(operation, response) {
-        Ok(_) => assert!(status.is_success(), "{operation}: {status} parsed as success"),
+        Ok(_) => assert!(
+            status.is_success(),
+            "{operation}: {status} parsed as success"
+        ),
         Err(error) => {
             assert_eq!(error.operation(), Some(operation), "{error:?}");
             let text = error.to_string();
@@ -172,4 +178,48 @@ pub fn check_server_request(data: &[u8]) {
         b"GET /.well-known/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
     ));
     assert!(health.starts_with(b"HTTP/1.1 200"), "{health:?}");
+}
+
+/// Reads one WebSocket message as each channel's model: never a panic; a binary message is
+/// `UnexpectedMessage`, a text one over the limit `FrameTooLarge`, and any other error names
+/// its channel with a bounded text. The first byte picks text or binary, the second the limit.
+pub fn check_socket_message(data: &[u8]) {
+    let [kind, limit, payload @ ..] = data else {
+        return;
+    };
+    let payload = Bytes::copy_from_slice(payload);
+    let max_frame = usize::from(*limit) * 4;
+    let message = if kind % 2 == 0 {
+        Message::Text(payload.clone())
+    } else {
+        Message::Binary(payload.clone())
+    };
+    let results = [
+        (
+            Operation::WatchProgress,
+            read_message::<BackupsStreamedProgress>(
+                Operation::WatchProgress,
+                message.clone(),
+                max_frame,
+            )
+            .map(drop),
+        ),
+        (
+            Operation::CreateOverSocket,
+            read_message::<BackupStreamedProgress>(Operation::CreateOverSocket, message, max_frame)
+                .map(drop),
+        ),
+    ];
+    for (operation, result) in results {
+        let Err(error) = result else { continue };
+        assert_eq!(error.operation(), Some(operation), "{error:?}");
+        match (kind % 2, error.kind()) {
+            (1, ErrorKind::UnexpectedMessage) => {}
+            (1, other) => panic!("a binary message gave {other:?}"),
+            (_, ErrorKind::FrameTooLarge) => assert!(payload.len() > max_frame),
+            (_, ErrorKind::Decode | ErrorKind::UnexpectedMessage) => {}
+            (_, other) => panic!("a text message gave {other:?}"),
+        }
+        assert!(error.to_string().len() < 4 * EXCERPT_LIMIT + 1024);
+    }
 }

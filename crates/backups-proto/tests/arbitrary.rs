@@ -1,10 +1,13 @@
-//! The proptest twins of the cargo-fuzz targets in `fuzz/` (`response_*`, `progress_decoder`,
-//! `delete_id`), so that CI, which has no nightly toolchain, still runs each property over
-//! arbitrary bytes. `decoder.rs` already checks that arbitrary bytes never panic the decoder;
+//! The proptest twins of the cargo-fuzz targets in `fuzz/` (`response`, `socket_message`,
+//! `progress_decoder`, `delete_id`), so that CI, which has no nightly toolchain, still runs each
+//! property over arbitrary bytes. `decoder.rs` already checks that arbitrary bytes never panic the decoder;
 //! here the decoder must also give the same answer however arbitrary bytes are cut.
 
+use backups_models::{BackupStreamedProgress, BackupsStreamedProgress};
 use backups_proto::operations::{AnyOperation, ApiOperation, DeleteBackup};
-use backups_proto::{BackupId, EXCERPT_LIMIT, Endpoint, Operation, ProgressDecoder};
+use backups_proto::{
+    BackupId, EXCERPT_LIMIT, Endpoint, ErrorKind, Message, Operation, ProgressDecoder, read_message,
+};
 use bytes::Bytes;
 use proptest::prelude::*;
 
@@ -113,6 +116,30 @@ proptest! {
         // Every operation's parser, by the table: a new operation is fuzzed here as it is added.
         for operation in Operation::http() {
             check(operation, status, content_type, &body)?;
+        }
+    }
+
+    #[test]
+    fn socket_messages_give_the_contracts_errors(binary in any::<bool>(), limit in 0usize..1024, payload in body()) {
+        let bytes = Bytes::from(payload);
+        let message = if binary { Message::Binary(bytes.clone()) } else { Message::Text(bytes.clone()) };
+        for operation in Operation::websockets() {
+            let read = if operation == Operation::WatchProgress {
+                read_message::<BackupsStreamedProgress>(operation, message.clone(), limit).map(drop)
+            } else {
+                read_message::<BackupStreamedProgress>(operation, message.clone(), limit).map(drop)
+            };
+            let Err(error) = read else { continue };
+            prop_assert_eq!(error.operation(), Some(operation));
+            let kind = error.kind();
+            if binary {
+                prop_assert_eq!(kind, ErrorKind::UnexpectedMessage);
+            } else if kind == ErrorKind::FrameTooLarge {
+                prop_assert!(bytes.len() > limit);
+            } else {
+                prop_assert!(matches!(kind, ErrorKind::Decode | ErrorKind::UnexpectedMessage), "{:?}", kind);
+            }
+            prop_assert!(error.to_string().len() < 4 * EXCERPT_LIMIT + 1024);
         }
     }
 
