@@ -2,6 +2,9 @@
 //! `xtask/src/bench.rs` reads. Included by path (`#[path]`) from each crate's bench binary, so the
 //! format is written in one place and no crate depends on another for it.
 
+// Each bench binary includes this file and uses only part of it.
+#![allow(dead_code)]
+
 /// The median of `samples` (the mean of the middle two for an even count).
 pub(crate) fn median(samples: &[f64]) -> f64 {
     let mut sorted = samples.to_vec();
@@ -44,6 +47,30 @@ pub(crate) fn emit(
     note: &str,
 ) {
     println!("{}", line(name, unit, ours, baseline, better, target, note));
+}
+
+/// Prints a comparison that could not run (a peer missing from the machine, say), with the
+/// reason: the table shows it as skipped rather than leaving the row out.
+pub(crate) fn skip(name: &str, unit: &str, better: &str, target: Option<f64>, why: &str) {
+    println!("{}", skipped_line(name, unit, better, target, why));
+}
+
+/// The line [`skip`] prints.
+pub(crate) fn skipped_line(
+    name: &str,
+    unit: &str,
+    better: &str,
+    target: Option<f64>,
+    why: &str,
+) -> String {
+    serde_json::json!({
+        "name": name,
+        "unit": unit,
+        "better": better,
+        "target": target,
+        "skipped": why,
+    })
+    .to_string()
 }
 
 /// The line [`emit`] prints.

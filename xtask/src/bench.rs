@@ -41,9 +41,9 @@ pub(crate) struct Args {
 /// One comparison as a bench binary reports it (`bench-support/emit.rs`); other fields, such as
 /// `samples`, are not needed here.
 #[derive(Debug, Deserialize)]
+#[serde(try_from = "RawRow")]
 struct Row {
     name: String,
-    #[serde(default)]
     unit: String,
     ours: f64,
     baseline: f64,
@@ -56,8 +56,53 @@ struct Row {
     /// The bound on `ours / baseline`, if the comparison has one.
     #[serde(default)]
     target: Option<f64>,
+    note: String,
+    /// Why the comparison did not run (its peer is missing, say); the row is then shown as
+    /// skipped, and `ours` and `baseline` are 0.
+    skipped: Option<String>,
+}
+
+/// A result line as written: `ours` and `baseline` are required unless the row is skipped.
+#[derive(Debug, Deserialize)]
+struct RawRow {
+    name: String,
+    #[serde(default)]
+    unit: String,
+    ours: Option<f64>,
+    baseline: Option<f64>,
+    #[serde(default)]
+    ratio: Option<f64>,
+    #[serde(default)]
+    better: String,
+    #[serde(default)]
+    target: Option<f64>,
     #[serde(default)]
     note: String,
+    #[serde(default)]
+    skipped: Option<String>,
+}
+
+impl TryFrom<RawRow> for Row {
+    type Error = String;
+
+    fn try_from(raw: RawRow) -> Result<Self, String> {
+        let (ours, baseline) = match (raw.ours, raw.baseline, &raw.skipped) {
+            (Some(ours), Some(baseline), _) => (ours, baseline),
+            (_, _, Some(_)) => (0.0, 0.0),
+            _ => return Err(format!("{}: missing `ours` or `baseline`", raw.name)),
+        };
+        Ok(Row {
+            name: raw.name,
+            unit: raw.unit,
+            ours,
+            baseline,
+            paired: raw.ratio,
+            better: raw.better,
+            target: raw.target,
+            note: raw.note,
+            skipped: raw.skipped,
+        })
+    }
 }
 
 /// One comparison as `--json` writes it.
@@ -71,6 +116,8 @@ struct JsonRow<'a> {
     target: Option<f64>,
     better: &'a str,
     pass: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    skipped: Option<&'a str>,
 }
 
 impl Row {
@@ -79,6 +126,9 @@ impl Row {
     }
 
     fn pass(&self) -> Option<bool> {
+        if self.skipped.is_some() {
+            return None;
+        }
         let target = self.target?;
         Some(if self.better == "higher" {
             self.ratio() >= target
@@ -105,6 +155,7 @@ impl Row {
             target: self.target,
             better: &self.better,
             pass: self.pass(),
+            skipped: self.skipped.as_deref(),
         }
     }
 }
@@ -218,6 +269,20 @@ fn table(rows: &[Row], quick: bool) -> String {
             Some(false) => "FAIL",
             None => "-",
         };
+        if row.skipped.is_some() {
+            let _ = writeln!(
+                out,
+                "| {:<30} | {:<11} | {:>14} | {:>14} | {:>8} | {:>8} | {:<4} |",
+                row.name,
+                row.unit,
+                "-",
+                "-",
+                "-",
+                row.target_text(),
+                "skip"
+            );
+            continue;
+        }
         let _ = writeln!(
             out,
             "| {:<30} | {:<11} | {:>14} | {:>14} | {:>8.3} | {:>8} | {:<4} |",
@@ -230,8 +295,12 @@ fn table(rows: &[Row], quick: bool) -> String {
             pass
         );
     }
-    for row in rows.iter().filter(|row| !row.note.is_empty()) {
-        let _ = writeln!(out, "  {}: {}", row.name, row.note);
+    for row in rows {
+        if let Some(why) = &row.skipped {
+            let _ = writeln!(out, "  {}: SKIPPED: {why}", row.name);
+        } else if !row.note.is_empty() {
+            let _ = writeln!(out, "  {}: {}", row.name, row.note);
+        }
     }
     out
 }
@@ -258,7 +327,6 @@ fn json_lines(rows: &[Row]) -> String {
 
 #[cfg(test)]
 #[path = "../bench-support/emit.rs"]
-#[allow(dead_code)]
 mod emit;
 
 #[cfg(test)]
@@ -315,6 +383,27 @@ mod tests {
         assert_eq!((row.name.as_str(), row.note.as_str()), ("a \"b\"", "x, }"));
         assert_eq!((row.ours, row.baseline, row.paired), (2.0, 2.0, Some(1.0)));
         assert_eq!(row.pass(), None);
+    }
+
+    #[test]
+    fn a_skipped_row_is_shown_with_its_reason_and_never_passes() {
+        let row = parse(&emit::skipped_line(
+            "list-sequential-python",
+            "calls/s",
+            "higher",
+            Some(8.0),
+            "no venv",
+        ));
+        assert_eq!(row.skipped.as_deref(), Some("no venv"));
+        assert_eq!(row.pass(), None);
+        let table = table(&[row], false);
+        assert!(table.contains("| skip |"), "{table}");
+        assert!(
+            table.contains("list-sequential-python: SKIPPED: no venv"),
+            "{table}"
+        );
+        let json = json_lines(&[parse(&emit::skipped_line("s", "", "lower", None, "why"))]);
+        assert!(json.contains(r#""skipped":"why""#), "{json}");
     }
 
     #[test]

@@ -99,6 +99,7 @@ pub(super) fn rows(cargo: &str, quick: bool, only: Option<&str>) -> Result<Vec<R
             better: "lower".into(),
             target: Some(case.target),
             note: case.note.into(),
+            skipped: None,
         });
     }
     Ok(rows)
