@@ -715,14 +715,28 @@ struct Restic {
 }
 
 impl Restic {
-    /// restic over `repo` when `restic version` runs, else why not.
+    /// restic over `repo` when `restic version` runs and is 0.14 or later, else why not.
     fn find(repo: PathBuf) -> Result<Self, String> {
         match Command::new("restic").arg("version").output() {
             Ok(out) if out.status.success() => {
-                eprintln!(
-                    "server-create: {}",
-                    String::from_utf8_lossy(&out.stdout).trim()
-                );
+                // "restic 0.14.0 compiled with go1.19.8 on linux/amd64"
+                let text = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+                let version: Vec<u64> = text
+                    .split_whitespace()
+                    .nth(1)
+                    .unwrap_or_default()
+                    .split('.')
+                    .map_while(|part| part.parse().ok())
+                    .collect();
+                // Repository format 2 and `--compression` came with 0.14; an older restic
+                // (Ubuntu 22.04 ships 0.12) would fail the first command and the whole bench.
+                if version.len() < 2 || (version[0], version[1]) < (0, 14) {
+                    return Err(format!(
+                        "{text}: restic 0.14 or later is needed (--compression, repository \
+                         format 2)"
+                    ));
+                }
+                eprintln!("server-create: {text}");
                 Ok(Self { repo })
             }
             Ok(out) => Err(format!("`restic version` failed ({})", out.status)),
