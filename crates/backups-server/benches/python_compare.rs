@@ -123,7 +123,7 @@ fn main() {
             continue;
         }
         let started = Instant::now();
-        let (server, ours) = server_with(&server_runtime, &runtime, size);
+        let server = server_with(&server_runtime, &runtime, size);
         eprintln!(
             "python-compare: a server with {size} backups in {:.2}s",
             started.elapsed().as_secs_f64()
@@ -173,7 +173,8 @@ fn main() {
                 continue;
             };
             let row = pending.remove(at);
-            let (ours_rates, peer_rates) = compare(&runtime, &ours, &mut peer, op, plan, side);
+            let base = server.base_url();
+            let (ours_rates, peer_rates) = compare(&runtime, &base, &mut peer, op, plan, side);
             emit(
                 row.name,
                 row.unit,
@@ -185,7 +186,6 @@ fn main() {
             );
         }
         peer.stop();
-        drop(ours);
         server_runtime
             .block_on(server.shutdown())
             .expect("server shutdown");
@@ -220,11 +220,7 @@ fn python() -> Result<PathBuf, String> {
 }
 
 /// A server over a fresh small data directory, and `count` backups made through the API.
-fn server_with(
-    server_runtime: &Runtime,
-    runtime: &Runtime,
-    count: usize,
-) -> (TempServer, BackupsClient) {
+fn server_with(server_runtime: &Runtime, runtime: &Runtime, count: usize) -> TempServer {
     let dirs = TempDirs::new().expect("temporary directories");
     for (path, contents) in [
         ("db.sqlite", &b"database"[..]),
@@ -257,7 +253,7 @@ fn server_with(
         }
         assert_eq!(client.list().await.expect("list").len(), count);
     });
-    (server, client)
+    server
 }
 
 /// The Python SDK in a child process, answering one round per line.
@@ -383,7 +379,7 @@ impl Plan {
 /// each; answers ours and the peer's rates.
 fn compare(
     runtime: &Runtime,
-    ours: &BackupsClient,
+    base: &str,
     peer: &mut Peer,
     op: &str,
     plan: Plan,
@@ -393,7 +389,26 @@ fn compare(
         Side::Sequential => 1,
         Side::Concurrent => THREADS,
     };
-    let run_ours = |calls: usize| runtime.block_on(ours_rate(ours, op, calls, side));
+    // One caller calling one call after another is one thread, as the Python side's is: a
+    // current-thread runtime, whose tasks (the caller's and its connection's) never wait on a
+    // wake-up from another worker. A client's connections belong to the runtime that opened
+    // them, hence a client for each.
+    let sequential;
+    let runtime = match side {
+        Side::Sequential => {
+            sequential = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            &sequential
+        }
+        Side::Concurrent => runtime,
+    };
+    let ours = BackupsClient::builder()
+        .base_url(base)
+        .build()
+        .expect("client");
+    let run_ours = |calls: usize| runtime.block_on(ours_rate(&ours, op, calls, side));
     let started = Instant::now();
     let mut run_peer = |calls: usize| peer.run(op, calls, concurrency).expect("python peer");
     // Warm-up: connections open, the interpreter's and our caches hot.
