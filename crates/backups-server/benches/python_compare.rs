@@ -408,9 +408,29 @@ fn compare(
         .base_url(base)
         .build()
         .expect("client");
-    let run_ours = |calls: usize| runtime.block_on(ours_rate(&ours, op, calls, side));
+    // Processor time beside the rates, to tell a side limited by the processors from one
+    // waiting on something: (wall, this process) for ours, (wall, the child, this process,
+    // which is the server then) for the peer.
+    let mut ours_time = (0.0f64, 0.0f64);
+    let mut peer_time = (0.0f64, 0.0f64, 0.0f64);
+    let mut run_ours = |calls: usize| {
+        let (start, before) = (Instant::now(), cpu_seconds(None));
+        let rate = runtime.block_on(ours_rate(&ours, op, calls, side));
+        ours_time.0 += start.elapsed().as_secs_f64();
+        ours_time.1 += cpu_seconds(None) - before;
+        rate
+    };
     let started = Instant::now();
-    let mut run_peer = |calls: usize| peer.run(op, calls, concurrency).expect("python peer");
+    let child = peer.child.id();
+    let mut run_peer = |calls: usize| {
+        let start = Instant::now();
+        let before = (cpu_seconds(Some(child)), cpu_seconds(None));
+        let rate = peer.run(op, calls, concurrency).expect("python peer");
+        peer_time.0 += start.elapsed().as_secs_f64();
+        peer_time.1 += cpu_seconds(Some(child)) - before.0;
+        peer_time.2 += cpu_seconds(None) - before.1;
+        rate
+    };
     // Warm-up: connections open, the interpreter's and our caches hot.
     run_ours(plan.ours.div_ceil(4));
     run_peer(plan.python.div_ceil(4));
@@ -426,11 +446,37 @@ fn compare(
         }
     }
     eprintln!(
-        "python-compare: {op} x{concurrency}: {} rounds in {:.2}s",
+        "python-compare: {op} x{concurrency}: {} rounds in {:.2}s; processors busy: ours {:.2} \
+         (client and server), python {:.2} + server {:.2}",
         plan.rounds,
-        started.elapsed().as_secs_f64()
+        started.elapsed().as_secs_f64(),
+        ours_time.1 / ours_time.0,
+        peer_time.1 / peer_time.0,
+        peer_time.2 / peer_time.0,
     );
     (ours_rates, peer_rates)
+}
+
+/// User and system time of a process (this one for `None`) in seconds, from `/proc`; 0 where
+/// there is none to read (the figure is only printed, never part of a row).
+fn cpu_seconds(pid: Option<u32>) -> f64 {
+    let path = match pid {
+        Some(pid) => format!("/proc/{pid}/stat"),
+        None => "/proc/self/stat".to_owned(),
+    };
+    let Ok(stat) = std::fs::read_to_string(path) else {
+        return 0.0;
+    };
+    // Fields after the command name, which may hold spaces: state is the first, utime the
+    // 12th, stime the 13th; in clock ticks, 100 a second on Linux.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
+    let ticks = |at: usize| fields.get(at).and_then(|f| f.parse::<f64>().ok());
+    match (ticks(11), ticks(12)) {
+        (Some(user), Some(system)) => (user + system) / 100.0,
+        _ => 0.0,
+    }
 }
 
 /// Our side of one round: `calls` calls of `op`, one after another or from [`TASKS`] tasks;
