@@ -2,22 +2,25 @@
 //! reference server, for `cargo xtask bench`.
 //!
 //! The server runs in this process, on a runtime of its own with one worker, over a small data
-//! directory; its store is filled through the API with 10 backups (and, for the `-200` rows, a second server with 200). The Python side is
-//! `python_peer.py` beside this file, run once per server by the interpreter of the SDK's
-//! virtual environment (`$BACKUPS_PY_VENV`, else `$CARGO_TARGET_DIR/python-sdk-venv`, which
-//! `crates/backups-server/tests/python/run.sh` creates): it reads one "OP COUNT CONCURRENCY"
-//! line per round and answers with the rate it measured, so its start and imports are outside
-//! the timing. Rounds alternate which side goes first, after a warm-up of each.
+//! directory; its store is filled through the API with 10 backups (and, for the `-200` rows, a
+//! second server's with 200). The Python side is `python_peer.py` beside this file, run once
+//! per server by the interpreter of the SDK's virtual environment (`$BACKUPS_PY_VENV`, else
+//! `$CARGO_TARGET_DIR/python-sdk-venv`, which `crates/backups-server/tests/python/run.sh`
+//! creates): it reads one "OP COUNT CONCURRENCY" line per round and answers with the rate it
+//! measured, so its start and imports are outside the timing. Rounds alternate which side goes
+//! first, after a warm-up of each.
 //!
 //! - `list-sequential-python-{10,200}`: `list` calls per second, one after another: ours
-//!   `BackupsClient::list()`, theirs `BackupsApi.backups_snapshot()`.
-//! - `list-concurrent-python-{10,200}`: ours from 64 tokio tasks sharing one client, theirs
-//!   from a `concurrent.futures.ThreadPoolExecutor(8)` sharing one `ApiClient`.
+//!   `BackupsClient::list()` on a current-thread runtime, theirs `BackupsApi.backups_snapshot()`.
+//! - `list-concurrent-python-{10,200}`: ours from 64 tokio tasks sharing one client on tokio's
+//!   default multi-threaded runtime, theirs from a `concurrent.futures.ThreadPoolExecutor(8)`
+//!   sharing one `ApiClient`.
 //! - `create-sequential-python`: creates per second, one after another, of the small data
 //!   directory (the server's own work, the same for both, dominates: reported, no target).
 //!
 //! Without the virtual environment or its interpreter, each row is printed as skipped with the
-//! reason. Prints one JSON object per comparison on stdout.
+//! reason. Prints one JSON object per comparison on stdout; on stderr, how busy the processors
+//! were during each side's rounds (the Python side cannot use more than one for its own code).
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
