@@ -19,6 +19,8 @@ const BENCHES: &[(&str, &str)] = &[
     ("backups-hyper", "hyper_compare"),
     ("backups-proto", "proto_compare"),
     ("backups-server", "server_compare"),
+    ("backups-server", "python_compare"),
+    ("backups-server", "serve_compare"),
 ];
 
 /// The options of `cargo xtask bench`.

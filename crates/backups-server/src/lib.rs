@@ -69,6 +69,7 @@ mod error;
 mod fault;
 mod id;
 mod jobs;
+mod listing;
 mod manifest;
 mod origin;
 mod progress;

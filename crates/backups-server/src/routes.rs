@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use backups_models::{Backup, Backups, SeededBackup};
+use backups_models::{Backup, SeededBackup};
 use bytes::Bytes;
 use http::header::{ALLOW, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderValue, Method, Request, Response, StatusCode};
@@ -22,6 +22,7 @@ use crate::accept::{NDJSON, accepts_ndjson};
 use crate::channels;
 use crate::id::is_valid_id;
 use crate::jobs::{Jobs, Kind};
+use crate::listing::Listing;
 use crate::origin::Origin;
 use crate::progress::{self, ChannelBody};
 use crate::store::Store;
@@ -37,6 +38,8 @@ const JSON: &str = "application/json";
 #[derive(Debug)]
 pub(crate) struct AppState {
     pub(crate) store: Arc<Store>,
+    /// The encoded answer of `GET /backups`, rebuilt when the store's index changes.
+    pub(crate) listing: Listing,
     pub(crate) data_dir: PathBuf,
     pub(crate) origin: Origin,
     pub(crate) fault: Option<Fault>,
@@ -186,7 +189,13 @@ where
         return Ok(text(fault.status(), fault.message()));
     }
     let response = match call {
-        Call::List => json(StatusCode::OK, &Backups::new(state.store.list())),
+        Call::List => match state.listing.bytes(&state.store) {
+            Ok(bytes) => with_type(StatusCode::OK, JSON, Full::new(bytes).boxed()),
+            Err(err) => text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &format!("could not encode the response: {err}"),
+            ),
+        },
         Call::Create => match read_json::<SeededBackup, B>(&state, request).await {
             Ok(_seed) => match tasks::start_create(&state, false) {
                 Ok(started) => create_answer(started.outcome().await),

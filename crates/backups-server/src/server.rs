@@ -56,6 +56,7 @@ impl Server {
 
         let state = Arc::new(AppState {
             store: Arc::new(store),
+            listing: Default::default(),
             data_dir: config.data_dir.clone(),
             origin: Origin::this_server(),
             fault: config.simulate,

@@ -57,6 +57,9 @@ pub(crate) struct Store {
     _lock: File,
     gate: Arc<RwLock<()>>,
     index: Mutex<BTreeMap<String, Backup>>,
+    /// Bumped after every change of `index`, so that a cached listing knows it is out of date
+    /// (`listing.rs`). Starts at 0 with the index as read at open.
+    pub(crate) generation: AtomicU64,
     clock: Mutex<IdClock>,
     tmp_seq: AtomicU64,
 }
@@ -127,6 +130,7 @@ impl Store {
             _lock: lock_file,
             gate: Arc::new(RwLock::new(())),
             index: Mutex::new(index),
+            generation: AtomicU64::new(0),
             clock: Mutex::new(clock),
             tmp_seq: AtomicU64::new(0),
         };
@@ -247,6 +251,8 @@ impl Store {
         rename(&tmp, &final_path)?;
         sync_dir(&self.root.join(BACKUPS))?;
         lock(&self.index).insert(new_id.id.clone(), backup.clone());
+        // After the insert (Release): see `Listing::bytes`.
+        self.generation.fetch_add(1, Ordering::Release);
         Ok(backup)
     }
 
@@ -342,6 +348,7 @@ impl Store {
         rename(&self.manifest_path(id), &trashed)?;
         sync_dir(&self.root.join(BACKUPS))?;
         lock(&self.index).remove(id);
+        self.generation.fetch_add(1, Ordering::Release);
         fs::remove_file(&trashed)
             .map_err(StoreError::io(|| format!("remove {}", trashed.display())))?;
         self.collect_garbage()?;
