@@ -120,15 +120,32 @@ pub(crate) fn decode_json<T: DeserializeOwned>(
             excerpt: String::new(),
         });
     }
-    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    // One UTF-8 check of the whole body, then serde_json reads it as `str` and does not check
+    // each string again: about a sixth of a large listing's decode. A body that is not UTF-8
+    // goes through the byte reader, which reports where.
+    let Ok(text) = std::str::from_utf8(body) else {
+        let mut deserializer = serde_json::Deserializer::from_slice(body);
+        let value = deserialize_value(operation, &mut deserializer, body)?;
+        return end(operation, deserializer, body).map(|()| value);
+    };
+    let mut deserializer = serde_json::Deserializer::from_str(text);
     let value = deserialize_value(operation, &mut deserializer, body)?;
+    end(operation, deserializer, body)?;
+    Ok(value)
+}
+
+/// Checks that only whitespace follows the value `deserializer` read from `body`.
+fn end<'de, R: serde_json::de::Read<'de>>(
+    operation: Operation,
+    mut deserializer: serde_json::Deserializer<R>,
+    body: &[u8],
+) -> Result<(), Error> {
     deserializer.end().map_err(|err| Error::Decode {
         operation,
         path: "(root)".into(),
         message: format!("more data after the JSON value: {err}"),
         excerpt: excerpt(body),
-    })?;
-    Ok(value)
+    })
 }
 
 /// Decodes one whole WebSocket text message, naming the path of the field that failed.
@@ -176,9 +193,9 @@ pub(crate) fn decode_message<T: DeserializeOwned>(
 /// same either way, since decoding is deterministic. Tracking the path on every decode costs
 /// about a third of the parse time of a large listing.
 #[inline]
-pub(crate) fn deserialize_value<T: DeserializeOwned>(
+pub(crate) fn deserialize_value<'de, T: DeserializeOwned, R: serde_json::de::Read<'de>>(
     operation: Operation,
-    deserializer: &mut serde_json::Deserializer<serde_json::de::SliceRead<'_>>,
+    deserializer: &mut serde_json::Deserializer<R>,
     bytes: &[u8],
 ) -> Result<T, Error> {
     T::deserialize(deserializer).map_err(|first| path_error::<T>(operation, first, bytes))
