@@ -279,7 +279,7 @@ impl Store {
         let done = Mutex::new(HashMap::with_capacity(files.len()));
         let tally = Mutex::new(copied);
         let report = |n: u64| lock(&tally).add(n);
-        let worker = || -> Result<Vec<(PathBuf, String)>, StoreError> {
+        let worker = || -> Result<Pending, StoreError> {
             let mut writer = ObjectWriter::new(self, claimed);
             while !stop.load(Ordering::Relaxed) {
                 let Some(&index) = files.get(next.fetch_add(1, Ordering::Relaxed)) else {
@@ -311,30 +311,32 @@ impl Store {
                     }
                 }
             }
-            Ok(std::mem::take(&mut writer.pending))
+            Ok(writer.take_pending())
         };
-        let results: Vec<Result<Vec<(PathBuf, String)>, StoreError>> =
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = (0..workers).map(|_| scope.spawn(worker)).collect();
-                handles
-                    .into_iter()
-                    .map(|handle| {
-                        handle.join().unwrap_or_else(|_| {
-                            Err(StoreError::Io {
-                                context: "create".into(),
-                                source: io::Error::other("a storing thread panicked"),
-                            })
+        let results: Vec<Result<Pending, StoreError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers).map(|_| scope.spawn(worker)).collect();
+            handles
+                .into_iter()
+                .map(|handle| {
+                    handle.join().unwrap_or_else(|_| {
+                        Err(StoreError::Io {
+                            context: "create".into(),
+                            source: io::Error::other("a storing thread panicked"),
                         })
                     })
-                    .collect()
-            });
+                })
+                .collect()
+        });
         // Every thread's pending objects in one writer, so that an error anywhere removes them
         // all and a success commits them together.
         let mut writer = ObjectWriter::new(self, claimed);
         let mut failure = None;
         for result in results {
             match result {
-                Ok(pending) => writer.pending.extend(pending),
+                Ok((pending, dirs)) => {
+                    writer.pending.extend(pending);
+                    writer.dirs.extend(dirs);
+                }
                 Err(err) => failure = failure.or(Some(err)),
             }
         }
@@ -476,6 +478,11 @@ struct ObjectWriter<'a> {
     buf: Vec<u8>,
     /// Temporary files and the object each becomes.
     pending: Vec<(PathBuf, String)>,
+    /// The writer's own directories under `tmp/`, removed once empty. Each storing thread
+    /// creates its files in a directory of its own: creating a file locks its directory while
+    /// the file system allocates an inode (slow on ext4 without a journal right after many
+    /// deletes), and in one shared `tmp/` the threads would wait for each other there.
+    dirs: Vec<PathBuf>,
     /// Hashes written by this create on any of its threads, so identical files in one snapshot
     /// are written once.
     claimed: &'a Mutex<HashSet<String>>,
@@ -499,14 +506,43 @@ struct StoredFile {
 /// The most threads a create stores files with.
 const MAX_STORE_THREADS: usize = 4;
 
+/// What a storing thread hands over for the commit: its temporary files with their objects,
+/// and its temporary directories.
+type Pending = (Vec<(PathBuf, String)>, Vec<PathBuf>);
+
 impl<'a> ObjectWriter<'a> {
     fn new(store: &'a Store, claimed: &'a Mutex<HashSet<String>>) -> Self {
         Self {
             store,
             buf: Vec::new(),
             pending: Vec::new(),
+            dirs: Vec::new(),
             claimed,
         }
+    }
+
+    /// Hands this writer's temporary files and directories over (to the writer that commits).
+    fn take_pending(&mut self) -> Pending {
+        (
+            std::mem::take(&mut self.pending),
+            std::mem::take(&mut self.dirs),
+        )
+    }
+
+    /// A new temporary file name in this writer's own directory, made on first use.
+    fn tmp_path(&mut self) -> Result<PathBuf, StoreError> {
+        let dir = match self.dirs.first() {
+            Some(dir) => dir.clone(),
+            None => {
+                let dir = self.store.tmp_path();
+                fs::create_dir(&dir)
+                    .map_err(StoreError::io(|| format!("create {}", dir.display())))?;
+                self.dirs.push(dir.clone());
+                dir
+            }
+        };
+        let seq = self.store.tmp_seq.fetch_add(1, Ordering::Relaxed);
+        Ok(dir.join(seq.to_string()))
     }
 
     /// Stores one file, read once and cut into content-defined chunks, each written unless the
@@ -563,7 +599,7 @@ impl<'a> ObjectWriter<'a> {
         if self.store.has_object(hash) || !self.claim(hash) {
             return Ok(());
         }
-        let tmp = self.store.tmp_path();
+        let tmp = self.tmp_path()?;
         let mut out = create_new(&tmp)?;
         let written = out
             .write_all(data)
@@ -603,8 +639,17 @@ impl<'a> ObjectWriter<'a> {
             touched.insert(self.store.root.join(OBJECTS));
         }
         self.pending.clear();
+        self.remove_dirs();
         let dirs: Vec<&Path> = touched.iter().map(PathBuf::as_path).collect();
         sync_dirs(&self.store.root, &dirs)
+    }
+
+    /// Removes the writer's temporary directories (those still holding files stay, for startup
+    /// to empty).
+    fn remove_dirs(&mut self) {
+        for dir in self.dirs.drain(..) {
+            let _ = fs::remove_dir(dir);
+        }
     }
 }
 
@@ -614,6 +659,7 @@ impl Drop for ObjectWriter<'_> {
         for (tmp, _) in &self.pending {
             let _ = fs::remove_file(tmp);
         }
+        self.remove_dirs();
     }
 }
 
