@@ -63,10 +63,12 @@
 
 mod accept;
 mod channels;
+mod chunking;
 mod config;
 mod control;
 mod error;
 mod fault;
+mod filemeta;
 mod id;
 mod jobs;
 mod listing;

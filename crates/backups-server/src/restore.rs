@@ -9,8 +9,8 @@ use std::sync::{Mutex, PoisonError};
 use crate::StoreError;
 use crate::control::{Canceled, Control, Tally, Unwatched};
 use crate::id::is_valid_id;
-use crate::manifest::{Entry, Manifest, is_hash, safe_relative};
-use crate::store::{CopyError, hash_copy, object_path, read_manifest, sync_dirs, sync_files};
+use crate::manifest::{Chunk, Entry, Manifest, checked_chunks, safe_relative};
+use crate::store::{hash_copy, object_path, read_manifest, sync_dirs, sync_files};
 
 /// What [`restore_backup`] wrote.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -27,7 +27,7 @@ pub struct RestoreSummary {
 }
 
 /// Writes backup `id` of the store at `store_dir` to `to`, which must not exist or be an empty
-/// directory. Every file's content is checked against its hash while it is written; a mismatch
+/// directory. Every chunk of every file is checked against its hash while it is written; a mismatch
 /// stops the restore with [`StoreError::Corrupt`]. What is written is synced before it returns.
 pub fn restore_backup(store_dir: &Path, id: &str, to: &Path) -> Result<RestoreSummary, StoreError> {
     let not_found = || StoreError::NotFound { id: id.to_owned() };
@@ -103,18 +103,17 @@ pub(crate) fn write_tree(
                 path,
                 size,
                 mode,
-                blake3,
+                chunks,
+                ..
             } => {
-                if !is_hash(blake3) {
-                    return Err(corrupt(format!("{path}: invalid hash {blake3:?}")));
-                }
+                let chunks = checked_chunks(*size, chunks)
+                    .map_err(|why| corrupt(format!("{path}: {why}")))?;
                 create_parent(&dest)?;
                 files.push(FileJob {
                     dest,
                     path,
-                    size: *size,
                     mode: *mode,
-                    blake3,
+                    chunks,
                 });
             }
             Entry::Symlink { target, .. } => {
@@ -142,9 +141,9 @@ pub(crate) fn write_tree(
 struct FileJob<'a> {
     dest: PathBuf,
     path: &'a str,
-    size: u64,
     mode: u32,
-    blake3: &'a str,
+    /// Checked by [`checked_chunks`]: valid hashes, adding up to the file's size.
+    chunks: &'a [Chunk],
 }
 
 /// Copies every file from its object, checked against its hash, on a few threads: copying and
@@ -209,7 +208,8 @@ fn copy_files(
 /// The most threads a restore copies with.
 const MAX_COPY_THREADS: usize = 4;
 
-/// Copies one file from its object and checks it; returns its size.
+/// Writes one file from its chunks, each checked against its hash and size as it is copied, so
+/// every byte written is proven; returns its size.
 fn copy_one(
     store_dir: &Path,
     id: &str,
@@ -217,23 +217,38 @@ fn copy_one(
     buf: &mut [u8],
     on_chunk: &mut dyn FnMut(u64) -> Result<(), Canceled>,
 ) -> Result<u64, StoreError> {
-    let object = object_path(store_dir, job.blake3);
-    let (hash, len) = copy_checked(&object, &job.dest, buf, on_chunk).map_err(|err| match err {
-        Copied::Open(source) => StoreError::Io {
-            context: format!("restore {}", job.dest.display()),
-            source,
-        },
-        Copied::Copy(err) => err.into_store_error(&object, &job.dest),
-    })?;
-    if hash != job.blake3 || len != job.size {
-        let _ = fs::remove_file(&job.dest);
-        return Err(StoreError::Corrupt {
-            id: id.to_owned(),
-            what: format!("{}: content does not match its checksum", job.path),
-        });
+    let mut output = File::options()
+        .write(true)
+        .create_new(true)
+        .open(&job.dest)
+        .map_err(StoreError::io(|| format!("restore {}", job.dest.display())))?;
+    let mut written = 0u64;
+    for (i, chunk) in job.chunks.iter().enumerate() {
+        let object = object_path(store_dir, &chunk.blake3);
+        let mut input = File::open(&object).map_err(StoreError::io(|| {
+            format!("restore {} (object {})", job.dest.display(), chunk.blake3)
+        }))?;
+        let (hash, len) = hash_copy(&mut input, &mut output, buf, on_chunk)
+            .map_err(|err| err.into_store_error(&object, &job.dest))?;
+        if hash != chunk.blake3 || len != chunk.size {
+            drop(output);
+            let _ = fs::remove_file(&job.dest);
+            return Err(StoreError::Corrupt {
+                id: id.to_owned(),
+                what: format!(
+                    "{}: content does not match its checksum (chunk {} of {}, object {})",
+                    job.path,
+                    i + 1,
+                    job.chunks.len(),
+                    chunk.blake3
+                ),
+            });
+        }
+        written += len;
     }
+    drop(output);
     set_mode(&job.dest, job.mode)?;
-    Ok(len)
+    Ok(written)
 }
 
 fn create_parent(dest: &Path) -> Result<(), StoreError> {
@@ -242,29 +257,6 @@ fn create_parent(dest: &Path) -> Result<(), StoreError> {
             .map_err(StoreError::io(|| format!("create {}", parent.display()))),
         None => Ok(()),
     }
-}
-
-/// Why [`copy_checked`] failed.
-enum Copied {
-    /// Opening the object or creating the file.
-    Open(io::Error),
-    Copy(CopyError),
-}
-
-/// Copies `from` to a new file `to`, returning the hash and length of what was copied.
-fn copy_checked(
-    from: &Path,
-    to: &Path,
-    buf: &mut [u8],
-    on_chunk: &mut dyn FnMut(u64) -> Result<(), Canceled>,
-) -> Result<(String, u64), Copied> {
-    let mut input = File::open(from).map_err(Copied::Open)?;
-    let mut output = File::options()
-        .write(true)
-        .create_new(true)
-        .open(to)
-        .map_err(Copied::Open)?;
-    hash_copy(&mut input, &mut output, buf, on_chunk).map_err(Copied::Copy)
 }
 
 #[cfg(unix)]

@@ -3,7 +3,7 @@
 //! ```text
 //! <store>/
 //!   .lock                 held (flock) by the one server that owns the store
-//!   objects/ab/ab12…ef    file contents, named by their BLAKE3 hash, written once
+//!   objects/ab/ab12…ef    chunks of file contents, named by their BLAKE3 hash, written once
 //!   backups/<id>.json     one manifest per completed backup
 //!   tmp/                  files being written; emptied at startup
 //!   trash/                manifests being deleted; emptied at startup
@@ -34,14 +34,13 @@ use time::macros::format_description;
 use tokio::sync::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock};
 
 use crate::StoreError;
+use crate::chunking;
 use crate::control::{Canceled, Control, Tally};
+use crate::filemeta::{self, Cached, FileMeta};
 use crate::id::{IdClock, NewId, is_valid_id};
-use crate::manifest::{self, Entry, Manifest};
+use crate::manifest::{self, Chunk, Entry, Manifest};
 use crate::origin::Origin;
 use crate::swap;
-
-/// Files up to this size are read into memory once; larger ones are streamed in chunks this big.
-const CHUNK: usize = 1024 * 1024;
 
 const OBJECTS: &str = "objects";
 const BACKUPS: &str = "backups";
@@ -62,6 +61,9 @@ pub(crate) struct Store {
     pub(crate) generation: AtomicU64,
     clock: Mutex<IdClock>,
     tmp_seq: AtomicU64,
+    /// Bytes of file content read by creates, for tests that prove the cache avoids reads.
+    #[cfg(test)]
+    pub(crate) content_read: AtomicU64,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -133,6 +135,8 @@ impl Store {
             generation: AtomicU64::new(0),
             clock: Mutex::new(clock),
             tmp_seq: AtomicU64::new(0),
+            #[cfg(test)]
+            content_read: AtomicU64::new(0),
         };
         if all_readable {
             store.remove_unreferenced(&referenced)?;
@@ -192,7 +196,7 @@ impl Store {
     ) -> Result<Backup, StoreError> {
         let walked = walk(data_dir, &self.root)?;
         let total: u64 = walked.iter().map(|item| item.size).sum();
-        let hints = self.newest_hints();
+        let cache = self.newest_cache();
         let mut copied = Tally::new(total, control);
         copied.add(0)?;
 
@@ -203,8 +207,10 @@ impl Store {
             .filter(|&i| matches!(walked[i].kind, WalkKind::File { .. }))
             .collect();
         let claimed = Mutex::new(HashSet::new());
-        let stored = self.store_files(&walked, &files, &hints, &claimed, &mut copied)?;
-        let mut writer = stored.writer;
+        let StoredFiles {
+            mut writer,
+            files: mut stored,
+        } = self.store_files(&walked, &files, &cache, &claimed, &mut copied)?;
         let mut entries = Vec::with_capacity(walked.len());
         let mut bytes = 0u64;
         for (index, item) in walked.into_iter().enumerate() {
@@ -219,15 +225,17 @@ impl Store {
                 }),
                 WalkKind::File { mode } => {
                     // Removed since the walk: a live database may do that; skip it.
-                    let Some((hash, size)) = stored.files.get(&index).cloned().flatten() else {
+                    let Some(file) = stored.get_mut(&index).and_then(Option::take) else {
                         continue;
                     };
-                    bytes += size;
+                    bytes += file.size;
                     entries.push(Entry::File {
                         path: item.rel,
-                        size,
+                        size: file.size,
                         mode,
-                        blake3: hash,
+                        blake3: None,
+                        chunks: file.chunks,
+                        meta: file.meta,
                     });
                 }
             }
@@ -242,7 +250,7 @@ impl Store {
             backup: backup.clone(),
             entries,
         };
-        let json = serde_json::to_vec_pretty(&manifest).map_err(|err| StoreError::Io {
+        let json = manifest.encode().map_err(|err| StoreError::Io {
             context: "encode manifest".into(),
             source: io::Error::other(err),
         })?;
@@ -257,12 +265,14 @@ impl Store {
     }
 
     /// Stores the files of `walked` at `files` on up to [`MAX_STORE_THREADS`] threads; the first
-    /// error or cancel stops every thread, and leaves no temporary object behind.
+    /// error or cancel stops every thread, and leaves no temporary object behind. A file whose
+    /// size and metadata match `cache` (and whose chunks are all present) is not opened: its
+    /// cached chunk list is reused.
     fn store_files<'s>(
         &'s self,
         walked: &[Walked],
         files: &[usize],
-        hints: &HashMap<String, (u64, String)>,
+        cache: &HashMap<String, Cached>,
         claimed: &'s Mutex<HashSet<String>>,
         copied: &mut Tally<'_>,
     ) -> Result<StoredFiles<'s>, StoreError> {
@@ -275,19 +285,27 @@ impl Store {
         let done = Mutex::new(HashMap::with_capacity(files.len()));
         let tally = Mutex::new(copied);
         let report = |n: u64| lock(&tally).add(n);
-        let worker = || -> Result<Vec<(PathBuf, String)>, StoreError> {
+        let worker = || -> Result<Pending, StoreError> {
             let mut writer = ObjectWriter::new(self, claimed);
             while !stop.load(Ordering::Relaxed) {
                 let Some(&index) = files.get(next.fetch_add(1, Ordering::Relaxed)) else {
                     break;
                 };
                 let item = &walked[index];
-                let likely_stored = hints
-                    .get(&item.rel)
-                    .is_some_and(|(size, hash)| *size == item.size && self.has_object(hash));
-                let stored = writer
-                    .store_file(&item.abs, item.size, likely_stored, &mut |n| report(n))
-                    .and_then(|stored| report(0).map(|()| stored).map_err(StoreError::from));
+                let stored = match self.unchanged(item, cache) {
+                    Some(cached) => report(cached.size)
+                        .map(|()| {
+                            Some(StoredFile {
+                                size: cached.size,
+                                chunks: cached.chunks.clone(),
+                                meta: Some(cached.meta),
+                            })
+                        })
+                        .map_err(StoreError::from),
+                    None => writer
+                        .store_file(&item.abs, &mut |n| report(n))
+                        .and_then(|stored| report(0).map(|()| stored).map_err(StoreError::from)),
+                };
                 match stored {
                     Ok(stored) => {
                         lock(&done).insert(index, stored);
@@ -299,30 +317,32 @@ impl Store {
                     }
                 }
             }
-            Ok(std::mem::take(&mut writer.pending))
+            Ok(writer.take_pending())
         };
-        let results: Vec<Result<Vec<(PathBuf, String)>, StoreError>> =
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = (0..workers).map(|_| scope.spawn(worker)).collect();
-                handles
-                    .into_iter()
-                    .map(|handle| {
-                        handle.join().unwrap_or_else(|_| {
-                            Err(StoreError::Io {
-                                context: "create".into(),
-                                source: io::Error::other("a storing thread panicked"),
-                            })
+        let results: Vec<Result<Pending, StoreError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers).map(|_| scope.spawn(worker)).collect();
+            handles
+                .into_iter()
+                .map(|handle| {
+                    handle.join().unwrap_or_else(|_| {
+                        Err(StoreError::Io {
+                            context: "create".into(),
+                            source: io::Error::other("a storing thread panicked"),
                         })
                     })
-                    .collect()
-            });
+                })
+                .collect()
+        });
         // Every thread's pending objects in one writer, so that an error anywhere removes them
         // all and a success commits them together.
         let mut writer = ObjectWriter::new(self, claimed);
         let mut failure = None;
         for result in results {
             match result {
-                Ok(pending) => writer.pending.extend(pending),
+                Ok((pending, dirs)) => {
+                    writer.pending.extend(pending);
+                    writer.dirs.extend(dirs);
+                }
                 Err(err) => failure = failure.or(Some(err)),
             }
         }
@@ -393,26 +413,42 @@ impl Store {
         Ok(())
     }
 
-    /// Path and size to hash of every file in the newest backup: files that look unchanged are
-    /// hashed before copying, so that an unchanged file costs a read and no write.
-    fn newest_hints(&self) -> HashMap<String, (u64, String)> {
+    /// The metadata cache: the files of the newest backup recorded with settled metadata. Only
+    /// the newest: it is the one whose files most likely are still there unchanged, and an older
+    /// one adds nothing the newest did not re-check. Its objects cannot be collected while this
+    /// create runs, since the create holds the store gate shared.
+    fn newest_cache(&self) -> HashMap<String, Cached> {
         let newest = lock(&self.index).keys().next_back().cloned();
         let Some(id) = newest else {
             return HashMap::new();
         };
-        let Ok(manifest) = read_manifest(&self.manifest_path(&id), &id) else {
-            return HashMap::new();
-        };
-        manifest
-            .entries
-            .into_iter()
-            .filter_map(|entry| match entry {
-                Entry::File {
-                    path, size, blake3, ..
-                } => Some((path, (size, blake3))),
-                _ => None,
-            })
-            .collect()
+        match read_manifest(&self.manifest_path(&id), &id) {
+            Ok(manifest) => filemeta::cache_of(manifest),
+            Err(_) => HashMap::new(),
+        }
+    }
+
+    /// The cached entry of a walked file that has not changed since the newest backup read it:
+    /// same size, mtime, ctime, inode and device, and every chunk still in `objects/`.
+    ///
+    /// The chunks are looked up although no create or delete can remove them meanwhile (the gate
+    /// keeps deletes out, and a manifest is written only after its objects): one `stat` per chunk
+    /// (about 8,000 per GiB, a few ms) means an object removed by hand, which `verify` reports,
+    /// is written again by the next create instead of every later backup naming it as missing.
+    fn unchanged<'c>(
+        &self,
+        item: &Walked,
+        cache: &'c HashMap<String, Cached>,
+    ) -> Option<&'c Cached> {
+        let meta = item.meta?;
+        let cached = cache.get(&item.rel)?;
+        (cached.size == item.size
+            && cached.meta == meta
+            && cached
+                .chunks
+                .iter()
+                .all(|chunk| self.has_object(&chunk.blake3)))
+        .then_some(cached)
     }
 
     fn manifest_path(&self, id: &str) -> PathBuf {
@@ -449,39 +485,83 @@ struct ObjectWriter<'a> {
     buf: Vec<u8>,
     /// Temporary files and the object each becomes.
     pending: Vec<(PathBuf, String)>,
+    /// The writer's own directories under `tmp/`, removed once empty. Each storing thread
+    /// creates its files in a directory of its own: creating a file locks its directory while
+    /// the file system allocates an inode (slow on ext4 without a journal right after many
+    /// deletes), and in one shared `tmp/` the threads would wait for each other there.
+    dirs: Vec<PathBuf>,
     /// Hashes written by this create on any of its threads, so identical files in one snapshot
     /// are written once.
     claimed: &'a Mutex<HashSet<String>>,
 }
 
-/// What [`Store::store_files`] made: the pending objects, and each file's hash and size by its
-/// index in the walk (`None`: removed since the walk).
+/// What [`Store::store_files`] made: the pending objects, and each file by its index in the walk
+/// (`None`: removed since the walk).
 struct StoredFiles<'a> {
     writer: ObjectWriter<'a>,
-    files: HashMap<usize, Option<(String, u64)>>,
+    files: HashMap<usize, Option<StoredFile>>,
+}
+
+/// One file as the manifest records it.
+struct StoredFile {
+    size: u64,
+    chunks: Vec<Chunk>,
+    /// Its metadata, if settled when it was read (see [`FileMeta::settled_before`]).
+    meta: Option<FileMeta>,
 }
 
 /// The most threads a create stores files with.
 const MAX_STORE_THREADS: usize = 4;
 
+/// What a storing thread hands over for the commit: its temporary files with their objects,
+/// and its temporary directories.
+type Pending = (Vec<(PathBuf, String)>, Vec<PathBuf>);
+
 impl<'a> ObjectWriter<'a> {
     fn new(store: &'a Store, claimed: &'a Mutex<HashSet<String>>) -> Self {
         Self {
             store,
-            buf: vec![0; CHUNK],
+            buf: Vec::new(),
             pending: Vec::new(),
+            dirs: Vec::new(),
             claimed,
         }
     }
 
-    /// Stores one file; returns its hash and the bytes read, or `None` if it no longer exists.
+    /// Hands this writer's temporary files and directories over (to the writer that commits).
+    fn take_pending(&mut self) -> Pending {
+        (
+            std::mem::take(&mut self.pending),
+            std::mem::take(&mut self.dirs),
+        )
+    }
+
+    /// A new temporary file name in this writer's own directory, made on first use.
+    fn tmp_path(&mut self) -> Result<PathBuf, StoreError> {
+        let dir = match self.dirs.first() {
+            Some(dir) => dir.clone(),
+            None => {
+                let dir = self.store.tmp_path();
+                fs::create_dir(&dir)
+                    .map_err(StoreError::io(|| format!("create {}", dir.display())))?;
+                self.dirs.push(dir.clone());
+                dir
+            }
+        };
+        let seq = self.store.tmp_seq.fetch_add(1, Ordering::Relaxed);
+        Ok(dir.join(seq.to_string()))
+    }
+
+    /// Stores one file, read once and cut into content-defined chunks, each written unless the
+    /// store or this create already has it; `None` if the file no longer exists.
     fn store_file(
         &mut self,
         path: &Path,
-        size: u64,
-        likely_stored: bool,
         report: &mut dyn FnMut(u64) -> Result<(), Canceled>,
-    ) -> Result<Option<(String, u64)>, StoreError> {
+    ) -> Result<Option<StoredFile>, StoreError> {
+        // Taken before the file is looked at: its metadata is trusted by the next create only if
+        // both its times are clearly older than this.
+        let looked = SystemTime::now();
         let mut file = match File::open(path) {
             Ok(file) => file,
             Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
@@ -492,66 +572,48 @@ impl<'a> ObjectWriter<'a> {
                 });
             }
         };
-        let read_err = StoreError::io(|| format!("read {}", path.display()));
-        if size <= CHUNK as u64 {
-            // Small: one read into memory, then write only if the content is new.
-            let mut content = Vec::with_capacity(size as usize);
-            file.read_to_end(&mut content).map_err(read_err)?;
-            let hash = blake3::hash(&content).to_hex().to_string();
-            report(content.len() as u64)?;
-            if !self.store.has_object(&hash) && self.claim(&hash) {
-                let tmp = self.store.tmp_path();
-                let mut out = create_new(&tmp)?;
-                let written = out
-                    .write_all(&content)
-                    .map_err(StoreError::io(|| format!("write {}", tmp.display())));
-                // Pending even if the write failed, so that dropping the writer removes it.
-                self.pending.push((tmp, hash.clone()));
-                written?;
-            }
-            return Ok(Some((hash, content.len() as u64)));
-        }
-        if likely_stored {
-            // Probably unchanged since the last backup: hash first, copy only if it changed.
-            let (hash, read) = hash_stream(&mut file, &mut self.buf, report)
-                .map_err(|err| err.into_store_error(path, path))?;
-            if self.store.has_object(&hash) {
-                return Ok(Some((hash, read)));
-            }
-            file =
-                File::open(path).map_err(StoreError::io(|| format!("open {}", path.display())))?;
-            let (hash, read) = self.copy_new(&mut file, path, &mut |_| Ok(()))?;
-            return Ok(Some((hash, read)));
-        }
-        let (hash, read) = self.copy_new(&mut file, path, report)?;
-        Ok(Some((hash, read)))
+        // Before reading: a change during or after the read then shows in the next create's stat.
+        let before = file
+            .metadata()
+            .map_err(StoreError::io(|| format!("stat {}", path.display())))?;
+        let mut chunks = Vec::new();
+        let mut buf = std::mem::take(&mut self.buf);
+        let read = chunking::for_each_chunk(&mut file, &mut buf, &mut |data| {
+            let hash = blake3::hash(data).to_hex().to_string();
+            self.put(&hash, data)?;
+            chunks.push(Chunk {
+                blake3: hash,
+                size: data.len() as u64,
+            });
+            report(data.len() as u64).map_err(StoreError::from)
+        });
+        self.buf = buf;
+        let read = read.map_err(|err| err.into_store_error(path))?;
+        #[cfg(test)]
+        self.store.content_read.fetch_add(read, Ordering::Relaxed);
+        let meta = FileMeta::of(&before)
+            .filter(|meta| read == before.len() && meta.settled_before(looked));
+        Ok(Some(StoredFile {
+            size: read,
+            chunks,
+            meta,
+        }))
     }
 
-    /// Copies a file into a temporary object while hashing it; the copy becomes pending
-    /// unless that object already exists.
-    fn copy_new(
-        &mut self,
-        file: &mut File,
-        path: &Path,
-        on_chunk: &mut dyn FnMut(u64) -> Result<(), Canceled>,
-    ) -> Result<(String, u64), StoreError> {
-        let tmp = self.store.tmp_path();
-        let mut out = create_new(&tmp)?;
-        let copied = hash_copy(file, &mut out, &mut self.buf, on_chunk);
-        drop(out);
-        let (hash, read) = match copied {
-            Ok(copied) => copied,
-            Err(err) => {
-                let _ = fs::remove_file(&tmp);
-                return Err(err.into_store_error(path, &tmp));
-            }
-        };
-        if self.store.has_object(&hash) || !self.claim(&hash) {
-            let _ = fs::remove_file(&tmp);
-        } else {
-            self.pending.push((tmp, hash.clone()));
+    /// Writes one chunk to a temporary object, pending until [`ObjectWriter::commit`], unless the
+    /// store has it or a thread of this create claimed it first.
+    fn put(&mut self, hash: &str, data: &[u8]) -> Result<(), StoreError> {
+        if self.store.has_object(hash) || !self.claim(hash) {
+            return Ok(());
         }
-        Ok((hash, read))
+        let tmp = self.tmp_path()?;
+        let mut out = create_new(&tmp)?;
+        let written = out
+            .write_all(data)
+            .map_err(StoreError::io(|| format!("write {}", tmp.display())));
+        // Pending even if the write failed, so that dropping the writer removes it.
+        self.pending.push((tmp, hash.to_owned()));
+        written
     }
 
     /// Claims `hash` for this writer: false when a thread of this create already wrote it.
@@ -584,8 +646,17 @@ impl<'a> ObjectWriter<'a> {
             touched.insert(self.store.root.join(OBJECTS));
         }
         self.pending.clear();
+        self.remove_dirs();
         let dirs: Vec<&Path> = touched.iter().map(PathBuf::as_path).collect();
         sync_dirs(&self.store.root, &dirs)
+    }
+
+    /// Removes the writer's temporary directories (those still holding files stay, for startup
+    /// to empty).
+    fn remove_dirs(&mut self) {
+        for dir in self.dirs.drain(..) {
+            let _ = fs::remove_dir(dir);
+        }
     }
 }
 
@@ -595,6 +666,7 @@ impl Drop for ObjectWriter<'_> {
         for (tmp, _) in &self.pending {
             let _ = fs::remove_file(tmp);
         }
+        self.remove_dirs();
     }
 }
 
@@ -698,6 +770,8 @@ struct Walked {
     rel: String,
     abs: PathBuf,
     size: u64,
+    /// For files: what the metadata cache compares.
+    meta: Option<FileMeta>,
     kind: WalkKind,
 }
 
@@ -760,6 +834,7 @@ fn walk(data_dir: &Path, store_root: &Path) -> Result<Vec<Walked>, StoreError> {
                     rel: rel.clone(),
                     abs: abs.clone(),
                     size: 0,
+                    meta: None,
                     kind: WalkKind::Dir { mode: mode(&meta) },
                 });
                 subdirs.push((abs, rel));
@@ -768,6 +843,7 @@ fn walk(data_dir: &Path, store_root: &Path) -> Result<Vec<Walked>, StoreError> {
                     rel,
                     abs,
                     size: meta.len(),
+                    meta: FileMeta::of(&meta),
                     kind: WalkKind::File { mode: mode(&meta) },
                 });
             } else if file_type.is_symlink() {
@@ -780,6 +856,7 @@ fn walk(data_dir: &Path, store_root: &Path) -> Result<Vec<Walked>, StoreError> {
                     rel,
                     abs,
                     size: 0,
+                    meta: None,
                     kind: WalkKind::Symlink {
                         target: target.to_owned(),
                     },
@@ -830,17 +907,17 @@ pub(crate) fn manifest_files(root: &Path) -> Result<Vec<(String, PathBuf)>, Stor
     Ok(out)
 }
 
-/// Reads and checks a manifest: known format, and the id inside matches the file name.
+/// Reads and checks a manifest: known format (format 1 is upgraded, see
+/// [`Manifest::upgrade`]), and the id inside matches the file name.
 pub(crate) fn read_manifest(path: &Path, id: &str) -> Result<Manifest, StoreError> {
     let bad = |reason: String| StoreError::BadManifest {
         path: path.to_path_buf(),
         reason,
     };
     let bytes = fs::read(path).map_err(|err| bad(err.to_string()))?;
-    let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|err| bad(err.to_string()))?;
-    if manifest.format != manifest::FORMAT {
-        return Err(bad(format!("unknown format {}", manifest.format)));
-    }
+    let mut manifest: Manifest =
+        serde_json::from_slice(&bytes).map_err(|err| bad(err.to_string()))?;
+    manifest.upgrade().map_err(bad)?;
     if manifest.backup.id != id {
         return Err(bad(format!(
             "names backup {:?}, not {id:?}",

@@ -16,7 +16,7 @@ use crate::store::{hash_stream, manifest_files, object_path, read_manifest};
 pub struct VerifyReport {
     /// The backups checked (readable or not).
     pub backups: usize,
-    /// The distinct objects checked.
+    /// The distinct objects (chunks) checked.
     pub objects: usize,
     /// The bytes hashed.
     pub bytes: u64,
@@ -53,7 +53,9 @@ impl fmt::Display for Problem {
 }
 
 /// Checks every backup of the store at `store_dir`: each manifest must be readable, each path
-/// in it safe, and each object present with the recorded size and BLAKE3 hash.
+/// in it safe, and every chunk of every file present with the recorded size and BLAKE3 hash (and
+/// the chunks' sizes must add up to the file's). A format-1 backup's files are checked as
+/// one-chunk files.
 ///
 /// It only reads, takes no lock, and may run beside a server; a backup deleted while it runs
 /// may then be reported as missing objects.
@@ -87,27 +89,48 @@ pub fn verify_store(store_dir: &Path) -> Result<VerifyReport, StoreError> {
                 continue;
             }
             let Entry::File {
-                path, size, blake3, ..
+                path, size, chunks, ..
             } = entry
             else {
                 continue;
             };
-            if !is_hash(blake3) {
-                problem(path, format!("invalid hash {blake3:?}"));
-                continue;
-            }
-            let checked = seen.entry(blake3.clone()).or_insert_with(|| {
-                let result = hash_file(&object_path(store_dir, blake3));
-                match result {
-                    Ok((actual, read)) if actual == *blake3 => Ok(read),
-                    Ok((actual, _)) => Err(format!("object {blake3} has hash {actual}")),
-                    Err(err) => Err(format!("object {blake3}: {err}")),
+            let count = chunks.len();
+            let mut total = 0u64;
+            for (i, chunk) in chunks.iter().enumerate() {
+                total = total.saturating_add(chunk.size);
+                let which = format!("chunk {} of {count}", i + 1);
+                let hash = &chunk.blake3;
+                if !is_hash(hash) {
+                    problem(path, format!("{which}: invalid hash {hash:?}"));
+                    continue;
                 }
-            });
-            match checked {
-                Ok(read) if *read == *size => {}
-                Ok(read) => problem(path, format!("size {read}, manifest says {size}")),
-                Err(detail) => problem(path, detail.clone()),
+                let checked = seen.entry(hash.clone()).or_insert_with(|| {
+                    match hash_file(&object_path(store_dir, hash)) {
+                        Ok((actual, read)) if actual == *hash => Ok(read),
+                        Ok((actual, _)) => Err(format!("object {hash} has hash {actual}")),
+                        Err(err) if err.kind() == io::ErrorKind::NotFound => {
+                            Err(format!("object {hash} is missing"))
+                        }
+                        Err(err) => Err(format!("object {hash}: {err}")),
+                    }
+                });
+                match checked {
+                    Ok(read) if *read == chunk.size => {}
+                    Ok(read) => problem(
+                        path,
+                        format!(
+                            "{which}: object {hash} has {read} bytes, manifest says {}",
+                            chunk.size
+                        ),
+                    ),
+                    Err(detail) => problem(path, format!("{which}: {detail}")),
+                }
+            }
+            if total != *size {
+                problem(
+                    path,
+                    format!("chunks add up to {total} bytes, manifest says {size}"),
+                );
             }
         }
     }

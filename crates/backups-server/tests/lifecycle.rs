@@ -496,11 +496,8 @@ async fn a_restore_of_damaged_content_fails_and_changes_nothing() {
     let id = id_of(&t.create().await);
     change_data(&t);
     let before = tree_contents(t.dirs.data());
-    // Damage the object of the big file.
-    let hash = blake3::hash(&common::pseudo_random(3 * 1024 * 1024 + 17, 7))
-        .to_hex()
-        .to_string();
-    let object = t.dirs.store().join("objects").join(&hash[..2]).join(&hash);
+    // Damage a chunk of the big file.
+    let object = common::file_objects(t.dirs.store(), &id, "big.bin").remove(0);
     let mut bytes = std::fs::read(&object).expect("object");
     bytes[10] ^= 0xff;
     std::fs::write(&object, bytes).expect("damage");

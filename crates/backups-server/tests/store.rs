@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use backups_server::{Server, ServerConfig, ServerError, StoreError, restore_backup, verify_store};
-use common::{TestServer, disk_usage, pseudo_random, tree_contents};
+use common::{TestServer, disk_usage, file_objects, pseudo_random, tree_contents};
 
 #[tokio::test]
 async fn unchanged_data_is_stored_once() {
@@ -98,37 +98,27 @@ async fn verify_finds_damage() {
     assert!(report.is_ok());
     assert_eq!(report.backups, 2);
 
-    // Corrupt the object of big.bin, remove another, break a manifest.
-    let big_hash = blake3::hash(&std::fs::read(t.dirs.data().join("big.bin")).expect("read"))
-        .to_hex()
-        .to_string();
-    let big_object = t
-        .dirs
-        .store()
-        .join("objects")
-        .join(&big_hash[..2])
-        .join(&big_hash);
+    // Corrupt a chunk of big.bin, remove the object of a.txt, break a manifest.
+    let id = t.ids().await.remove(0);
+    let big_object = file_objects(t.dirs.store(), &id, "big.bin").remove(1);
     let mut bytes = std::fs::read(&big_object).expect("object");
     bytes[1000] ^= 0xff;
     std::fs::write(&big_object, bytes).expect("corrupt");
-    let a_hash = blake3::hash(b"alpha\n").to_hex().to_string();
-    std::fs::remove_file(
-        t.dirs
-            .store()
-            .join("objects")
-            .join(&a_hash[..2])
-            .join(&a_hash),
-    )
-    .expect("remove");
+    let a_objects = file_objects(t.dirs.store(), &id, "a.txt");
+    assert_eq!(a_objects.len(), 1, "a small file is one object");
+    std::fs::remove_file(&a_objects[0]).expect("remove");
     let report = verify_store(t.dirs.store()).expect("verify");
     assert!(!report.is_ok());
     let text: Vec<String> = report.problems.iter().map(ToString::to_string).collect();
     assert_eq!(text.len(), 4, "two files in each of two backups: {text:#?}");
     assert!(
         text.iter()
-            .any(|p| p.contains("big.bin") && p.contains("has hash"))
+            .any(|p| p.contains("big.bin") && p.contains("chunk 2 of") && p.contains("has hash"))
     );
-    assert!(text.iter().any(|p| p.contains("a.txt")));
+    assert!(
+        text.iter()
+            .any(|p| p.contains("a.txt") && p.contains("is missing"))
+    );
 
     let manifests: Vec<_> = std::fs::read_dir(t.dirs.store().join("backups"))
         .expect("dir")

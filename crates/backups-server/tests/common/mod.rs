@@ -351,3 +351,31 @@ pub fn beside(data: &Path, keep: &[&str]) -> Vec<String> {
     out.sort();
     out
 }
+
+/// The object files holding `path` in backup `id`, in order: its chunks (format 2), or its one
+/// whole-file object (format 1).
+pub fn file_objects(store: &Path, id: &str, path: &str) -> Vec<PathBuf> {
+    let manifest: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(store.join("backups").join(format!("{id}.json"))).expect("manifest"),
+    )
+    .expect("manifest JSON");
+    let entry = manifest["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .find(|entry| entry["kind"] == "file" && entry["path"] == path)
+        .unwrap_or_else(|| panic!("{path} in backup {id}"));
+    let hashes: Vec<String> = match entry.get("chunks") {
+        Some(chunks) => chunks
+            .as_array()
+            .expect("chunks")
+            .iter()
+            .map(|chunk| chunk["blake3"].as_str().expect("hash").to_owned())
+            .collect(),
+        None => vec![entry["blake3"].as_str().expect("blake3").to_owned()],
+    };
+    hashes
+        .iter()
+        .map(|hash| store.join("objects").join(&hash[..2]).join(hash))
+        .collect()
+}
