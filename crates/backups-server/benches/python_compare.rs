@@ -29,12 +29,15 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use backups_hyper::BackupsClient;
-use backups_server::temp::{TempDirs, TempServer};
+use backups_server::temp::TempServer;
 use tokio::runtime::Runtime;
 
 #[path = "../../../xtask/bench-support/emit.rs"]
 mod emit;
+#[path = "support/sample.rs"]
+mod sample;
 use emit::{emit, skip};
+use sample::sample_dirs;
 
 /// How many tasks our concurrent side runs, as the other list-concurrent rows do.
 const TASKS: usize = 64;
@@ -224,14 +227,7 @@ fn python() -> Result<PathBuf, String> {
 
 /// A server over a fresh small data directory, and `count` backups made through the API.
 fn server_with(server_runtime: &Runtime, runtime: &Runtime, count: usize) -> TempServer {
-    let dirs = TempDirs::new().expect("temporary directories");
-    for (path, contents) in [
-        ("db.sqlite", &b"database"[..]),
-        ("nested/settings.json", b"{\"theme\": \"dark\"}"),
-        ("notes.txt", b"hello"),
-    ] {
-        dirs.write_file(path, contents).expect("data file");
-    }
+    let dirs = sample_dirs();
     let server = server_runtime.block_on(dirs.start(|_| {})).expect("server");
     let client = BackupsClient::builder()
         .base_url(server.base_url().as_str())

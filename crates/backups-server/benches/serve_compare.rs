@@ -22,7 +22,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use backups_hyper::BackupsClient;
-use backups_server::temp::TempDirs;
 use bytes::Bytes;
 use http::header::{ACCEPT, CONTENT_LENGTH, DATE, HOST, USER_AGENT};
 use http::{HeaderMap, Request, Response};
@@ -37,7 +36,10 @@ use tokio::runtime::Runtime;
 
 #[path = "../../../xtask/bench-support/emit.rs"]
 mod emit;
+#[path = "support/sample.rs"]
+mod sample;
 use emit::emit;
+use sample::sample_dirs;
 
 const NAME: &str = "list-serve-64";
 const CONNECTIONS: usize = 64;
@@ -54,14 +56,7 @@ fn main() {
 
     // The reference server, started (and kept) on its own runtime.
     let server_runtime = one_thread_runtime();
-    let dirs = TempDirs::new().expect("temporary directories");
-    for (path, contents) in [
-        ("db.sqlite", &b"database"[..]),
-        ("nested/settings.json", b"{\"theme\": \"dark\"}"),
-        ("notes.txt", b"hello"),
-    ] {
-        dirs.write_file(path, contents).expect("data file");
-    }
+    let dirs = sample_dirs();
     let server = server_runtime.block_on(dirs.start(|_| {})).expect("server");
     let ours_addr = server.local_addr();
 

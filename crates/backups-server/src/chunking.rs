@@ -102,18 +102,7 @@ pub(crate) fn for_each_chunk(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
-        let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-        (0..len)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                state as u8
-            })
-            .collect()
-    }
+    use crate::temp::pseudo_random;
 
     fn chunk_lengths(content: &[u8]) -> Vec<usize> {
         let dir = tempfile::tempdir().expect("tempdir");

@@ -144,18 +144,7 @@ mod tests {
         use crate::manifest::{Chunk, Entry, Manifest};
         use crate::origin::Origin;
         use crate::store::Store;
-
-        fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
-            let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-            (0..len)
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    state as u8
-                })
-                .collect()
-        }
+        use crate::temp::pseudo_random;
 
         /// A create of `data`: its manifest, and the bytes of file content it read.
         fn create(store: &Store, data: &Path) -> (Manifest, u64) {

@@ -82,7 +82,8 @@ mod socket;
 mod store;
 mod swap;
 mod tasks;
-#[cfg(feature = "temp")]
+// Also in the crate's own unit tests, for its data generator.
+#[cfg(any(test, feature = "temp"))]
 #[cfg_attr(docsrs, doc(cfg(feature = "temp")))]
 pub mod temp;
 mod verify;

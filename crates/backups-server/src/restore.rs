@@ -10,7 +10,7 @@ use crate::StoreError;
 use crate::control::{Canceled, Control, Tally, Unwatched};
 use crate::id::is_valid_id;
 use crate::manifest::{Chunk, Entry, Manifest, checked_chunks, safe_relative};
-use crate::store::{hash_copy, object_path, read_manifest, sync_dirs, sync_files};
+use crate::store::{hash_copy, object_path, on_threads, read_manifest, sync_dirs, sync_files};
 
 /// What [`restore_backup`] wrote.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -185,21 +185,7 @@ fn copy_files(
         }
         Ok(())
     };
-    let results: Vec<Result<(), StoreError>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers).map(|_| scope.spawn(worker)).collect();
-        handles
-            .into_iter()
-            .map(|handle| {
-                handle.join().unwrap_or_else(|_| {
-                    Err(StoreError::Io {
-                        context: "restore".into(),
-                        source: io::Error::other("a copying thread panicked"),
-                    })
-                })
-            })
-            .collect()
-    });
-    for result in results {
+    for result in on_threads(workers, "restore", &worker) {
         result?;
     }
     Ok(bytes.into_inner())

@@ -319,20 +319,7 @@ impl Store {
             }
             Ok(writer.take_pending())
         };
-        let results: Vec<Result<Pending, StoreError>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..workers).map(|_| scope.spawn(worker)).collect();
-            handles
-                .into_iter()
-                .map(|handle| {
-                    handle.join().unwrap_or_else(|_| {
-                        Err(StoreError::Io {
-                            context: "create".into(),
-                            source: io::Error::other("a storing thread panicked"),
-                        })
-                    })
-                })
-                .collect()
-        });
+        let results = on_threads(workers, "create", &worker);
         // Every thread's pending objects in one writer, so that an error anywhere removes them
         // all and a success commits them together.
         let mut writer = ObjectWriter::new(self, claimed);
@@ -668,6 +655,29 @@ impl Drop for ObjectWriter<'_> {
         }
         self.remove_dirs();
     }
+}
+
+/// Runs `worker` on `workers` scoped threads and returns each one's result; a thread that
+/// panicked counts as an error of `operation`, so the caller cleans up as for any other failure.
+pub(crate) fn on_threads<T: Send>(
+    workers: usize,
+    operation: &str,
+    worker: &(dyn Fn() -> Result<T, StoreError> + Sync),
+) -> Vec<Result<T, StoreError>> {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers).map(|_| scope.spawn(worker)).collect();
+        handles
+            .into_iter()
+            .map(|handle| {
+                handle.join().unwrap_or_else(|_| {
+                    Err(StoreError::Io {
+                        context: operation.into(),
+                        source: io::Error::other(format!("a thread of the {operation} panicked")),
+                    })
+                })
+            })
+            .collect()
+    })
 }
 
 /// The record of backup `new_id` holding `bytes` bytes, made here now: the final one, and the
