@@ -1,9 +1,49 @@
-//! What every comparison bench binary prints: one flat JSON object per comparison, the format
-//! `xtask/src/bench.rs` reads. Included by path (`#[path]`) from each crate's bench binary, so the
+//! What every comparison bench binary is given and prints: the options `cargo xtask bench`
+//! passes ([`Options`]) and one flat JSON object per comparison, the format `xtask/src/bench.rs`
+//! reads. Included by path (`#[path]`) from each crate's bench binary, so the
 //! format is written in one place and no crate depends on another for it.
 
 // Each bench binary includes this file and uses only part of it.
 #![allow(dead_code)]
+
+/// The options `cargo xtask bench` passes a bench binary: `--quick` for CI's smaller sizes, and
+/// `--only TEXT` for the comparisons whose name contains TEXT. Other arguments (a binary's own
+/// `--work` or `--mem` modes) stay in `args`.
+pub(crate) struct Options {
+    /// Every argument after the program's name.
+    pub(crate) args: Vec<String>,
+    /// Smaller sizes and fewer rounds.
+    pub(crate) quick: bool,
+    only: Option<String>,
+}
+
+impl Options {
+    /// The options of this process.
+    pub(crate) fn from_env() -> Self {
+        Self::parse(std::env::args().skip(1).collect())
+    }
+
+    /// The options in `args`; `--only` without a value keeps every comparison.
+    pub(crate) fn parse(args: Vec<String>) -> Self {
+        let quick = args.iter().any(|a| a == "--quick");
+        let only = args
+            .iter()
+            .position(|a| a == "--only")
+            .and_then(|at| args.get(at + 1).cloned());
+        Self { args, quick, only }
+    }
+
+    /// Whether the comparison `name` is to run.
+    pub(crate) fn wants(&self, name: &str) -> bool {
+        self.only.as_deref().is_none_or(|only| name.contains(only))
+    }
+
+    /// Whether any of `names` is to run: for comparisons measured by the same runs, which run
+    /// and print all together or not at all.
+    pub(crate) fn wants_any(&self, names: &[&str]) -> bool {
+        names.iter().any(|name| self.wants(name))
+    }
+}
 
 /// The median of `samples` (the mean of the middle two for an even count).
 pub(crate) fn median(samples: &[f64]) -> f64 {

@@ -388,6 +388,23 @@ mod tests {
     }
 
     #[test]
+    fn bench_binaries_read_quick_and_only() {
+        let options = emit::Options::parse(
+            ["--quick", "--only", "list-parse"]
+                .map(String::from)
+                .to_vec(),
+        );
+        assert!(options.quick);
+        assert!(options.wants("list-parse-peak-mem"));
+        assert!(!options.wants("list-round-trip"));
+        assert!(options.wants_any(&["server-create", "list-parse"]));
+        assert!(!options.wants_any(&["server-create", "server-restore"]));
+        let all = emit::Options::parse(vec!["--only".into()]);
+        assert!(!all.quick);
+        assert!(all.wants("anything"));
+    }
+
+    #[test]
     fn a_skipped_row_is_shown_with_its_reason_and_never_passes() {
         let row = parse(&emit::skipped_line(
             "list-sequential-python",

@@ -49,7 +49,7 @@ use tokio::net::TcpListener;
 
 #[path = "../../../xtask/bench-support/emit.rs"]
 mod emit;
-use emit::emit;
+use emit::{Options, emit};
 #[path = "../../../xtask/bench-support/memory.rs"]
 mod memory;
 use memory::vm_hwm_kib;
@@ -57,13 +57,9 @@ use memory::vm_hwm_kib;
 const TASKS: usize = 64;
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let quick = args.iter().any(|a| a == "--quick");
-    let filter = args
-        .iter()
-        .position(|a| a == "--only")
-        .map(|at| args[at + 1].clone());
-    let wanted = |name: &str| filter.as_deref().is_none_or(|f| name.contains(f));
+    let options = Options::from_env();
+    let (args, quick) = (&options.args, options.quick);
+    let wanted = |name: &str| options.wants(name);
     // A child run that measures the memory of one long socket: `--mem socket <snapshots>`.
     #[cfg(feature = "websocket")]
     if let Some(at) = args.iter().position(|a| a == "--mem") {

@@ -28,7 +28,7 @@ use serde::Deserialize;
 
 #[path = "../../../xtask/bench-support/emit.rs"]
 mod emit;
-use emit::emit;
+use emit::{Options, emit};
 #[path = "../../../xtask/bench-support/memory.rs"]
 mod memory;
 use memory::vm_hwm_kib;
@@ -36,8 +36,8 @@ use memory::vm_hwm_kib;
 const CHUNK: usize = 64 * 1024;
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let quick = args.iter().any(|a| a == "--quick");
+    let options = Options::from_env();
+    let (args, quick) = (&options.args, options.quick);
     // A child run that measures the memory of one case: `--mem <case> <size>`.
     if let Some(at) = args.iter().position(|a| a == "--mem") {
         let case = args[at + 1].as_str();
@@ -55,16 +55,11 @@ fn main() {
         work(args[at + 1].as_str(), sdk, n);
         return;
     }
-    let filter = args
-        .iter()
-        .position(|a| a == "--only")
-        .map(|at| args[at + 1].clone());
-    let wanted = |name: &str| filter.as_deref().is_none_or(|f| name.contains(f));
-
-    if wanted("list-parse") {
+    // Each function prints its speed row and its memory row.
+    if options.wants_any(&["list-parse", "list-parse-peak-mem"]) {
         list_parse(quick);
     }
-    if wanted("progress-decode") {
+    if options.wants_any(&["progress-decode", "progress-decode-mem"]) {
         progress_decode(quick);
     }
 }

@@ -36,7 +36,7 @@ use tokio::runtime::Runtime;
 mod emit;
 #[path = "support/sample.rs"]
 mod sample;
-use emit::{emit, skip};
+use emit::{Options, emit, skip};
 use sample::sample_dirs;
 
 /// How many tasks our concurrent side runs, as the other list-concurrent rows do.
@@ -80,16 +80,9 @@ const ROWS: [Row; 5] = [
 ];
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let quick = args.iter().any(|a| a == "--quick");
-    let filter = args
-        .iter()
-        .position(|a| a == "--only")
-        .map(|at| args.get(at + 1).cloned().unwrap_or_default());
-    let wanted: Vec<&Row> = ROWS
-        .iter()
-        .filter(|row| filter.as_deref().is_none_or(|f| row.name.contains(f)))
-        .collect();
+    let options = Options::from_env();
+    let quick = options.quick;
+    let wanted: Vec<&Row> = ROWS.iter().filter(|row| options.wants(row.name)).collect();
     if wanted.is_empty() {
         return;
     }

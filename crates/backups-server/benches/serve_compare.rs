@@ -38,19 +38,17 @@ use tokio::runtime::Runtime;
 mod emit;
 #[path = "support/sample.rs"]
 mod sample;
-use emit::emit;
+use emit::{Options, emit};
 use sample::sample_dirs;
 
 const NAME: &str = "list-serve-64";
 const CONNECTIONS: usize = 64;
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let quick = args.iter().any(|a| a == "--quick");
-    if let Some(at) = args.iter().position(|a| a == "--only") {
-        if !NAME.contains(args.get(at + 1).map_or("", String::as_str)) {
-            return;
-        }
+    let options = Options::from_env();
+    let quick = options.quick;
+    if !options.wants(NAME) {
+        return;
     }
     let (rounds, per_connection) = if quick { (8, 200) } else { (30, 200) };
 

@@ -67,7 +67,7 @@ use hyper_util::rt::TokioExecutor;
 mod emit;
 #[path = "../../../xtask/bench-support/memory.rs"]
 mod memory;
-use emit::{emit, skip};
+use emit::{Options, emit, skip};
 
 const MIB: u64 = 1024 * 1024;
 
@@ -97,14 +97,9 @@ const EDIT_ROWS: &[&str] = &[
 type Client = HyperClient<HttpConnector, Full<Bytes>>;
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let quick = args.iter().any(|a| a == "--quick");
-    let only = args
-        .iter()
-        .position(|a| a == "--only")
-        .map(|at| args.get(at + 1).map_or("", String::as_str));
-    let wanted = |names: &[&str]| only.is_none_or(|only| names.iter().any(|n| n.contains(only)));
-    let (run_rounds, run_edits) = (wanted(ROUND_ROWS), wanted(EDIT_ROWS));
+    let options = Options::from_env();
+    let quick = options.quick;
+    let (run_rounds, run_edits) = (options.wants_any(ROUND_ROWS), options.wants_any(EDIT_ROWS));
     if !run_rounds && !run_edits {
         return;
     }
