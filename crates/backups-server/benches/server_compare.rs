@@ -169,6 +169,7 @@ impl Bench {
             generate(&data, total);
             std::fs::write(data.join(".complete"), b"").expect("marker");
         }
+        settle(&data.join(".complete"));
         let (files, bytes) = tree_size(&data);
         eprintln!(
             "server-create: {files} files, {:.0} MiB",
@@ -961,6 +962,23 @@ fn sync() {
 }
 
 /// Reads every file under `dir`, to bring it into the page cache.
+/// Waits until the data set written before `marker` is more than 2 s old. The server trusts a
+/// file's metadata only once both its times are that old (docs/server.md, "the metadata cache"),
+/// so with a data set generated just now (as in every CI run) the unchanged create would read
+/// every file again: the path of a file that may have changed, not the unchanged one its rows
+/// measure.
+fn settle(marker: &Path) {
+    let settled = Duration::from_secs(3);
+    let age = std::fs::metadata(marker)
+        .and_then(|meta| meta.modified())
+        .ok()
+        .and_then(|written| written.elapsed().ok())
+        .unwrap_or(settled);
+    if age < settled {
+        std::thread::sleep(settled - age);
+    }
+}
+
 fn warm(dir: &Path) {
     let status = Command::new("sh")
         .arg("-c")
