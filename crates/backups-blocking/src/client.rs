@@ -1,5 +1,6 @@
 //! [`Client`], the blocking client, and its [`ClientBuilder`].
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -8,13 +9,16 @@ use http::header::{HeaderName, HeaderValue};
 use backups_hyper::{BackupsClient, DiscoveryError, IntoBaseUrl, RetryPolicy, Timeouts};
 use backups_proto::models::{Backup, BackupStatus, BackupStreamedProgress, Backups, SeededBackup};
 use backups_proto::operations::{
-    AnyOperation, AnyOutput, ApiOperation, ChannelOperation, CreateBackupStreamed,
+    AnyOperation, AnyOutput, ApiOperation, ChannelOperation, CreateBackupStreamed, RestoreBackup,
     RestoreBackupStreamed,
 };
-use backups_proto::{BackupId, BaseUrl, Client as ProtoClient, Endpoint, Error, Limits, Polling};
+use backups_proto::{
+    BackupId, BaseUrl, Client as ProtoClient, Endpoint, Error, Limits, Operation, Polling,
+    SafeRestore,
+};
 
 use crate::progress::{Progress, Watch};
-use crate::thread::{RuntimeThread, ThreadTransport};
+use crate::thread::{RuntimeThread, ThreadLocate, ThreadTransport};
 use crate::wait::{self, block_on, wait};
 
 /// A blocking Backups API client: every operation of
@@ -82,13 +86,15 @@ impl Client {
         Ok(Self::on(RuntimeThread::start()?, client))
     }
 
-    fn on(runtime: std::sync::Arc<RuntimeThread>, client: &BackupsClient) -> Self {
-        let transport = ThreadTransport::on(runtime, client.transport().clone());
-        Self {
-            inner: ProtoClient::new(transport, client.endpoint().clone())
-                .with_limits(client.limits())
-                .with_polling(client.polling()),
+    fn on(runtime: Arc<RuntimeThread>, client: &BackupsClient) -> Self {
+        let transport = ThreadTransport::on(runtime.clone(), client.transport().clone());
+        let mut inner = ProtoClient::new(transport, client.endpoint().clone())
+            .with_limits(client.limits())
+            .with_polling(client.polling());
+        if let Some(locator) = client.locator() {
+            inner = inner.with_locator(Arc::new(ThreadLocate::on(runtime, locator.clone())));
         }
+        Self { inner }
     }
 
     /// The underlying async client, over the [`ThreadTransport`]: its futures may be awaited
@@ -190,11 +196,68 @@ impl Client {
     /// `POST /backup/{backup}/restore`: replaces the local database with the backup's content
     /// (nothing is merged) and returns the backup.
     ///
+    /// No request timeout cuts it: its status is polled alongside, and a broken connection is
+    /// followed by the status to the restore's real end, as
+    /// [`backups_proto::Client::restore`] says.
+    ///
     /// # Errors
     ///
-    /// As [`list`](Self::list).
+    /// As [`list`](Self::list), and as [`Progress::follow`] once the restore has started.
     pub fn restore(&self, id: &BackupId) -> Result<Backup, Error> {
         wait("Client::restore", self.inner.restore(id))
+    }
+
+    /// A plain restore given as a value, with each change of the status polled alongside
+    /// reported to `on_event`; as [`backups_proto::Client::restore_watched`].
+    ///
+    /// # Errors
+    ///
+    /// As [`restore`](Self::restore).
+    pub fn restore_watched(
+        &self,
+        operation: RestoreBackup,
+        on_event: impl FnMut(&BackupStreamedProgress),
+    ) -> Result<Backup, Error> {
+        wait(
+            "Client::restore_watched",
+            self.inner.restore_watched(operation, on_event),
+        )
+    }
+
+    /// A safety backup of the local data, then the restore; as
+    /// [`backups_proto::Client::restore_safely`]: the outer error is a failed safety backup
+    /// (nothing was replaced), and the safety backup comes back whatever the restore did.
+    ///
+    /// # Errors
+    ///
+    /// As [`create`](Self::create), for the safety backup.
+    pub fn restore_safely(
+        &self,
+        id: &BackupId,
+        on_event: impl FnMut(&BackupStreamedProgress),
+    ) -> Result<SafeRestore, Error> {
+        wait(
+            "Client::restore_safely",
+            self.inner.restore_safely(id, on_event),
+        )
+    }
+
+    /// Follows the create or restore `operation` of backup `id` by its status alone to its end;
+    /// as [`backups_proto::Client::follow_status`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Progress::follow`].
+    pub fn follow_status(
+        &self,
+        operation: Operation,
+        id: &BackupId,
+        on_event: impl FnMut(&BackupStreamedProgress),
+    ) -> Result<Backup, Error> {
+        wait(
+            "Client::follow_status",
+            self.inner.follow_status(operation, id, on_event),
+        )
     }
 
     /// `POST /backup/{backup}/restore/streamed`: a restore, returning its progress events as
@@ -450,10 +513,16 @@ impl ClientBuilder {
         self.map(|b| b.limits(limits))
     }
 
-    /// The wait between two polls of a status when [`Progress::follow`] follows an operation
-    /// whose stream ended early (default 500 ms).
+    /// The wait between two polls of a status while a create or restore is followed by it
+    /// (default 500 ms).
     pub fn poll_interval(self, interval: Duration) -> Self {
         self.map(|b| b.poll_interval(interval))
+    }
+
+    /// How creates and restores are followed by their status; as
+    /// [`backups_hyper::ClientBuilder::polling`].
+    pub fn polling(self, polling: Polling) -> Self {
+        self.map(|b| b.polling(polling))
     }
 
     /// When list is retried (default [`RetryPolicy::default`]; [`RetryPolicy::none`] turns it

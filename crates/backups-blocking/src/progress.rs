@@ -5,7 +5,8 @@ use core::fmt;
 
 use backups_proto::models::{Backup, BackupStreamedProgress, BackupsStreamedProgress};
 use backups_proto::{
-    BodyEvents, Client as ProtoClient, Error, Operation, ProgressStream, Snapshots, SocketEvents,
+    BackupId, BodyEvents, Client as ProtoClient, Error, Operation, ProgressStream, Snapshots,
+    SocketEvents,
 };
 
 use crate::thread::{ChannelBody, ChannelSocket, ThreadTransport};
@@ -89,7 +90,7 @@ impl Progress {
 
     /// The id of the backup being created or restored, once an event has named it (the first one
     /// does, on the reference server): what the status and cancel calls take.
-    pub fn backup_id(&self) -> Option<&str> {
+    pub fn backup_id(&self) -> Option<&BackupId> {
         either!(&self.stream, s => s.backup_id())
     }
 

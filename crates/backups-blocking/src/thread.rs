@@ -17,7 +17,9 @@ use http_body_util::BodyExt;
 use tokio::sync::{mpsc, oneshot};
 
 use backups_hyper::{HyperTransport, ResponseBody, Socket};
-use backups_proto::{Error, Handshake, Message, SocketTransport, Transport, TransportKind};
+use backups_proto::{
+    Error, Handshake, Locate, LocateFuture, Message, SocketTransport, Transport, TransportKind,
+};
 
 /// How many body frames or socket messages the runtime thread reads ahead of the caller.
 const READ_AHEAD: usize = 4;
@@ -103,6 +105,28 @@ impl fmt::Debug for RuntimeThread {
         f.debug_struct("RuntimeThread")
             .field("thread", &self.thread.as_ref().map(|t| t.thread().id()))
             .finish_non_exhaustive()
+    }
+}
+
+/// The async client's [`Locate`] (discovery, on Tokio's IO) run on the runtime thread, so that
+/// the blocking client finds a restarted Pieces OS again from any thread.
+#[derive(Debug)]
+pub(crate) struct ThreadLocate {
+    runtime: Arc<RuntimeThread>,
+    inner: Arc<dyn Locate>,
+}
+
+impl ThreadLocate {
+    pub(crate) fn on(runtime: Arc<RuntimeThread>, inner: Arc<dyn Locate>) -> Self {
+        Self { runtime, inner }
+    }
+}
+
+impl Locate for ThreadLocate {
+    fn locate(&self) -> LocateFuture<'_> {
+        let inner = self.inner.clone();
+        let task = self.runtime.spawn(async move { inner.locate().await });
+        Box::pin(async move { task.await.ok().flatten() })
     }
 }
 

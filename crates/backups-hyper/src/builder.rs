@@ -2,11 +2,12 @@
 //! that [`Discovery`] finds.
 
 use core::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use http::header::{HeaderName, HeaderValue};
 
-use backups_proto::{BaseUrl, Client, Endpoint, Error, Limits, Polling};
+use backups_proto::{BaseUrl, Client, Endpoint, Error, Limits, Locate, Polling};
 
 use crate::client::BackupsClient;
 use crate::discovery::{Discovery, Finding, NotFound};
@@ -82,7 +83,8 @@ pub struct ClientBuilder {
     headers: Vec<(HeaderName, HeaderValue)>,
     pool_idle_timeout: Duration,
     pool_max_idle: usize,
-    poll_interval: Duration,
+    polling: Polling,
+    locator: Option<Arc<dyn Locate>>,
     error: Option<String>,
 }
 
@@ -105,7 +107,8 @@ impl ClientBuilder {
             headers: Vec::new(),
             pool_idle_timeout: DEFAULT_POOL_IDLE_TIMEOUT,
             pool_max_idle: usize::MAX,
-            poll_interval: Polling::default().interval,
+            polling: Polling::default(),
+            locator: None,
             error: None,
         }
     }
@@ -164,13 +167,30 @@ impl ClientBuilder {
         self
     }
 
-    /// The wait between two polls of a status when [`Client::follow`] follows an operation
-    /// whose stream ended early (default 500 ms); the idle timeout bounds how long it follows an
-    /// operation whose status does not change.
+    /// The wait between two polls of a status while a create or restore is followed by it
+    /// (default 500 ms); see [`polling`](Self::polling).
+    pub fn poll_interval(mut self, interval: Duration) -> Self {
+        self.polling = self.polling.with_interval(interval);
+        self
+    }
+
+    /// How creates and restores are followed by their status after their stream or call broke,
+    /// and alongside a plain restore: poll interval, backoff, how long Pieces OS may leave the
+    /// status unanswered before the call fails, and an optional cap on the whole operation (off
+    /// by default). See [`Client::follow`].
     ///
     /// [`Client::follow`]: backups_proto::Client::follow
-    pub fn poll_interval(mut self, interval: Duration) -> Self {
-        self.poll_interval = interval;
+    pub fn polling(mut self, polling: Polling) -> Self {
+        self.polling = polling;
+        self
+    }
+
+    /// Where to find Pieces OS again when a connection fails while an operation is followed
+    /// (a Pieces OS that restarted on another port). [`discover`](Self::discover) sets the
+    /// [`Discovery`] it used; a client built for a fixed base URL has none and polls that URL
+    /// patiently.
+    pub fn locator(mut self, locator: Arc<dyn Locate>) -> Self {
+        self.locator = Some(locator);
         self
     }
 
@@ -180,7 +200,7 @@ impl ClientBuilder {
         self
     }
 
-    /// When list is retried (default [`RetryPolicy::default`]; [`RetryPolicy::none`] turns it
+    /// When the idempotent GETs are retried (default [`RetryPolicy::default`]; [`RetryPolicy::none`] turns it
     /// off).
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
@@ -258,10 +278,6 @@ impl ClientBuilder {
         for (name, value) in self.headers {
             endpoint.insert_header(name, value);
         }
-        // A stream that ended early is followed as long as a stream may stay silent.
-        let polling = Polling::default()
-            .with_idle(self.timeouts.idle())
-            .with_interval(self.poll_interval);
         let transport = HyperTransport::with_pool(
             self.timeouts,
             self.retry,
@@ -269,18 +285,32 @@ impl ClientBuilder {
             self.pool_max_idle,
         )
         .with_limits(self.limits);
-        Ok(BackupsClient::from_client(
-            Client::new(transport, endpoint)
-                .with_limits(self.limits)
-                .with_polling(polling),
-        ))
+        let mut client = Client::new(transport, endpoint)
+            .with_limits(self.limits)
+            .with_polling(self.polling);
+        if let Some(locator) = self.locator {
+            client = client.with_locator(locator);
+        }
+        Ok(BackupsClient::from_client(client))
     }
 
     /// Finds the running Pieces OS with the default [`Discovery`], then builds a client for it
-    /// with these settings (the base URL set here is ignored).
+    /// with these settings (the base URL set here is ignored). The client keeps the discovery
+    /// as its [`locator`](Self::locator), to find Pieces OS again if it restarts elsewhere while
+    /// an operation is followed.
     pub async fn discover(self) -> Result<BackupsClient, DiscoveryError> {
-        let located = Discovery::new().locate().await?;
+        self.discover_with(Discovery::new()).await
+    }
+
+    /// [`discover`](Self::discover) with a [`Discovery`] of the caller's (other port files,
+    /// ports or timeouts), kept as the client's locator too.
+    pub async fn discover_with(
+        self,
+        discovery: Discovery,
+    ) -> Result<BackupsClient, DiscoveryError> {
+        let located = discovery.locate().await?;
         self.base_url(located.base_url)
+            .locator(Arc::new(discovery))
             .build()
             .map_err(DiscoveryError::Client)
     }

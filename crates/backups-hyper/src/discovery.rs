@@ -661,3 +661,16 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+/// Finding Pieces OS again while an operation is followed, where this discovery looks (the port
+/// file first, then the scan): a Pieces OS that restarted on another port is found again.
+impl backups_proto::Locate for Discovery {
+    fn locate(&self) -> backups_proto::LocateFuture<'_> {
+        Box::pin(async move {
+            Discovery::locate(self)
+                .await
+                .ok()
+                .map(|located| located.base_url)
+        })
+    }
+}

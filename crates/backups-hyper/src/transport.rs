@@ -32,12 +32,19 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The default time allowed for a whole plain call, headers and body: 120 s.
 ///
-/// `create` answers only once the backup is made, which can take a while on a large database;
-/// a streamed create is not bound by it once its headers have arrived.
+/// It never bounds a plain create or restore ([`Operation::runs_long`]), which answers only once
+/// its work is done (the client watches a restore by its status instead), nor a progress stream
+/// once its headers have arrived (the idle timeout bounds its silences).
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The default longest silence between two chunks of a progress stream: 60 s.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// TCP keep-alive: the first probe after 30 s of silence, then one every 10 s, and the
+/// connection is dropped after 3 unanswered probes.
+const TCP_KEEPALIVE_IDLE: Duration = Duration::from_secs(30);
+const TCP_KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
+const TCP_KEEPALIVE_RETRIES: u32 = 3;
 
 /// How long an unused pooled connection is kept: 90 s.
 pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
@@ -166,7 +173,12 @@ impl HyperTransport {
         connector.set_connect_timeout(Some(timeouts.connect));
         // Requests are small and written at once; Nagle's delay only adds latency.
         connector.set_nodelay(true);
-        connector.set_keepalive(Some(pool_idle_timeout));
+        // Keep-alive probes find a peer that vanished without closing the connection (a machine
+        // asleep, a network gone) within about a minute, even during a long plain restore
+        // that sends nothing until it is done.
+        connector.set_keepalive(Some(TCP_KEEPALIVE_IDLE));
+        connector.set_keepalive_interval(Some(TCP_KEEPALIVE_INTERVAL));
+        connector.set_keepalive_retries(Some(TCP_KEEPALIVE_RETRIES));
         let client = HyperClient::builder(TokioExecutor::new())
             // The timer lets the pool drop connections that have been idle too long.
             .pool_timer(TokioTimer::new())
@@ -220,7 +232,14 @@ impl HyperTransport {
     ) -> impl Future<Output = Result<Response<ResponseBody>, Error>> + Send + '_ {
         let operation = request.extensions().get::<Operation>().copied();
         let trace = CallTrace::new(operation, request.method(), request.uri().path());
-        let deadline = after(self.timeouts.request);
+        // A plain create or restore answers only when its work is done, which may take longer
+        // than any request timeout: the client watches it by its status instead.
+        let unbounded = operation.is_some_and(|op| op.runs_long() && !op.is_streamed());
+        let deadline = if unbounded {
+            after(Duration::MAX)
+        } else {
+            after(self.timeouts.request)
+        };
         CallFuture {
             attempts: self
                 .attempts(operation, request, deadline)

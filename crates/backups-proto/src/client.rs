@@ -3,27 +3,24 @@
 use std::future::poll_fn;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use http::Response;
 use http::header::CONTENT_LENGTH;
 use http_body::Body;
 
-use backups_models::{
-    Backup, BackupStatus, BackupStreamedProgress, Backups, ProgressStatus, SeededBackup,
-};
+use backups_models::{Backup, BackupStatus, BackupStreamedProgress, Backups, SeededBackup};
 
 use crate::operations::{
     AnyOperation, AnyOutput, ApiOperation, CancelCreation, CancelRestoration, ChannelOperation,
     CreateBackup, CreateBackupStreamed, CreateOverSocket, DeleteBackup, GetBackup,
-    GetCreationStatus, GetRestorationStatus, ListBackups, RestoreBackup, RestoreBackupStreamed,
-    RestoreOverSocket, WatchProgress, stream,
+    GetCreationStatus, GetRestorationStatus, ListBackups, RestoreBackupStreamed, RestoreOverSocket,
+    WatchProgress, stream,
 };
-use crate::progress_stream::{BodyEvents, End, EventSource};
+use crate::progress_stream::BodyEvents;
 use crate::{
-    BackupId, DEFAULT_MAX_FRAME, Endpoint, Error, Handshake, Operation, ProgressDecoder,
-    ProgressStream, Snapshots, SocketEvents, SocketTransport, TimeoutKind, Transport,
+    BackupId, DEFAULT_MAX_FRAME, Endpoint, Error, Handshake, Locate, Operation, Polling,
+    ProgressDecoder, ProgressStream, Snapshots, SocketEvents, SocketTransport, Transport,
 };
 
 /// The default limit on a whole response body: 64 MiB, room for a listing of about 250,000
@@ -63,40 +60,6 @@ impl Limits {
     }
 }
 
-/// How [`Client::follow`] polls the status of an operation whose stream ended early.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Polling {
-    /// The wait between two polls.
-    pub interval: Duration,
-    /// How long the status may stay unchanged before following gives up with a timeout; a
-    /// transport's idle timeout is the natural value (`backups-hyper` sets it so).
-    pub idle: Duration,
-}
-
-impl Default for Polling {
-    fn default() -> Self {
-        Self {
-            interval: Duration::from_millis(500),
-            idle: Duration::from_secs(60),
-        }
-    }
-}
-
-impl Polling {
-    /// Sets the wait between two polls.
-    pub fn with_interval(mut self, interval: Duration) -> Self {
-        self.interval = interval;
-        self
-    }
-
-    /// Sets how long the status may stay unchanged.
-    pub fn with_idle(mut self, idle: Duration) -> Self {
-        self.idle = idle;
-        self
-    }
-}
-
 /// A Backups API client over a [`Transport`].
 ///
 /// Cloning is cheap when the transport's clone is.
@@ -123,10 +86,12 @@ impl Polling {
 /// ```
 #[derive(Debug, Clone)]
 pub struct Client<T> {
-    transport: T,
-    endpoint: Arc<Endpoint>,
+    pub(crate) transport: T,
+    pub(crate) endpoint: Arc<Endpoint>,
     limits: Limits,
-    polling: Polling,
+    pub(crate) polling: Polling,
+    /// Finds Pieces OS again while following, after a connection failed.
+    pub(crate) locator: Option<Arc<dyn Locate>>,
 }
 
 impl<T> Client<T> {
@@ -138,18 +103,32 @@ impl<T> Client<T> {
             endpoint: Arc::new(endpoint),
             limits: Limits::default(),
             polling: Polling::default(),
+            locator: None,
         }
     }
 
-    /// The same client following early-ended streams with other [`Polling`].
+    /// The same client following creates and restores with other [`Polling`].
     pub fn with_polling(mut self, polling: Polling) -> Self {
         self.polling = polling;
         self
     }
 
-    /// How early-ended streams are followed.
+    /// How creates and restores are followed by their status.
     pub fn polling(&self) -> Polling {
         self.polling
+    }
+
+    /// The same client finding Pieces OS again with `locator` when a connection fails while it
+    /// follows an operation (a Pieces OS that restarted on another port); without one, the
+    /// same base URL is polled patiently.
+    pub fn with_locator(mut self, locator: Arc<dyn Locate>) -> Self {
+        self.locator = Some(locator);
+        self
+    }
+
+    /// The locator, if the client has one.
+    pub fn locator(&self) -> Option<&Arc<dyn Locate>> {
+        self.locator.as_ref()
     }
 
     /// The same client with other limits.
@@ -180,14 +159,10 @@ impl<T: Transport> Client<T> {
         self.execute(&ListBackups).await
     }
 
-    /// `POST /backups/create` without a seed: makes a backup and returns it.
-    pub async fn create(&self) -> Result<Backup, Error> {
-        self.execute(&CreateBackup::default()).await
-    }
-
-    /// `POST /backups/create` with a seed.
+    /// `POST /backups/create` with a seed; see [`create`](Self::create).
     pub async fn create_with(&self, seed: SeededBackup) -> Result<Backup, Error> {
-        self.execute(&CreateBackup { seed: Some(seed) }).await
+        let create = CreateBackup { seed: Some(seed) };
+        self.execute(&create).await
     }
 
     /// `POST /backups/create/streamed`: makes a backup, returning its progress events as they
@@ -212,12 +187,6 @@ impl<T: Transport> Client<T> {
     /// `GET /backup/{backup}`: one backup; [`Error::NotFound`] if there is none with that id.
     pub async fn get(&self, id: &BackupId) -> Result<Backup, Error> {
         self.execute(&GetBackup { id: id.clone() }).await
-    }
-
-    /// `POST /backup/{backup}/restore`: replaces the local database with the backup's content
-    /// (nothing is merged) and returns the backup.
-    pub async fn restore(&self, id: &BackupId) -> Result<Backup, Error> {
-        self.execute(&RestoreBackup::new(id.clone())).await
     }
 
     /// `POST /backup/{backup}/restore/streamed`: a restore, returning its progress events as
@@ -262,87 +231,6 @@ impl<T: Transport> Client<T> {
         self.execute(&CancelRestoration::new(id.clone())).await
     }
 
-    /// Reads a progress stream to its end like [`ProgressStream::finish`], and when the server
-    /// ended the stream cleanly before a final status (answering the streamed endpoint with an
-    /// early event and going on in the background), follows the operation to its end by
-    /// polling its status, reporting each change to `on_event` as an event.
-    ///
-    /// Following needs the id of the backup from an event and a timer from the transport
-    /// ([`Transport::sleep`]); without either, the early end is the stream's
-    /// [`Error::Truncated`]. The polling gives up with [`Error::Timeout`] when the status has
-    /// not changed for [`Polling::idle`].
-    pub async fn follow<E: EventSource>(
-        &self,
-        mut stream: ProgressStream<E>,
-        mut on_event: impl FnMut(&BackupStreamedProgress),
-    ) -> Result<Backup, Error> {
-        let mut end = End::new(stream.operation());
-        while let Some(event) = stream.next_event().await {
-            match event {
-                Ok(event) => {
-                    on_event(&event);
-                    end.see(event);
-                }
-                Err(err) => {
-                    let status = stream.operation().spec().status;
-                    let id = stream.backup_id().map(BackupId::new).transpose()?;
-                    let (true, Some(status), Some(id)) = (stream.ended_early(), status, id) else {
-                        return Err(err);
-                    };
-                    return self.poll_status(status, id, err, on_event).await;
-                }
-            }
-        }
-        end.result()
-    }
-
-    /// Polls `status` of `id` until a final value, as [`Client::follow`] does.
-    async fn poll_status(
-        &self,
-        status: Operation,
-        id: BackupId,
-        early_end: Error,
-        mut on_event: impl FnMut(&BackupStreamedProgress),
-    ) -> Result<Backup, Error> {
-        let streamed = early_end.operation().unwrap_or(status);
-        let mut end = End::new(streamed);
-        let mut last: Option<(Option<ProgressStatus>, Option<String>)> = None;
-        let mut unchanged = Duration::ZERO;
-        loop {
-            let request = AnyOperation::from_parts(status, Some(id.clone()), None)?
-                .request(&self.endpoint)?;
-            let response = self.send_and_read(status, request).await?;
-            let AnyOutput::Status(current) = AnyOperation::parse_response(status, response)? else {
-                unreachable!("a status operation answers a status")
-            };
-            let event = BackupStreamedProgress::from(current);
-            let seen = (
-                event.status.clone(),
-                event.percentage.map(|p| p.to_string()),
-            );
-            if last.as_ref() != Some(&seen) {
-                unchanged = Duration::ZERO;
-                on_event(&event);
-                last = Some(seen);
-            }
-            end.see(event);
-            if end.is_over() {
-                return end.result();
-            }
-            if unchanged >= self.polling.idle {
-                return Err(Error::Timeout {
-                    operation: Some(streamed),
-                    kind: TimeoutKind::Idle,
-                });
-            }
-            let Some(sleep) = self.transport.sleep(self.polling.interval) else {
-                return Err(early_end);
-            };
-            sleep.await;
-            unchanged += self.polling.interval;
-        }
-    }
-
     /// Sends a streamed operation's request and hands its body to a [`ProgressStream`], or
     /// reads an error answer whole and names the error.
     pub(crate) async fn open_stream<O: ApiOperation>(
@@ -369,7 +257,7 @@ impl<T: Transport> Client<T> {
         }
         let decoder = ProgressDecoder::with_max_frame(self.limits.max_frame);
         let events = BodyEvents::new(op, response.into_body(), decoder);
-        Ok(ProgressStream::new(op, events))
+        Ok(ProgressStream::new(op, events).with_backup_id(operation.backup_id().cloned()))
     }
 
     /// Runs any operation whose response is read whole.
@@ -406,7 +294,7 @@ impl<T: Transport> Client<T> {
     }
 
     /// Sends a request of `op` and reads its whole response.
-    async fn send_and_read(
+    pub(crate) async fn send_and_read(
         &self,
         op: Operation,
         request: http::Request<Bytes>,
@@ -509,7 +397,8 @@ impl<T: SocketTransport> Client<T> {
     ) -> Result<ProgressStream<SocketEvents<T::Socket>>, Error> {
         let socket = self.open_socket(channel).await?;
         let events = SocketEvents::new(C::OPERATION, socket, self.limits.max_frame);
-        Ok(ProgressStream::new(C::OPERATION, events))
+        let stream = ProgressStream::new(C::OPERATION, events);
+        Ok(stream.with_backup_id(channel.backup_id().cloned()))
     }
 
     /// Opens `channel`'s socket; a refused handshake is read as an HTTP call's error.

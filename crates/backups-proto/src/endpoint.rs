@@ -197,6 +197,15 @@ impl Endpoint {
         &self.base
     }
 
+    /// The same headers at another base URL: where a Pieces OS that restarted on another port
+    /// is reached.
+    pub fn with_base_url(&self, base: BaseUrl) -> Self {
+        let mut moved = Self::new(base);
+        moved.headers = self.headers.clone();
+        moved.prepare();
+        moved
+    }
+
     /// Replaces the User-Agent.
     pub fn set_user_agent(&mut self, user_agent: &str) -> Result<(), Error> {
         let value = HeaderValue::from_str(user_agent).map_err(|_| Error::InvalidRequest {

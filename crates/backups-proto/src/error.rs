@@ -80,6 +80,24 @@ pub enum Error {
         status: backups_models::ProgressStatus,
     },
 
+    /// The connection was lost while a create or restore ran, and when Pieces OS answered again
+    /// it knew nothing of the operation (its status answers 404, as after a restart): whether
+    /// it finished cannot be told. Not a success, and not "no such backup".
+    #[error(
+        "cannot tell whether the {} of backup {id} finished: the connection to Pieces OS was lost \
+         while it ran, and Pieces OS now knows nothing of it ({reason}); it probably restarted. \
+         Check the local data and the backups (`list`) before trying again",
+        .operation.noun()
+    )]
+    OutcomeUnknown {
+        /// The create or restore that was followed.
+        operation: Operation,
+        /// The backup it worked on.
+        id: String,
+        /// What the status endpoint said.
+        reason: String,
+    },
+
     /// A WebSocket message that no channel sends: a binary message, or text that is not the
     /// channel's model.
     #[error("{operation} received a message it cannot read: {detail}")]
@@ -211,6 +229,8 @@ pub enum ErrorKind {
     NotFound,
     /// [`Error::Ended`].
     Ended,
+    /// [`Error::OutcomeUnknown`].
+    OutcomeUnknown,
     /// [`Error::UnexpectedMessage`].
     UnexpectedMessage,
     /// [`Error::UnexpectedStatus`].
@@ -242,6 +262,7 @@ impl ErrorKind {
             Self::Internal => "Internal",
             Self::NotFound => "NotFound",
             Self::Ended => "Ended",
+            Self::OutcomeUnknown => "OutcomeUnknown",
             Self::UnexpectedMessage => "UnexpectedMessage",
             Self::UnexpectedStatus => "UnexpectedStatus",
             Self::UnexpectedContentType => "UnexpectedContentType",
@@ -272,6 +293,12 @@ pub enum TimeoutKind {
     Request,
     /// A stream was silent for too long between two chunks.
     Idle,
+    /// An operation being followed lost its connection, and Pieces OS then answered none of
+    /// its status polls for longer than [`Polling::unanswered`](crate::Polling::unanswered).
+    Unanswered,
+    /// The whole create or restore outlasted the cap the caller set
+    /// ([`Polling::deadline`](crate::Polling::deadline); off by default).
+    Deadline,
 }
 
 impl fmt::Display for TimeoutKind {
@@ -280,6 +307,11 @@ impl fmt::Display for TimeoutKind {
             Self::Connect => "no connection could be opened in time",
             Self::Request => "no complete answer came in time",
             Self::Idle => "the stream went silent for longer than the idle timeout",
+            Self::Unanswered => {
+                "the connection was lost, and Pieces OS answered no status poll since, for longer \
+                 than the follow bound"
+            }
+            Self::Deadline => "the operation ran longer than the deadline set for it",
         })
     }
 }
@@ -379,6 +411,7 @@ impl Error {
             Self::Internal { .. } => ErrorKind::Internal,
             Self::NotFound { .. } => ErrorKind::NotFound,
             Self::Ended { .. } => ErrorKind::Ended,
+            Self::OutcomeUnknown { .. } => ErrorKind::OutcomeUnknown,
             Self::UnexpectedMessage { .. } => ErrorKind::UnexpectedMessage,
             Self::UnexpectedStatus { .. } => ErrorKind::UnexpectedStatus,
             Self::UnexpectedContentType { .. } => ErrorKind::UnexpectedContentType,
@@ -412,6 +445,7 @@ impl Error {
             | Self::Internal { operation, .. }
             | Self::NotFound { operation, .. }
             | Self::Ended { operation, .. }
+            | Self::OutcomeUnknown { operation, .. }
             | Self::UnexpectedMessage { operation, .. }
             | Self::UnexpectedStatus { operation, .. }
             | Self::UnexpectedContentType { operation, .. }

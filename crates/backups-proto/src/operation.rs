@@ -449,6 +449,30 @@ impl Operation {
     pub fn describe(self) -> &'static str {
         self.spec().describe
     }
+
+    /// Whether the operation starts a create or a restore (plain, streamed or over a socket):
+    /// work that may outlast any request timeout, which has a status to follow it by.
+    ///
+    /// A transport never bounds the whole of such a plain call by a request timeout: the answer
+    /// comes only when the work is done, which may take many minutes. The client watches it by
+    /// its status instead (see [`Client::restore`](crate::Client::restore)).
+    pub fn runs_long(self) -> bool {
+        self.spec().status.is_some()
+    }
+
+    /// "creation" or "restoration" for the operations that start or follow one (as the status
+    /// and cancel endpoints name them), else what the operation does.
+    pub fn noun(self) -> &'static str {
+        match self.spec().status {
+            Some(Operation::CreationStatus) => "creation",
+            Some(Operation::RestorationStatus) => "restoration",
+            _ => match self {
+                Operation::CreationStatus | Operation::CancelCreation => "creation",
+                Operation::RestorationStatus | Operation::CancelRestoration => "restoration",
+                _ => self.describe(),
+            },
+        }
+    }
 }
 
 impl fmt::Display for Operation {

@@ -11,7 +11,7 @@ use http_body::Body;
 
 use backups_models::{Backup, BackupStreamedProgress, ProgressStatus};
 
-use crate::{Error, Operation, ProgressDecoder};
+use crate::{BackupId, Error, Operation, ProgressDecoder};
 
 /// Where a [`ProgressStream`] reads its events from.
 pub trait EventSource: Unpin {
@@ -109,8 +109,9 @@ pub struct ProgressStream<E> {
     operation: Operation,
     events: E,
     saw_terminal: bool,
-    /// The id of the first event that named its backup.
-    backup_id: Option<String>,
+    /// The backup worked on: the request's (a restore's), else the first valid id an event
+    /// named.
+    backup_id: Option<BackupId>,
     /// The source ended cleanly (its last event whole) before a final status.
     ended_early: bool,
     done: bool,
@@ -147,10 +148,20 @@ impl<E> ProgressStream<E> {
         self.operation
     }
 
-    /// The id of the backup being created or restored, once an event has named it (the first
-    /// one does, on the reference server): what status and cancel calls take.
-    pub fn backup_id(&self) -> Option<&str> {
-        self.backup_id.as_deref()
+    /// The same stream, known to work on backup `id` before any event names it (a restore
+    /// names its backup in the request): a break before the first event can still be followed.
+    pub fn with_backup_id(mut self, id: Option<BackupId>) -> Self {
+        if id.is_some() {
+            self.backup_id = id;
+        }
+        self
+    }
+
+    /// The id of the backup being created or restored: the request's for a restore, else the
+    /// first one an event named (the first event does, on the reference server). What status
+    /// and cancel calls take. An event naming an empty id names none.
+    pub fn backup_id(&self) -> Option<&BackupId> {
+        self.backup_id.as_ref()
     }
 
     /// Whether the source ended cleanly, its last event whole, before a final status: the shape
@@ -249,7 +260,10 @@ impl<E: EventSource> Stream for ProgressStream<E> {
             Some(Ok(event)) => {
                 this.saw_terminal |= event.is_terminal();
                 if this.backup_id.is_none() {
-                    this.backup_id = event.backup.as_ref().map(|b| b.id.clone());
+                    this.backup_id = event
+                        .backup
+                        .as_ref()
+                        .and_then(|b| BackupId::new(b.id.as_str()).ok());
                 }
                 Ok(event)
             }

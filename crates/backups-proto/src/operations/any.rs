@@ -169,7 +169,10 @@ impl AnyOperation {
                 .map(AnyOutput::Backup),
             Self::Delete(op) => client.execute(op).await.map(|()| AnyOutput::Done),
             Self::Get(op) => client.execute(op).await.map(AnyOutput::Backup),
-            Self::Restore(op) => client.execute(op).await.map(AnyOutput::Backup),
+            Self::Restore(op) => client
+                .restore_watched(op.clone(), on_event)
+                .await
+                .map(AnyOutput::Backup),
             Self::RestoreStreamed(op) => client
                 .follow(client.open_stream(op).await?, on_event)
                 .await

@@ -18,6 +18,12 @@ pub trait ChannelOperation {
     /// The text message sent right after the handshake: the input as JSON (at least `{}`) for
     /// the sockets that take one, so that a server waiting for it starts too.
     fn first_message(&self) -> Result<Option<String>, Error>;
+
+    /// The backup the channel's operation works on, when the handshake names it (a restore
+    /// does): what its status is asked by if the socket breaks before the final event.
+    fn backup_id(&self) -> Option<&BackupId> {
+        None
+    }
 }
 
 /// The JSON text of an optional input, `{}` when there is none.
@@ -93,6 +99,10 @@ impl ChannelOperation for RestoreOverSocket {
 
     fn request(&self, endpoint: &Endpoint) -> Result<Request<Bytes>, Error> {
         build_request(Self::OPERATION, endpoint, Some(&self.id), None)
+    }
+
+    fn backup_id(&self) -> Option<&BackupId> {
+        Some(&self.id)
     }
 
     fn first_message(&self) -> Result<Option<String>, Error> {

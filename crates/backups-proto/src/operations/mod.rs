@@ -47,6 +47,12 @@ pub trait ApiOperation {
 
     /// Reads a whole response (status, headers and body).
     fn parse_response(response: Response<Bytes>) -> Result<Self::Output, Error>;
+
+    /// The backup a create or restore works on, when the request names it (a restore does):
+    /// what its status is asked by if its answer never comes.
+    fn backup_id(&self) -> Option<&BackupId> {
+        None
+    }
 }
 
 /// Builds a request the way every operation does: the operation's URI (with `id` in place of

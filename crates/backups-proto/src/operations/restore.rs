@@ -33,6 +33,10 @@ impl ApiOperation for RestoreBackup {
         build_request(Self::OPERATION, endpoint, Some(&self.id), body)
     }
 
+    fn backup_id(&self) -> Option<&BackupId> {
+        Some(&self.id)
+    }
+
     fn parse_response(response: Response<Bytes>) -> Result<Backup, Error> {
         json(Self::OPERATION, &response)
     }
@@ -62,6 +66,10 @@ impl ApiOperation for RestoreBackupStreamed {
     fn request(&self, endpoint: &Endpoint) -> Result<Request<Bytes>, Error> {
         let body = json_body(self.backup.as_ref())?;
         build_request(Self::OPERATION, endpoint, Some(&self.id), body)
+    }
+
+    fn backup_id(&self) -> Option<&BackupId> {
+        Some(&self.id)
     }
 
     fn parse_response(response: Response<Bytes>) -> Result<Self::Output, Error> {

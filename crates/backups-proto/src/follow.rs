@@ -1,0 +1,572 @@
+//! Seeing a create or a restore through to its real end, whatever happens on the way:
+//! [`Client::follow`], the watched plain [`Client::restore`], [`Polling`] (how long to wait, and
+//! for what) and [`Locate`] (finding a Pieces OS that restarted on another port).
+//!
+//! A restore replaces the user's whole database and may run for many minutes, so a broken
+//! connection is not the end of the operation: the server goes on. Whenever the stream or the
+//! plain call breaks after the backup's id is known, the client asks the operation's status
+//! endpoint until it reports a final value, backing off while the server does not answer, and
+//! returns that real outcome.
+
+use core::fmt;
+use std::future::Future;
+use std::pin::{Pin, pin};
+use std::time::Duration;
+
+use backups_models::{Backup, BackupStatus, BackupStreamedProgress, ProgressStatus};
+
+use crate::operations::{
+    ApiOperation, CreateBackup, GetCreationStatus, GetRestorationStatus, RestoreBackup,
+};
+use crate::progress_stream::{End, EventSource};
+use crate::race::{Either, race};
+use crate::{
+    BackupId, BaseUrl, Client, Endpoint, Error, ErrorKind, Operation, ProgressStream, TimeoutKind,
+    Transport,
+};
+
+/// How the client follows a create or restore by its status: after its stream or its plain call
+/// broke, and alongside a plain restore.
+///
+/// The defaults bound how long a dead Pieces OS is waited for, never how long a working one may
+/// take: while the status endpoint answers that the operation runs, it is followed at any length
+/// of silence.
+///
+/// ```
+/// use std::time::Duration;
+/// use backups_proto::Polling;
+///
+/// let polling = Polling::default().with_deadline(Some(Duration::from_secs(3600)));
+/// assert_eq!(polling.unanswered, Duration::from_secs(60));
+/// assert_eq!(polling.deadline, Some(Duration::from_secs(3600)));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Polling {
+    /// The wait between two polls while the status answers (default 500 ms); also how often a
+    /// plain restore's status is asked alongside the call.
+    pub interval: Duration,
+    /// The longest wait between two polls while the status does not answer: the waits double
+    /// from `interval` up to this (default 5 s).
+    pub max_backoff: Duration,
+    /// How long one poll may take (default 10 s); a poll that takes longer counts as unanswered.
+    pub poll_timeout: Duration,
+    /// How long the status may go unanswered, counted in waits between polls and polls that
+    /// timed out, before following fails with [`TimeoutKind::Unanswered`] (default 60 s).
+    pub unanswered: Duration,
+    /// A cap on a whole create or restore followed by this client, [`TimeoutKind::Deadline`]
+    /// when it runs out; `None` (the default) for none: a restore may take as long as it takes.
+    pub deadline: Option<Duration>,
+}
+
+impl Default for Polling {
+    fn default() -> Self {
+        Self {
+            interval: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(5),
+            poll_timeout: Duration::from_secs(10),
+            unanswered: Duration::from_secs(60),
+            deadline: None,
+        }
+    }
+}
+
+impl Polling {
+    /// Sets the wait between two polls.
+    pub fn with_interval(mut self, interval: Duration) -> Self {
+        self.interval = interval;
+        self
+    }
+
+    /// Sets the longest wait between two unanswered polls.
+    pub fn with_max_backoff(mut self, max_backoff: Duration) -> Self {
+        self.max_backoff = max_backoff;
+        self
+    }
+
+    /// Sets how long one poll may take.
+    pub fn with_poll_timeout(mut self, poll_timeout: Duration) -> Self {
+        self.poll_timeout = poll_timeout;
+        self
+    }
+
+    /// Sets how long the status may go unanswered.
+    pub fn with_unanswered(mut self, unanswered: Duration) -> Self {
+        self.unanswered = unanswered;
+        self
+    }
+
+    /// Sets (or with `None` removes) the cap on a whole create or restore.
+    pub fn with_deadline(mut self, deadline: Option<Duration>) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// The longest a dead Pieces OS is waited for once the connection is lost: every poll
+    /// unanswered, each timing out (the worst case), until [`unanswered`](Self::unanswered)
+    /// is reached. A bound for documentation and for callers' own timers.
+    pub fn give_up_bound(&self) -> Duration {
+        self.unanswered + self.poll_timeout + self.max_backoff
+    }
+
+    /// The wait after `previous` when the status did not answer.
+    fn backoff(&self, previous: Duration) -> Duration {
+        if previous < self.interval {
+            self.interval
+        } else {
+            (previous * 2).min(self.max_backoff.max(self.interval))
+        }
+    }
+}
+
+/// The future a [`Locate`] answers with.
+pub type LocateFuture<'a> = Pin<Box<dyn Future<Output = Option<BaseUrl>> + Send + 'a>>;
+
+/// Finds Pieces OS again after the connection to it failed while an operation was followed: a
+/// Pieces OS that restarted may listen on another port of its range.
+///
+/// `backups-hyper` gives a client made by discovery one that looks where discovery looks (the
+/// port file first, then the scan). The client bounds each call by [`Polling::poll_timeout`]
+/// and calls it only after a poll could not connect.
+pub trait Locate: Send + Sync + fmt::Debug {
+    /// Where a healthy Pieces OS answers now, or `None` when none is found.
+    fn locate(&self) -> LocateFuture<'_>;
+}
+
+/// What [`Client::restore_safely`] did: the safety backup of the local data, made before
+/// anything was replaced, and how the restore then ended.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct SafeRestore {
+    /// The backup of the local data as it was before the restore: restoring it undoes the
+    /// restore.
+    pub safety: Backup,
+    /// The restore's outcome: the restored backup, or why there is none.
+    pub outcome: Result<Backup, Error>,
+}
+
+/// The last progress reported, so that polls which find nothing new report nothing.
+#[derive(Debug, Default)]
+struct Reported(Option<(Option<ProgressStatus>, Option<String>)>);
+
+impl Reported {
+    /// Notes `event`; whether it says something the last one did not.
+    fn note(&mut self, event: &BackupStreamedProgress) -> bool {
+        let seen = Some((
+            event.status.clone(),
+            event.percentage.map(|p| p.to_string()),
+        ));
+        let changed = self.0 != seen;
+        self.0 = seen;
+        changed
+    }
+}
+
+/// What one status poll found.
+enum Polled {
+    /// The server answered with the status.
+    Status(BackupStatus),
+    /// The server answered 404: it knows nothing of the operation.
+    Gone(String),
+    /// No answer (the connection failed, the poll timed out, a 5xx); how long it counts.
+    Unanswered(Error, Duration),
+    /// An answer that following cannot go past (511, 505, an undecodable status).
+    Failed(Error),
+}
+
+/// How the status polls alongside a plain call ended.
+enum Watched {
+    /// The status reached a final value.
+    Over,
+    /// The status went unanswered for [`Polling::unanswered`].
+    Unanswered,
+}
+
+/// Whether a stream's or a call's error is the connection breaking, after which the operation
+/// may well go on: a reset, an EOF inside a chunk or an event, a stream or socket ending before
+/// its final event, a timeout. A malformed event or an error answer is the server's word and
+/// stays the error.
+fn is_break(error: &Error) -> bool {
+    matches!(
+        error.kind(),
+        ErrorKind::Transport(_) | ErrorKind::Timeout(_) | ErrorKind::Truncated
+    )
+}
+
+/// Whether a poll's error means the server did not answer (as opposed to answering no).
+fn is_unanswered(error: &Error) -> bool {
+    is_break(error)
+        || error.kind() == ErrorKind::Internal
+        || (error.kind() == ErrorKind::UnexpectedStatus
+            && error.status().is_some_and(|s| s.is_server_error()))
+}
+
+impl<T: Transport> Client<T> {
+    /// Reads a progress stream to its end like [`ProgressStream::finish`], calling `on_event`
+    /// for each event, and sees the operation through to its real end when the stream breaks.
+    ///
+    /// When the stream breaks before its final event (a reset, an EOF inside a chunk, a socket
+    /// dropped without a close frame, the idle timeout of a silent stream, or a server that ends
+    /// the stream early and goes on in the background), the operation is followed by its
+    /// status: polled every [`Polling::interval`], with waits that back off to
+    /// [`Polling::max_backoff`] while Pieces OS does not answer, and (for a client that has a
+    /// [`Locate`]) found again on another port after it restarted. Each change of the status is
+    /// reported to `on_event` as an event. It returns:
+    /// - the backup, when the status reaches `COMPLETED`; [`Error::Ended`] for `FAILED` or
+    ///   `CANCELED`;
+    /// - [`Error::OutcomeUnknown`] when the status endpoint answers 404 (Pieces OS restarted
+    ///   and forgot the operation): not a success, and not "no such backup";
+    /// - [`Error::Timeout`] of kind [`Unanswered`](TimeoutKind::Unanswered) when no status
+    ///   answered for [`Polling::unanswered`] (at most [`Polling::give_up_bound`] after the
+    ///   break), or of kind [`Deadline`](TimeoutKind::Deadline) past the caller's
+    ///   [`Polling::deadline`].
+    ///
+    /// An unchanged status is never a reason to give up while the server answers. Following
+    /// needs the backup's id (a restore's is in its request; a create's comes with its first
+    /// event) and a timer from the transport ([`Transport::sleep`]); without either, the break
+    /// is the error. A malformed event is the error too: the server said something wrong.
+    pub async fn follow<E: EventSource>(
+        &self,
+        stream: ProgressStream<E>,
+        mut on_event: impl FnMut(&BackupStreamedProgress),
+    ) -> Result<Backup, Error> {
+        let operation = stream.operation();
+        self.capped(operation, self.follow_stream(stream, &mut on_event))
+            .await
+    }
+
+    /// Follows the create or restore `operation` of backup `id` by its status alone, from now
+    /// to its end, as [`follow`](Self::follow) does after a break: for an operation whose
+    /// stream was lost, or that another process started.
+    pub async fn follow_status(
+        &self,
+        operation: Operation,
+        id: &BackupId,
+        mut on_event: impl FnMut(&BackupStreamedProgress),
+    ) -> Result<Backup, Error> {
+        let tracked = self.track(
+            operation,
+            id.clone(),
+            End::new(operation),
+            Reported::default(),
+            None,
+            &mut on_event,
+        );
+        self.capped(operation, tracked).await
+    }
+
+    /// `POST /backup/{backup}/restore`: replaces the local database with the backup's content
+    /// (nothing is merged) and returns the backup.
+    ///
+    /// The answer comes only when the restore is done, which may take many minutes, so no
+    /// request timeout cuts it ([`Operation::runs_long`]). Its status is asked alongside every
+    /// [`Polling::interval`]: if the status goes unanswered for [`Polling::unanswered`] the call
+    /// fails as [`TimeoutKind::Unanswered`]; if the call's connection breaks, the restore is
+    /// followed by its status to its real end, as [`follow`](Self::follow) does.
+    pub async fn restore(&self, id: &BackupId) -> Result<Backup, Error> {
+        self.restore_watched(RestoreBackup::new(id.clone()), |_| {})
+            .await
+    }
+
+    /// A plain restore given as a value (to pass a body), as [`restore`](Self::restore), with
+    /// each change of the status polled alongside reported to `on_event`.
+    pub async fn restore_watched(
+        &self,
+        operation: RestoreBackup,
+        mut on_event: impl FnMut(&BackupStreamedProgress),
+    ) -> Result<Backup, Error> {
+        let watched = self.watched(&operation, &mut on_event);
+        self.capped(Operation::Restore, watched).await
+    }
+
+    /// `POST /backups/create` without a seed: makes a backup and returns it.
+    ///
+    /// The answer comes only when the backup is made, so no request timeout cuts it
+    /// ([`Operation::runs_long`]); a Pieces OS that dies closes the connection, and TCP
+    /// keep-alive finds a peer that vanished (the transport's part). A create names its backup
+    /// only in its answer, so a broken connection cannot be followed: the error says so, and
+    /// the backup may still appear in `list`.
+    pub async fn create(&self) -> Result<Backup, Error> {
+        self.capped(Operation::Create, self.execute(&CreateBackup::default()))
+            .await
+    }
+
+    /// A restore that cannot lose the local data: first a backup of the local data as it is
+    /// (the safety backup, a plain create), then the restore, watched as
+    /// [`restore`](Self::restore) does.
+    ///
+    /// A failed safety backup is the error, and nothing was replaced. Otherwise the safety
+    /// backup comes back whatever the restore did, so that it can be undone: restoring
+    /// [`SafeRestore::safety`] puts the local data back as it was.
+    pub async fn restore_safely(
+        &self,
+        id: &BackupId,
+        on_event: impl FnMut(&BackupStreamedProgress),
+    ) -> Result<SafeRestore, Error> {
+        let safety = self.create().await?;
+        let outcome = self
+            .restore_watched(RestoreBackup::new(id.clone()), on_event)
+            .await;
+        Ok(SafeRestore { safety, outcome })
+    }
+
+    /// `work`, bound by the caller's [`Polling::deadline`] when there is one.
+    async fn capped(
+        &self,
+        operation: Operation,
+        work: impl Future<Output = Result<Backup, Error>>,
+    ) -> Result<Backup, Error> {
+        let timer = self
+            .polling
+            .deadline
+            .and_then(|cap| self.transport.sleep(cap));
+        let Some(timer) = timer else {
+            return work.await;
+        };
+        match race(work, timer).await {
+            Either::Left(result) => result,
+            Either::Right(()) => Err(Error::Timeout {
+                operation: Some(operation),
+                kind: TimeoutKind::Deadline,
+            }),
+        }
+    }
+
+    /// The stream's events, then its status after a break.
+    async fn follow_stream<E: EventSource>(
+        &self,
+        mut stream: ProgressStream<E>,
+        on_event: &mut impl FnMut(&BackupStreamedProgress),
+    ) -> Result<Backup, Error> {
+        let operation = stream.operation();
+        let mut end = End::new(operation);
+        let mut reported = Reported::default();
+        while let Some(event) = stream.next_event().await {
+            match event {
+                Ok(event) => {
+                    reported.note(&event);
+                    on_event(&event);
+                    end.see(event);
+                }
+                Err(err) => {
+                    let id = stream.backup_id().filter(|_| is_break(&err)).cloned();
+                    let Some(id) = id else {
+                        return Err(err);
+                    };
+                    return self
+                        .track(operation, id, end, reported, Some(err), on_event)
+                        .await;
+                }
+            }
+        }
+        end.result()
+    }
+
+    /// A plain create or restore with its status polled alongside, and followed by its status
+    /// if the call breaks.
+    async fn watched<O: ApiOperation<Output = Backup>>(
+        &self,
+        operation: &O,
+        on_event: &mut impl FnMut(&BackupStreamedProgress),
+    ) -> Result<Backup, Error> {
+        let op = O::OPERATION;
+        let (Some(id), Some(status)) = (operation.backup_id(), op.spec().status) else {
+            return self.execute(operation).await;
+        };
+        let mut call = pin!(self.execute(operation));
+        let mut end = End::new(op);
+        let mut reported = Reported::default();
+        let watch = self.watch(status, id, &mut end, &mut reported, on_event);
+        let first = race(call.as_mut(), watch).await;
+        match first {
+            Either::Left(Ok(backup)) => Ok(backup),
+            Either::Left(Err(err)) if is_break(&err) => {
+                self.track(op, id.clone(), end, reported, Some(err), on_event)
+                    .await
+            }
+            Either::Left(Err(err)) => Err(err),
+            Either::Right(Watched::Over) => {
+                // The status says it is over: the call's own answer is due any moment, and it
+                // names the backup as the server sends it; a call that does not come is not
+                // waited for, as the status already told the end.
+                let grace = self.transport.sleep(self.polling.poll_timeout);
+                let answer = match grace {
+                    Some(grace) => match race(call, grace).await {
+                        Either::Left(answer) => Some(answer),
+                        Either::Right(()) => None,
+                    },
+                    None => None,
+                };
+                match answer {
+                    Some(Ok(backup)) => Ok(backup),
+                    Some(Err(err)) if !is_break(&err) => Err(err),
+                    _ => end.result(),
+                }
+            }
+            Either::Right(Watched::Unanswered) => Err(Error::Timeout {
+                operation: Some(op),
+                kind: TimeoutKind::Unanswered,
+            }),
+        }
+    }
+
+    /// Polls the status alongside a plain call until it is final or goes unanswered too long.
+    /// A 404 is not an end here: the call may not have reached the server yet, and while its
+    /// connection lives the call is the better witness.
+    async fn watch(
+        &self,
+        status: Operation,
+        id: &BackupId,
+        end: &mut End,
+        reported: &mut Reported,
+        on_event: &mut impl FnMut(&BackupStreamedProgress),
+    ) -> Watched {
+        let mut silent = Duration::ZERO;
+        loop {
+            let Some(sleep) = self.transport.sleep(self.polling.interval) else {
+                // No timer: the call alone decides.
+                return std::future::pending().await;
+            };
+            sleep.await;
+            match self.poll(status, id, &self.endpoint).await {
+                Polled::Status(current) => {
+                    silent = Duration::ZERO;
+                    let event = BackupStreamedProgress::from(current);
+                    if reported.note(&event) {
+                        on_event(&event);
+                    }
+                    end.see(event);
+                    if end.is_over() {
+                        return Watched::Over;
+                    }
+                }
+                Polled::Gone(_) | Polled::Failed(_) => silent = Duration::ZERO,
+                Polled::Unanswered(_, took) => {
+                    silent += self.polling.interval + took;
+                    if silent >= self.polling.unanswered {
+                        return Watched::Unanswered;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Follows `operation` of backup `id` by its status to its end. `broke` is the error that
+    /// ended its stream or call, if any: what is returned when the transport has no timer.
+    async fn track(
+        &self,
+        operation: Operation,
+        id: BackupId,
+        mut end: End,
+        mut reported: Reported,
+        broke: Option<Error>,
+        on_event: &mut impl FnMut(&BackupStreamedProgress),
+    ) -> Result<Backup, Error> {
+        let Some(status) = operation.spec().status else {
+            return Err(broke.unwrap_or_else(|| Error::InvalidRequest {
+                reason: format!("{operation} has no status to follow it by"),
+            }));
+        };
+        let mut endpoint = self.endpoint.clone();
+        let mut silent = Duration::ZERO;
+        let mut wait = Duration::ZERO;
+        loop {
+            if !wait.is_zero() {
+                let Some(sleep) = self.transport.sleep(wait) else {
+                    return Err(broke.unwrap_or_else(|| Error::InvalidRequest {
+                        reason: "the transport has no timer to poll a status with".into(),
+                    }));
+                };
+                sleep.await;
+            }
+            match self.poll(status, &id, &endpoint).await {
+                Polled::Status(current) => {
+                    silent = Duration::ZERO;
+                    wait = self.polling.interval;
+                    let event = BackupStreamedProgress::from(current);
+                    if reported.note(&event) {
+                        on_event(&event);
+                    }
+                    end.see(event);
+                    if end.is_over() {
+                        return end.result();
+                    }
+                }
+                Polled::Gone(reason) => {
+                    return Err(Error::OutcomeUnknown {
+                        operation,
+                        id: id.as_str().to_owned(),
+                        reason,
+                    });
+                }
+                Polled::Failed(err) => return Err(err),
+                Polled::Unanswered(err, took) => {
+                    silent += wait + took;
+                    if silent >= self.polling.unanswered {
+                        return Err(Error::Timeout {
+                            operation: Some(operation),
+                            kind: TimeoutKind::Unanswered,
+                        });
+                    }
+                    if err.is_connect() {
+                        if let Some(moved) = self.relocate(&endpoint).await {
+                            endpoint = std::sync::Arc::new(endpoint.with_base_url(moved));
+                            wait = Duration::ZERO;
+                            continue;
+                        }
+                    }
+                    wait = self.polling.backoff(wait);
+                }
+            }
+        }
+    }
+
+    /// One status poll at `endpoint`, bound by [`Polling::poll_timeout`].
+    async fn poll(&self, status: Operation, id: &BackupId, endpoint: &Endpoint) -> Polled {
+        let id = id.clone();
+        let request = match status {
+            Operation::CreationStatus => GetCreationStatus { id }.request(endpoint),
+            _ => GetRestorationStatus { id }.request(endpoint),
+        };
+        let request = match request {
+            Ok(request) => request,
+            Err(err) => return Polled::Failed(err),
+        };
+        let call = async {
+            let response = self.send_and_read(status, request).await?;
+            match status {
+                Operation::CreationStatus => GetCreationStatus::parse_response(response),
+                _ => GetRestorationStatus::parse_response(response),
+            }
+        };
+        let answer = match self.transport.sleep(self.polling.poll_timeout) {
+            Some(timer) => match race(call, timer).await {
+                Either::Left(answer) => answer,
+                Either::Right(()) => {
+                    let err = Error::timeout(TimeoutKind::Request).with_operation(status);
+                    return Polled::Unanswered(err, self.polling.poll_timeout);
+                }
+            },
+            None => call.await,
+        };
+        match answer {
+            Ok(current) => Polled::Status(current),
+            Err(Error::NotFound { message, .. }) => Polled::Gone(format!("404: {message}")),
+            Err(err) if is_unanswered(&err) => Polled::Unanswered(err, Duration::ZERO),
+            Err(err) => Polled::Failed(err),
+        }
+    }
+
+    /// Where Pieces OS answers now, if a [`Locate`] finds it somewhere else than `endpoint`.
+    async fn relocate(&self, endpoint: &Endpoint) -> Option<BaseUrl> {
+        let locator = self.locator.as_ref()?;
+        let found = match self.transport.sleep(self.polling.poll_timeout) {
+            Some(timer) => match race(locator.locate(), timer).await {
+                Either::Left(found) => found,
+                Either::Right(()) => None,
+            },
+            None => locator.locate().await,
+        }?;
+        (found != *endpoint.base_url()).then_some(found)
+    }
+}
