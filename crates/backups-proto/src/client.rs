@@ -161,8 +161,7 @@ impl<T: Transport> Client<T> {
 
     /// `POST /backups/create` with a seed; see [`create`](Self::create).
     pub async fn create_with(&self, seed: SeededBackup) -> Result<Backup, Error> {
-        let create = CreateBackup { seed: Some(seed) };
-        self.execute(&create).await
+        self.create_watched(CreateBackup { seed: Some(seed) }).await
     }
 
     /// `POST /backups/create/streamed`: makes a backup, returning its progress events as they

@@ -11,6 +11,8 @@
 use core::fmt;
 use std::future::Future;
 use std::pin::{Pin, pin};
+
+use http_body::Body;
 use std::time::Duration;
 
 use backups_models::{Backup, BackupStatus, BackupStreamedProgress, ProgressStatus};
@@ -162,10 +164,25 @@ impl Reported {
     }
 }
 
+/// The path of Pieces OS's health check, which any running Pieces OS answers (discovery relies
+/// on it): what a plain create, which names no backup until it is done, is watched by.
+pub(crate) const HEALTH_PATH: &str = "/.well-known/health";
+
+/// What is asked alongside a plain call to tell a busy server from a dead one.
+#[derive(Clone, Copy)]
+enum Probe<'a> {
+    /// The status of the operation (a restore's): progress as well as life.
+    Status(Operation, &'a BackupId),
+    /// The health check (a create's, whose backup has no id yet).
+    Health,
+}
+
 /// What one status poll found.
 enum Polled {
     /// The server answered with the status.
     Status(BackupStatus),
+    /// The server answered the health check.
+    Alive,
     /// The server answered 404: it knows nothing of the operation.
     Gone(String),
     /// No answer (the connection failed, the poll timed out, a 5xx); how long it counts.
@@ -282,13 +299,20 @@ impl<T: Transport> Client<T> {
     /// `POST /backups/create` without a seed: makes a backup and returns it.
     ///
     /// The answer comes only when the backup is made, so no request timeout cuts it
-    /// ([`Operation::runs_long`]); a Pieces OS that dies closes the connection, and TCP
-    /// keep-alive finds a peer that vanished (the transport's part). A create names its backup
-    /// only in its answer, so a broken connection cannot be followed: the error says so, and
-    /// the backup may still appear in `list`.
+    /// ([`Operation::runs_long`]). Pieces OS's health check is asked alongside every
+    /// [`Polling::interval`]: if it goes unanswered for [`Polling::unanswered`], the call fails
+    /// as [`TimeoutKind::Unanswered`]. A create names its backup only in its answer, so a
+    /// broken connection cannot be followed: the break is the error, and the backup may still
+    /// appear in `list`.
     pub async fn create(&self) -> Result<Backup, Error> {
-        self.capped(Operation::Create, self.execute(&CreateBackup::default()))
-            .await
+        self.create_watched(CreateBackup::default()).await
+    }
+
+    /// A plain create given as a value (to pass a seed), watched as [`create`](Self::create).
+    pub async fn create_watched(&self, operation: CreateBackup) -> Result<Backup, Error> {
+        let mut quiet = |_: &BackupStreamedProgress| {};
+        let watched = self.watched(&operation, &mut quiet);
+        self.capped(Operation::Create, watched).await
     }
 
     /// A restore that cannot lose the local data: first a backup of the local data as it is
@@ -370,21 +394,24 @@ impl<T: Transport> Client<T> {
         on_event: &mut impl FnMut(&BackupStreamedProgress),
     ) -> Result<Backup, Error> {
         let op = O::OPERATION;
-        let (Some(id), Some(status)) = (operation.backup_id(), op.spec().status) else {
-            return self.execute(operation).await;
+        let probe = match (operation.backup_id(), op.spec().status) {
+            (Some(id), Some(status)) => Probe::Status(status, id),
+            _ => Probe::Health,
         };
         let mut call = pin!(self.execute(operation));
         let mut end = End::new(op);
         let mut reported = Reported::default();
-        let watch = self.watch(status, id, &mut end, &mut reported, on_event);
+        let watch = self.watch(probe, &mut end, &mut reported, on_event);
         let first = race(call.as_mut(), watch).await;
         match first {
             Either::Left(Ok(backup)) => Ok(backup),
-            Either::Left(Err(err)) if is_break(&err) => {
-                self.track(op, id.clone(), end, reported, Some(err), on_event)
-                    .await
-            }
-            Either::Left(Err(err)) => Err(err),
+            Either::Left(Err(err)) => match (probe, is_break(&err)) {
+                (Probe::Status(_, id), true) => {
+                    self.track(op, id.clone(), end, reported, Some(err), on_event)
+                        .await
+                }
+                _ => Err(err),
+            },
             Either::Right(Watched::Over) => {
                 // The status says it is over: the call's own answer is due any moment, and it
                 // names the backup as the server sends it; a call that does not come is not
@@ -415,8 +442,7 @@ impl<T: Transport> Client<T> {
     /// connection lives the call is the better witness.
     async fn watch(
         &self,
-        status: Operation,
-        id: &BackupId,
+        probe: Probe<'_>,
         end: &mut End,
         reported: &mut Reported,
         on_event: &mut impl FnMut(&BackupStreamedProgress),
@@ -428,7 +454,11 @@ impl<T: Transport> Client<T> {
                 return std::future::pending().await;
             };
             sleep.await;
-            match self.poll(status, id, &self.endpoint).await {
+            let polled = match probe {
+                Probe::Status(status, id) => self.poll(status, id, &self.endpoint).await,
+                Probe::Health => self.health().await,
+            };
+            match polled {
                 Polled::Status(current) => {
                     silent = Duration::ZERO;
                     let event = BackupStreamedProgress::from(current);
@@ -440,7 +470,7 @@ impl<T: Transport> Client<T> {
                         return Watched::Over;
                     }
                 }
-                Polled::Gone(_) | Polled::Failed(_) => silent = Duration::ZERO,
+                Polled::Alive | Polled::Gone(_) | Polled::Failed(_) => silent = Duration::ZERO,
                 Polled::Unanswered(_, took) => {
                     silent += self.polling.interval + took;
                     if silent >= self.polling.unanswered {
@@ -500,6 +530,8 @@ impl<T: Transport> Client<T> {
                     });
                 }
                 Polled::Failed(err) => return Err(err),
+                // Only a plain create's watch asks the health check.
+                Polled::Alive => wait = self.polling.interval,
                 Polled::Unanswered(err, took) => {
                     silent += wait + took;
                     if silent >= self.polling.unanswered {
@@ -557,6 +589,40 @@ impl<T: Transport> Client<T> {
         }
     }
 
+    /// One health check, bound by [`Polling::poll_timeout`]: any answer at all means that
+    /// Pieces OS is alive (a server without the check answers 404, which says as much).
+    async fn health(&self) -> Polled {
+        let request = match health_request(&self.endpoint) {
+            Ok(request) => request,
+            Err(err) => return Polled::Failed(err),
+        };
+        let call = async {
+            let response = self.transport.send(request).await?;
+            // Drained, so that the connection goes back to the pool.
+            let mut body = response.into_body();
+            while let Some(frame) =
+                std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await
+            {
+                frame.map_err(Into::into)?;
+            }
+            Ok::<(), Error>(())
+        };
+        let answer = match self.transport.sleep(self.polling.poll_timeout) {
+            Some(timer) => match race(call, timer).await {
+                Either::Left(answer) => answer,
+                Either::Right(()) => {
+                    let err = Error::timeout(TimeoutKind::Request);
+                    return Polled::Unanswered(err, self.polling.poll_timeout);
+                }
+            },
+            None => call.await,
+        };
+        match answer {
+            Ok(()) => Polled::Alive,
+            Err(err) => Polled::Unanswered(err, Duration::ZERO),
+        }
+    }
+
     /// Where Pieces OS answers now, if a [`Locate`] finds it somewhere else than `endpoint`.
     async fn relocate(&self, endpoint: &Endpoint) -> Option<BaseUrl> {
         let locator = self.locator.as_ref()?;
@@ -569,4 +635,20 @@ impl<T: Transport> Client<T> {
         }?;
         (found != *endpoint.base_url()).then_some(found)
     }
+}
+
+/// `GET /.well-known/health` with the endpoint's headers. It carries no [`Operation`]: it is not
+/// one of the Backups API's, and a transport bounds it as any short call.
+fn health_request(endpoint: &Endpoint) -> Result<http::Request<bytes::Bytes>, Error> {
+    let uri = endpoint.base_url().join(HEALTH_PATH)?;
+    let mut request = http::Request::new(bytes::Bytes::new());
+    *request.uri_mut() = uri;
+    for (name, value) in endpoint.headers() {
+        request.headers_mut().insert(name, value.clone());
+    }
+    request.headers_mut().insert(
+        http::header::ACCEPT,
+        http::HeaderValue::from_static("text/plain"),
+    );
+    Ok(request)
 }

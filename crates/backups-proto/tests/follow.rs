@@ -27,6 +27,8 @@ enum Answer {
     Stream(Vec<String>, Option<TransportKind>),
     /// The call fails in the transport.
     Fail(TransportKind),
+    /// No answer ever comes (a server that stalls).
+    Hang,
 }
 
 fn status(value: &str, percentage: u32) -> Answer {
@@ -55,6 +57,7 @@ struct Script {
     refused_hosts: Vec<String>,
     timer: bool,
     slept: Mutex<Vec<Duration>>,
+    health: Mutex<Answer>,
 }
 
 impl Script {
@@ -66,6 +69,7 @@ impl Script {
             refused_hosts: Vec::new(),
             timer: true,
             slept: Mutex::new(Vec::new()),
+            health: Mutex::new(Answer::Http(200, "ok".into())),
         })
     }
 
@@ -105,6 +109,7 @@ impl http_body::Body for Chunks {
 fn respond(answer: Answer) -> Result<Response<Chunks>, Error> {
     let (code, kind, chunks, end) = match answer {
         Answer::Fail(kind) => return Err(Error::transport(kind, "scripted failure")),
+        Answer::Hang => unreachable!("a hanging answer is never responded"),
         Answer::Http(code, body) => {
             let kind = if code == 200 {
                 "application/json"
@@ -140,6 +145,15 @@ impl Future for YieldOnce {
     }
 }
 
+impl Script {
+    async fn answer(&self, answer: Answer) -> Result<Response<Chunks>, Error> {
+        if let Answer::Hang = answer {
+            std::future::pending::<()>().await;
+        }
+        respond(answer)
+    }
+}
+
 impl Transport for Script {
     type Body = Chunks;
 
@@ -147,20 +161,26 @@ impl Transport for Script {
         let uri = request.uri().to_string();
         self.uris.lock().unwrap().push(uri.clone());
         let host = request.uri().host().unwrap_or_default().to_owned();
+        if uri.ends_with("/.well-known/health") {
+            let answer = self.health.lock().unwrap().clone();
+            return self.answer(answer).await;
+        }
         if !uri.ends_with("/status") {
             let first = self.first.lock().unwrap().take().expect("one first call");
-            return respond(first);
+            return self.answer(first).await;
         }
         if self.refused_hosts.contains(&host) {
             return Err(Error::transport(TransportKind::Connect, "refused"));
         }
-        let mut statuses = self.statuses.lock().unwrap();
-        let answer = if statuses.len() > 1 {
-            statuses.pop_front().unwrap()
-        } else {
-            statuses.front().cloned().expect("a status answer")
+        let answer = {
+            let mut statuses = self.statuses.lock().unwrap();
+            if statuses.len() > 1 {
+                statuses.pop_front().unwrap()
+            } else {
+                statuses.front().cloned().expect("a status answer")
+            }
         };
-        respond(answer)
+        self.answer(answer).await
     }
 
     fn sleep(&self, duration: Duration) -> Option<impl Future<Output = ()> + Send> {
@@ -390,7 +410,10 @@ fn a_404_after_the_break_is_an_unknown_outcome_not_a_success_nor_no_such_backup(
     assert_eq!(err.kind(), ErrorKind::OutcomeUnknown);
     assert_eq!(err.operation(), Some(Operation::RestoreStreamed));
     let text = err.to_string();
-    assert!(text.contains("b1") && text.contains("restoration"), "{text}");
+    assert!(
+        text.contains("b1") && text.contains("restoration"),
+        "{text}"
+    );
     assert!(text.contains("restarted"), "{text}");
 }
 
@@ -416,7 +439,10 @@ fn a_server_that_restarted_elsewhere_is_found_again_by_the_locator() {
     assert_eq!(result.unwrap().id, "b1");
     assert_eq!(seen.last().map(String::as_str), Some("COMPLETED@100"));
     let uris = script.uris.lock().unwrap().clone();
-    assert_eq!(uris[1], "http://localhost:1000/backup/b1/restoration/status");
+    assert_eq!(
+        uris[1],
+        "http://localhost:1000/backup/b1/restoration/status"
+    );
     assert_eq!(
         uris[2],
         "http://127.0.0.1:39311/backup/b1/restoration/status"
@@ -446,8 +472,8 @@ fn a_malformed_event_is_the_servers_word_and_not_followed() {
 #[test]
 fn the_callers_deadline_caps_the_whole_operation() {
     let script = Script::stream(&[&initialized()], None, vec![status("IN-PROGRESS", 5)]);
-    let client = client(&script)
-        .with_polling(polling().with_deadline(Some(Duration::from_secs(3600))));
+    let client =
+        client(&script).with_polling(polling().with_deadline(Some(Duration::from_secs(3600))));
     let err = follow_restore(&client).1.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Timeout(TimeoutKind::Deadline));
     assert_eq!(err.operation(), Some(Operation::RestoreStreamed));
@@ -467,7 +493,10 @@ fn a_plain_restore_whose_connection_breaks_is_followed_by_its_status() {
 
 #[test]
 fn a_plain_restore_answering_an_error_is_that_error() {
-    let script = Script::new(Answer::Http(511, "sign in".into()), vec![status("FAILED", 0)]);
+    let script = Script::new(
+        Answer::Http(511, "sign in".into()),
+        vec![status("FAILED", 0)],
+    );
     let err = block_on(client(&script).restore(&id())).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unauthenticated);
 }
@@ -485,9 +514,8 @@ fn following_by_status_alone_reports_each_change() {
     );
     let client = client(&script);
     let mut seen = Vec::new();
-    let done = block_on(client.follow_status(Operation::Restore, &id(), |event| {
-        seen.push(label(event))
-    }));
+    let done =
+        block_on(client.follow_status(Operation::Restore, &id(), |event| seen.push(label(event))));
     assert_eq!(done.unwrap().id, "b1");
     assert_eq!(
         seen,
@@ -498,4 +526,32 @@ fn following_by_status_alone_reports_each_change() {
             "COMPLETED@100"
         ]
     );
+}
+
+#[test]
+fn a_plain_create_on_a_server_whose_health_goes_unanswered_times_out() {
+    let script = Script::new(Answer::Hang, vec![]);
+    *script.health.lock().unwrap() = Answer::Hang;
+    let err = block_on(client(&script).create()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout(TimeoutKind::Unanswered));
+    assert_eq!(err.operation(), Some(Operation::Create));
+}
+
+#[test]
+fn a_plain_create_on_a_busy_server_is_waited_for_however_long_it_takes() {
+    let script = Script::new(Answer::Hang, vec![]);
+    let client = client(&script);
+    // The create never answers; the health check always does: only the caller's cap ends it,
+    // after many more checks than the `unanswered` bound would allow for silence.
+    let capped = client.with_polling(polling().with_deadline(Some(Duration::from_secs(1))));
+    let err = block_on(capped.create()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout(TimeoutKind::Deadline));
+    let checks = script
+        .uris
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|u| u.ends_with("/.well-known/health"))
+        .count();
+    assert!(checks >= 1, "the health check was asked");
 }

@@ -162,7 +162,10 @@ impl AnyOperation {
     ) -> Result<AnyOutput, Error> {
         match self {
             Self::List(op) => client.execute(op).await.map(AnyOutput::Backups),
-            Self::Create(op) => client.execute(op).await.map(AnyOutput::Backup),
+            Self::Create(op) => client
+                .create_watched(op.clone())
+                .await
+                .map(AnyOutput::Backup),
             Self::CreateStreamed(op) => client
                 .follow(client.open_stream(op).await?, on_event)
                 .await
