@@ -1,6 +1,7 @@
 //! What the workspace's tests share, written once: a reference server over temporary
-//! directories (async or in its own runtime), deterministic sample data, sample API bodies, and
-//! a request reader for test peers that speak raw HTTP over TCP.
+//! directories (async or in its own runtime), deterministic sample data, sample API bodies, a
+//! request reader for test peers that speak raw HTTP over TCP, and a fault-injecting TCP proxy
+//! ([`FaultProxy`]) that cuts, closes or stalls chosen responses.
 //!
 //! Crates use it only as a dev-dependency. The server over temporary directories and the data
 //! generator live in [`backups_server::temp`], because `pieces-backups demo` needs them too;
@@ -19,11 +20,13 @@
 
 #![forbid(unsafe_code)]
 
+mod proxy;
 mod raw_http;
 mod samples;
 mod server;
 
 pub use backups_server::temp::{PseudoRandom, TempDirs, TempServer, pseudo_random};
+pub use proxy::{BlockingProxy, Fault, FaultProxy, Match, Rule};
 pub use raw_http::{RawRequest, read_request};
 pub use samples::backup_json;
 pub use server::{BlockingServer, start_server};
