@@ -3,6 +3,7 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 
@@ -60,6 +61,9 @@ pub struct ReplayTransport {
 struct Shared {
     case: String,
     state: Mutex<State>,
+    /// How many replayed bodies are still being read: a wait does not end while one is, see
+    /// [`ReplayTransport`]'s `sleep`.
+    in_flight: Arc<AtomicUsize>,
 }
 
 #[derive(Debug)]
@@ -107,6 +111,7 @@ impl ReplayTransport {
         Self {
             shared: Arc::new(Shared {
                 case: case.into(),
+                in_flight: Arc::new(AtomicUsize::new(0)),
                 state: Mutex::new(State {
                     exchanges,
                     next: 0,
@@ -250,12 +255,27 @@ impl Transport for ReplayTransport {
         let recorded = self
             .answer(&request)
             .map_err(|mismatch| Error::transport(TransportKind::Io, mismatch))?;
-        Ok(response_of(recorded, op_of(&request)))
+        let mut response = response_of(recorded, op_of(&request));
+        response.body_mut().in_flight = Some(InFlight::new(&self.shared.in_flight));
+        Ok(response)
     }
 
-    /// A replay has no time: waiting between two polls of a status is instant.
+    /// A replay has no time: a wait ends as soon as no replayed body is being read. Waiting
+    /// between two polls of a status after a stream broke is instant; a wait made alongside a
+    /// call (a plain restore's status watch) ends only after the call's answer was read, as it
+    /// would on a server that answers at once.
     fn sleep(&self, _duration: Duration) -> Option<impl Future<Output = ()> + Send> {
-        Some(std::future::ready(()))
+        let in_flight = self.shared.in_flight.clone();
+        Some(std::future::poll_fn(move |cx| {
+            if in_flight.load(Ordering::Acquire) == 0 {
+                Poll::Ready(())
+            } else {
+                // The body being read wakes its own task at each chunk; this wait is polled
+                // again with it.
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
+        }))
     }
 }
 
@@ -372,6 +392,25 @@ pub struct ReplayBody {
     operation: Operation,
     /// Whether the next poll yields `Pending` before handing out a chunk.
     stall: bool,
+    /// Counts the body as being read until it is dropped.
+    in_flight: Option<InFlight>,
+}
+
+/// One body being read, counted in [`Shared::in_flight`] from its making to its drop.
+#[derive(Debug)]
+struct InFlight(Arc<AtomicUsize>);
+
+impl InFlight {
+    fn new(count: &Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, Ordering::AcqRel);
+        Self(count.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl ReplayBody {
@@ -383,6 +422,7 @@ impl ReplayBody {
             abort,
             operation,
             stall: true,
+            in_flight: None,
         }
     }
 }

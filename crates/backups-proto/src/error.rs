@@ -84,9 +84,9 @@ pub enum Error {
     /// it knew nothing of the operation (its status answers 404, as after a restart): whether
     /// it finished cannot be told. Not a success, and not "no such backup".
     #[error(
-        "cannot tell whether the {} of backup {id} finished: the connection to Pieces OS was lost \
-         while it ran, and Pieces OS now knows nothing of it ({reason}); it probably restarted. \
-         Check the local data and the backups (`list`) before trying again",
+        "cannot tell whether the {} of backup {id} finished: its stream or call broke while it ran, \
+         and Pieces OS now knows nothing of it ({reason}); it probably restarted. Check the local \
+         data and the backups (`list`) before trying again",
         .operation.noun()
     )]
     OutcomeUnknown {

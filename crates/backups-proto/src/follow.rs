@@ -199,14 +199,19 @@ enum Watched {
     Unanswered,
 }
 
-/// Whether a stream's or a call's error is the connection breaking, after which the operation
-/// may well go on: a reset, an EOF inside a chunk or an event, a stream or socket ending before
-/// its final event, a timeout. A malformed event or an error answer is the server's word and
-/// stays the error.
+/// Whether a stream's error is the stream breaking, after which the operation may well go on:
+/// a reset, an EOF inside a chunk or an event, a stream or socket ending before its final event,
+/// a timeout. A malformed event or an error answer is the server's word and stays the error.
 fn is_break(error: &Error) -> bool {
+    is_lost(error) || error.kind() == ErrorKind::Truncated
+}
+
+/// Whether a plain call's error is its connection being lost (a reset, a timeout). A whole body
+/// that is cut short JSON is the server's answer, read as it came.
+fn is_lost(error: &Error) -> bool {
     matches!(
         error.kind(),
-        ErrorKind::Transport(_) | ErrorKind::Timeout(_) | ErrorKind::Truncated
+        ErrorKind::Transport(_) | ErrorKind::Timeout(_)
     )
 }
 
@@ -405,7 +410,7 @@ impl<T: Transport> Client<T> {
         let first = race(call.as_mut(), watch).await;
         match first {
             Either::Left(Ok(backup)) => Ok(backup),
-            Either::Left(Err(err)) => match (probe, is_break(&err)) {
+            Either::Left(Err(err)) => match (probe, is_lost(&err)) {
                 (Probe::Status(_, id), true) => {
                     self.track(op, id.clone(), end, reported, Some(err), on_event)
                         .await
@@ -426,7 +431,7 @@ impl<T: Transport> Client<T> {
                 };
                 match answer {
                     Some(Ok(backup)) => Ok(backup),
-                    Some(Err(err)) if !is_break(&err) => Err(err),
+                    Some(Err(err)) if !is_lost(&err) => Err(err),
                     _ => end.result(),
                 }
             }
