@@ -88,9 +88,9 @@ pub enum Fault {
     /// inside a chunked body or before the declared length.
     CloseAfter(usize),
     /// Forward this many bytes, then nothing more, keeping both connections open: a silent
-    /// peer, until [`FaultProxy::release_stalls`] closes them or the proxy is dropped. The
-    /// proxy stops reading the upstream too, so the server feels the backpressure of a stalled
-    /// network.
+    /// peer, until [`FaultProxy::release_stalls`] closes them, the client closes its side, or
+    /// the proxy is dropped. The proxy stops reading the upstream too, so the server feels the
+    /// backpressure of a stalled network.
     StallAfter(usize),
     /// Forward up to and including the first occurrence of this pattern (such as
     /// `b"\"percentage\":46"`, or the text of a WebSocket frame), then reset as
@@ -139,6 +139,8 @@ struct Shared {
     /// Armed rules, oldest first: when two match, the older fires.
     rules: Mutex<Vec<Rule>>,
     connections: AtomicUsize,
+    /// Connections being proxied now; each task holds an [`OpenGuard`].
+    open: AtomicUsize,
     /// How many faults have fired; a channel so that tests can wait for a count.
     fired: watch::Sender<usize>,
     /// Bumped by `release_stalls`; stalled connections wait for a change.
@@ -172,6 +174,7 @@ impl FaultProxy {
             refusing: AtomicBool::new(false),
             rules: Mutex::new(Vec::new()),
             connections: AtomicUsize::new(0),
+            open: AtomicUsize::new(0),
             fired: watch::channel(0).0,
             stalls: watch::channel(0).0,
         });
@@ -229,14 +232,21 @@ impl FaultProxy {
         self.shared.connections.load(Ordering::SeqCst)
     }
 
+    /// How many connections are being proxied now: a test can check that a cut or a client that
+    /// gave up left none behind.
+    pub fn open_connections(&self) -> usize {
+        self.shared.open.load(Ordering::SeqCst)
+    }
+
     /// How many faults have fired: the cut was made (or the stall began). A rule whose response
     /// ended before its count or pattern was reached is spent but has not fired.
     pub fn faults_fired(&self) -> usize {
         *self.shared.fired.borrow()
     }
 
-    /// Waits until at least `count` faults have fired, for at most `timeout`; `false` when they
-    /// had not by then. Once it returns `true`, the client side has been cut already.
+    /// Waits until at least `count` faults have fired in all (not `count` more), for at most
+    /// `timeout`; `false` when they had not by then. Once it returns `true`, the client side has
+    /// been cut already.
     pub async fn wait_fired(&self, count: usize, timeout: Duration) -> bool {
         let mut fired = self.shared.fired.subscribe();
         matches!(
@@ -317,6 +327,11 @@ impl BlockingProxy {
         self.proxy.connections()
     }
 
+    /// As [`FaultProxy::open_connections`].
+    pub fn open_connections(&self) -> usize {
+        self.proxy.open_connections()
+    }
+
     /// As [`FaultProxy::faults_fired`].
     pub fn faults_fired(&self) -> usize {
         self.proxy.faults_fired()
@@ -359,7 +374,28 @@ async fn accept(listener: TcpListener, shared: Arc<Shared>) {
             reset(client);
             continue;
         }
-        connections.spawn(proxy_connection(client, Arc::clone(&shared)));
+        // Counted here rather than in the task, so that a connection is open from its accept on.
+        let guard = OpenGuard::new(Arc::clone(&shared));
+        connections.spawn(async move {
+            proxy_connection(client, Arc::clone(&guard.0)).await;
+            drop(guard);
+        });
+    }
+}
+
+/// Counts a connection as open until its task ends or is aborted (a drop runs either way).
+struct OpenGuard(Arc<Shared>);
+
+impl OpenGuard {
+    fn new(shared: Arc<Shared>) -> Self {
+        shared.open.fetch_add(1, Ordering::SeqCst);
+        Self(shared)
+    }
+}
+
+impl Drop for OpenGuard {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -458,6 +494,9 @@ struct Connection {
     shared: Arc<Shared>,
     /// `Some` once a rule matched: a connection takes at most one rule.
     active: Mutex<Option<Active>>,
+    /// Set when the client has closed its side, so that a stall does not outlive the client
+    /// (and hold the server's connection open) until the proxy is dropped.
+    client_closed: watch::Sender<bool>,
 }
 
 impl Connection {
@@ -488,6 +527,7 @@ async fn proxy_connection(mut client: TcpStream, shared: Arc<Shared>) {
     let connection = Connection {
         shared,
         active: Mutex::new(None),
+        client_closed: watch::channel(false).0,
     };
     let mut requests = RequestTracker::default();
     // The first head decides the fault before the upstream sees a byte of the request.
@@ -555,6 +595,7 @@ async fn forward_requests(
     loop {
         match client.read(&mut buf).await {
             Ok(0) => {
+                connection.client_closed.send_replace(true);
                 let _ = upstream.shutdown().await;
                 return std::future::pending().await;
             }
@@ -594,8 +635,12 @@ async fn forward_responses(
             Some(Action::Close) => return (End::Close, true),
             Some(Action::Stall) => {
                 let mut released = connection.shared.stalls.subscribe();
+                let mut client_closed = connection.client_closed.subscribe();
                 connection.fired();
-                let _ = released.changed().await;
+                tokio::select! {
+                    _ = released.changed() => {}
+                    _ = client_closed.wait_for(|closed| *closed) => {}
+                }
                 return (End::Close, false);
             }
         }

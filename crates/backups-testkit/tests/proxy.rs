@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::io::{self, Read as _, Write as _};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -42,6 +43,8 @@ fn progress_response() -> Vec<Vec<u8>> {
 struct Upstream {
     addr: SocketAddr,
     targets: Arc<Mutex<Vec<String>>>,
+    /// How many connections have ended (the peer closed or failed).
+    ended: Arc<AtomicUsize>,
 }
 
 impl Upstream {
@@ -49,31 +52,45 @@ impl Upstream {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
         let addr = listener.local_addr().expect("an address");
         let targets = Arc::new(Mutex::new(Vec::new()));
-        let seen = Arc::clone(&targets);
+        let ended = Arc::new(AtomicUsize::new(0));
+        let (seen, ends) = (Arc::clone(&targets), Arc::clone(&ended));
         tokio::spawn(async move {
             loop {
                 let Ok((mut socket, _)) = listener.accept().await else {
                     return;
                 };
-                let (pieces, seen) = (pieces.clone(), Arc::clone(&seen));
+                let (pieces, seen, ends) = (pieces.clone(), Arc::clone(&seen), Arc::clone(&ends));
                 tokio::spawn(async move {
-                    while let Ok(request) = read_request(&mut socket).await {
+                    'requests: while let Ok(request) = read_request(&mut socket).await {
                         seen.lock().unwrap().push(request.path);
                         for piece in &pieces {
                             if socket.write_all(piece).await.is_err() {
-                                return;
+                                break 'requests;
                             }
                             tokio::time::sleep(Duration::from_millis(15)).await;
                         }
                     }
+                    ends.fetch_add(1, Ordering::SeqCst);
                 });
             }
         });
-        Self { addr, targets }
+        Self {
+            addr,
+            targets,
+            ended,
+        }
     }
 
     fn targets(&self) -> Vec<String> {
         self.targets.lock().unwrap().clone()
+    }
+
+    /// Waits until `count` connections have ended (the test's bound stops a wait that never
+    /// ends).
+    async fn ended(&self, count: usize) {
+        while self.ended.load(Ordering::SeqCst) < count {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
     }
 }
 
@@ -120,6 +137,13 @@ async fn request(addr: SocketAddr, target: &str) -> (Vec<u8>, End) {
     read_response(&mut stream).await
 }
 
+/// Waits until the proxy holds no connection (the test's bound stops a wait that never ends).
+async fn all_closed(proxy: &FaultProxy) {
+    while proxy.open_connections() > 0 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
 fn whole() -> Vec<u8> {
     progress_response().concat()
 }
@@ -151,6 +175,7 @@ async fn reset_after_forwards_the_count_then_the_client_reads_econnreset() {
         assert_eq!(end, End::Error(io::ErrorKind::ConnectionReset));
         assert!(proxy.wait_fired(1, Duration::from_secs(1)).await);
         assert_eq!(proxy.armed(), 0);
+        all_closed(&proxy).await;
     })
     .await;
 }
@@ -224,6 +249,23 @@ async fn stall_after_keeps_the_socket_open_and_silent_until_released() {
         assert!(silent.is_err(), "the stalled socket said {silent:?}");
         proxy.release_stalls();
         assert_eq!(stream.read(&mut buf).await.unwrap(), 0);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_stall_ends_when_the_client_leaves() {
+    bounded(async {
+        let upstream = Upstream::start(progress_response()).await;
+        let proxy = FaultProxy::start(upstream.addr).await.unwrap();
+        proxy.arm(Rule::any(Fault::StallAfter(0)));
+        let mut stream = TcpStream::connect(proxy.addr()).await.unwrap();
+        send(&mut stream, "/").await.unwrap();
+        assert!(proxy.wait_fired(1, Duration::from_secs(1)).await);
+        assert_eq!(proxy.open_connections(), 1);
+        drop(stream);
+        upstream.ended(1).await;
+        all_closed(&proxy).await;
     })
     .await;
 }
