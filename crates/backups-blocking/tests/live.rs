@@ -44,12 +44,11 @@ fn a_round_trip_through_every_kind_of_call() {
     let streamed_id = progress
         .backup_id()
         .expect("an event named the backup")
-        .to_owned();
+        .clone();
     assert_eq!(
         last.backup.as_ref().map(|b| b.id.as_str()),
         Some(streamed_id.as_str())
     );
-    let streamed_id = BackupId::new(streamed_id).expect("an id");
     assert!(client.creation_status(&streamed_id).is_ok());
 
     // restore_streamed read to its end with follow, the callback on this thread

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use backups_hyper::proto::ResponseBody;
 use backups_hyper::proto::operations::AnyOperation;
-use backups_hyper::{BackupId, BackupsClient, Error, Operation, RetryPolicy};
+use backups_hyper::{BackupId, BackupsClient, Error, Operation, Polling, RetryPolicy};
 use fault_peer::{Fault, FaultPeer};
 use tokio::net::TcpListener;
 
@@ -30,6 +30,15 @@ fn client(url: &str, retry: RetryPolicy) -> BackupsClient {
         .max_body(MAX_BODY)
         .max_frame(MAX_FRAME)
         .retry(retry)
+        // A create or restore whose call or stream breaks is followed by its status, from the
+        // same misbehaving peer: it gives up once the status has gone unanswered this long.
+        .polling(
+            Polling::default()
+                .with_interval(Duration::from_millis(50))
+                .with_max_backoff(Duration::from_millis(100))
+                .with_poll_timeout(TIMEOUT)
+                .with_unanswered(TIMEOUT),
+        )
         .build()
         .expect("client")
 }
@@ -88,6 +97,11 @@ struct Allowed {
     stream: &'static [&'static str],
     /// No body (delete and the cancels, which the peer answers with an error text).
     empty: &'static [&'static str],
+    /// The creates and restores ([`Operation::runs_long`]), where they differ from the above:
+    /// a break after the backup's id is known is followed by its status, which the same
+    /// misbehaving peer leaves unanswered (`Timeout(Unanswered)`), and a plain create is
+    /// watched by the health check.
+    long: Option<&'static [&'static str]>,
 }
 
 impl Allowed {
@@ -97,10 +111,20 @@ impl Allowed {
             json: outcomes,
             stream: outcomes,
             empty: outcomes,
+            long: None,
         }
     }
 
+    /// The same, with the creates and restores allowed `long`.
+    const fn with_long(mut self, long: &'static [&'static str]) -> Self {
+        self.long = Some(long);
+        self
+    }
+
     fn of(self, operation: Operation) -> &'static [&'static str] {
+        if let (true, Some(long)) = (operation.runs_long(), self.long) {
+            return long;
+        }
         match operation.spec().response {
             ResponseBody::Progress => self.stream,
             ResponseBody::Empty => self.empty,
@@ -141,12 +165,17 @@ async fn check(fault: Fault, allowed: Allowed) -> (FaultPeer, Vec<Outcome>) {
         );
     }
     // Each call sent its request once: a POST is never resent, and a GET whose request was
-    // received is not resent either.
+    // received is not resent either, but for the status polls and health checks that follow a
+    // create or restore (the only paths a call may ask again).
     let mut seen = BTreeMap::new();
     for path in peer.requests() {
         *seen.entry(path).or_insert(0) += 1;
     }
-    assert!(seen.values().all(|&n| n == 1), "{fault:?}: {seen:?}");
+    let polled = |path: &str| path.ends_with("/status") || path == "/.well-known/health";
+    assert!(
+        seen.iter().all(|(path, &n)| n == 1 || polled(path)),
+        "{fault:?}: {seen:?}"
+    );
     (peer, outcomes)
 }
 
@@ -158,7 +187,11 @@ fn streamed(outcomes: &[Outcome]) -> impl Iterator<Item = &Outcome> {
         .map(|(_, outcome)| outcome)
 }
 
-const IO: Allowed = Allowed::all(&["Transport(Io)", "Truncated"]);
+const IO: Allowed = Allowed::all(&["Transport(Io)", "Truncated"]).with_long(&[
+    "Transport(Io)",
+    "Truncated",
+    "Timeout(Unanswered)",
+]);
 
 #[tokio::test]
 async fn refused_connections_are_connect_errors() {
@@ -186,12 +219,17 @@ const CUT_BODY_OR_ERROR_TEXT: Allowed = Allowed {
     json: &["Truncated"],
     stream: &["Truncated"],
     empty: &["Internal"],
+    long: Some(&["Truncated", "Timeout(Unanswered)"]),
 };
 
 #[tokio::test]
 async fn a_close_before_the_answer() {
     let (peer, _) = check(Fault::CloseBeforeAnswer, IO).await;
-    assert_eq!(peer.requests().len(), Operation::http().count());
+    // Every call's own request arrived (each operation has a path of its own); the status polls
+    // that follow a restore come on top.
+    let paths: std::collections::BTreeSet<_> = peer.requests().into_iter().collect();
+    let calls = paths.iter().filter(|p| *p != "/.well-known/health").count();
+    assert_eq!(calls, Operation::http().count(), "{paths:?}");
 }
 
 #[tokio::test]
@@ -205,7 +243,8 @@ async fn a_reset_in_the_middle_of_the_body() {
 
 #[tokio::test]
 async fn a_stall_before_the_headers_hits_the_request_timeout() {
-    let timeout = Allowed::all(&["Timeout(Request)"]);
+    let timeout =
+        Allowed::all(&["Timeout(Request)"]).with_long(&["Timeout(Request)", "Timeout(Unanswered)"]);
     let (_, outcomes) = check(Fault::StallBeforeHeaders, timeout).await;
     for outcome in &outcomes {
         assert!(outcome.elapsed >= TIMEOUT, "{outcome:?}");
@@ -217,7 +256,8 @@ async fn a_stall_in_the_middle_of_the_body() {
     let allowed = Allowed {
         stream: &["Timeout(Idle)"],
         ..Allowed::all(&["Timeout(Request)"])
-    };
+    }
+    .with_long(&["Timeout(Idle)", "Timeout(Unanswered)"]);
     let (_, outcomes) = check(Fault::StallMidStream, allowed).await;
     for outcome in streamed(&outcomes) {
         assert!(outcome.events >= 1, "{outcome:?}");
@@ -226,17 +266,21 @@ async fn a_stall_in_the_middle_of_the_body() {
 
 #[tokio::test]
 async fn a_head_sent_one_byte_at_a_time_hits_the_request_timeout() {
-    check(Fault::DripHead, Allowed::all(&["Timeout(Request)"])).await;
+    let allowed =
+        Allowed::all(&["Timeout(Request)"]).with_long(&["Timeout(Request)", "Timeout(Unanswered)"]);
+    check(Fault::DripHead, allowed).await;
 }
 
-/// A plain call's body must arrive before the request deadline; a progress stream that keeps
-/// sending is never cut, however long it takes.
+/// A plain call's body must arrive before the request deadline; a progress stream, a plain
+/// create or a plain restore that keeps sending is never cut by it, however long it takes (a
+/// plain restore's status polls, dripped as slowly, may go unanswered for the follow bound).
 #[tokio::test]
 async fn a_body_sent_one_byte_at_a_time() {
     let allowed = Allowed {
         stream: &["ok"],
         ..Allowed::all(&["Timeout(Request)"])
-    };
+    }
+    .with_long(&["ok", "Timeout(Unanswered)"]);
     let (_, outcomes) = check(Fault::DripBody, allowed).await;
     for outcome in streamed(&outcomes) {
         assert_eq!(outcome.events, 3, "{outcome:?}");
@@ -259,7 +303,8 @@ async fn a_content_length_shorter_than_the_body() {
 
 #[tokio::test]
 async fn a_content_length_longer_than_the_body() {
-    let (_, outcomes) = check(Fault::LongContentLength, Allowed::all(&["Truncated"])).await;
+    let allowed = Allowed::all(&["Truncated"]).with_long(&["Truncated", "Timeout(Unanswered)"]);
+    let (_, outcomes) = check(Fault::LongContentLength, allowed).await;
     // Every event arrived, then the stream still reports the missing bytes.
     for outcome in streamed(&outcomes) {
         assert_eq!(outcome.events, 3, "{outcome:?}");

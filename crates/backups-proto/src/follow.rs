@@ -206,13 +206,14 @@ fn is_break(error: &Error) -> bool {
     is_lost(error) || error.kind() == ErrorKind::Truncated
 }
 
-/// Whether a plain call's error is its connection being lost (a reset, a timeout). A whole body
+/// Whether a call's error is its connection being lost (a reset, a timeout) after the request
+/// may have reached the server. A refused connection sent nothing, so nothing runs; a whole body
 /// that is cut short JSON is the server's answer, read as it came.
 fn is_lost(error: &Error) -> bool {
     matches!(
         error.kind(),
         ErrorKind::Transport(_) | ErrorKind::Timeout(_)
-    )
+    ) && !error.is_connect()
 }
 
 /// Whether a poll's error means the server did not answer (as opposed to answering no).
@@ -589,7 +590,10 @@ impl<T: Transport> Client<T> {
         match answer {
             Ok(current) => Polled::Status(current),
             Err(Error::NotFound { message, .. }) => Polled::Gone(format!("404: {message}")),
-            Err(err) if is_unanswered(&err) => Polled::Unanswered(err, Duration::ZERO),
+            Err(err) if is_unanswered(&err) => {
+                let took = self.took(&err);
+                Polled::Unanswered(err, took)
+            }
             Err(err) => Polled::Failed(err),
         }
     }
@@ -624,7 +628,20 @@ impl<T: Transport> Client<T> {
         };
         match answer {
             Ok(()) => Polled::Alive,
-            Err(err) => Polled::Unanswered(err, Duration::ZERO),
+            Err(err) => {
+                let took = self.took(&err);
+                Polled::Unanswered(err, took)
+            }
+        }
+    }
+
+    /// How long an unanswered poll counts: a timeout (the transport's own, which may come
+    /// before [`Polling::poll_timeout`]) as a whole poll timeout, a refusal as nothing.
+    fn took(&self, err: &Error) -> Duration {
+        if matches!(err.kind(), ErrorKind::Timeout(_)) {
+            self.polling.poll_timeout
+        } else {
+            Duration::ZERO
         }
     }
 
