@@ -218,8 +218,10 @@ fn is_lost(error: &Error) -> bool {
 
 /// Whether a poll's error means the server did not answer (as opposed to answering no).
 fn is_unanswered(error: &Error) -> bool {
-    is_break(error)
-        || error.kind() == ErrorKind::Internal
+    matches!(
+        error.kind(),
+        ErrorKind::Transport(_) | ErrorKind::Timeout(_) | ErrorKind::Truncated
+    ) || error.kind() == ErrorKind::Internal
         || (error.kind() == ErrorKind::UnexpectedStatus
             && error.status().is_some_and(|s| s.is_server_error()))
 }

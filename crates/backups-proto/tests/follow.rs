@@ -555,3 +555,14 @@ fn a_plain_create_on_a_busy_server_is_waited_for_however_long_it_takes() {
         .count();
     assert!(checks >= 1, "the health check was asked");
 }
+
+#[test]
+fn a_plain_restore_whose_connection_was_refused_is_not_followed() {
+    let script = Script::new(
+        Answer::Fail(TransportKind::Connect),
+        vec![status("COMPLETED", 100)],
+    );
+    let err = block_on(client(&script).restore(&id())).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Transport(TransportKind::Connect));
+    assert_eq!(script.status_calls(), 0, "nothing was sent, so nothing runs");
+}
