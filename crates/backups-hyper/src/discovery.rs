@@ -591,6 +591,19 @@ async fn health_check(stream: TcpStream, authority: String) -> Result<(), String
     Ok(())
 }
 
+/// Finding Pieces OS again while an operation is followed, where this discovery looks (the port
+/// file first, then the scan): a Pieces OS that restarted on another port is found again.
+impl backups_proto::Locate for Discovery {
+    fn locate(&self) -> backups_proto::LocateFuture<'_> {
+        Box::pin(async move {
+            Discovery::locate(self)
+                .await
+                .ok()
+                .map(|located| located.base_url)
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -659,18 +672,5 @@ mod tests {
         }
         assert_eq!(read_port_file(&dir.join("absent")).await, Verdict::Missing);
         let _ = std::fs::remove_dir_all(&dir);
-    }
-}
-
-/// Finding Pieces OS again while an operation is followed, where this discovery looks (the port
-/// file first, then the scan): a Pieces OS that restarted on another port is found again.
-impl backups_proto::Locate for Discovery {
-    fn locate(&self) -> backups_proto::LocateFuture<'_> {
-        Box::pin(async move {
-            Discovery::locate(self)
-                .await
-                .ok()
-                .map(|located| located.base_url)
-        })
     }
 }

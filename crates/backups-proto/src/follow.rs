@@ -179,8 +179,8 @@ enum Probe<'a> {
 
 /// What one status poll found.
 enum Polled {
-    /// The server answered with the status.
-    Status(BackupStatus),
+    /// The server answered with the status (boxed: the other answers are small).
+    Status(Box<BackupStatus>),
     /// The server answered the health check.
     Alive,
     /// The server answered 404: it knows nothing of the operation.
@@ -469,7 +469,7 @@ impl<T: Transport> Client<T> {
             match polled {
                 Polled::Status(current) => {
                     silent = Duration::ZERO;
-                    let event = BackupStreamedProgress::from(current);
+                    let event = BackupStreamedProgress::from(*current);
                     if reported.note(&event) {
                         on_event(&event);
                     }
@@ -521,7 +521,7 @@ impl<T: Transport> Client<T> {
                 Polled::Status(current) => {
                     silent = Duration::ZERO;
                     wait = self.polling.interval;
-                    let event = BackupStreamedProgress::from(current);
+                    let event = BackupStreamedProgress::from(*current);
                     if reported.note(&event) {
                         on_event(&event);
                     }
@@ -548,7 +548,9 @@ impl<T: Transport> Client<T> {
                             kind: TimeoutKind::Unanswered,
                         });
                     }
-                    if err.is_connect() {
+                    // A connection that fails (refused, or reset as the port is reused) may
+                    // mean Pieces OS restarted elsewhere; a slow answer does not.
+                    if matches!(err.kind(), ErrorKind::Transport(_)) || err.is_connect() {
                         if let Some(moved) = self.relocate(&endpoint).await {
                             endpoint = std::sync::Arc::new(endpoint.with_base_url(moved));
                             wait = Duration::ZERO;
@@ -590,7 +592,7 @@ impl<T: Transport> Client<T> {
             None => call.await,
         };
         match answer {
-            Ok(current) => Polled::Status(current),
+            Ok(current) => Polled::Status(Box::new(current)),
             Err(Error::NotFound { message, .. }) => Polled::Gone(format!("404: {message}")),
             Err(err) if is_unanswered(&err) => {
                 let took = self.took(&err);

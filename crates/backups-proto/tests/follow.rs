@@ -564,5 +564,9 @@ fn a_plain_restore_whose_connection_was_refused_is_not_followed() {
     );
     let err = block_on(client(&script).restore(&id())).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Transport(TransportKind::Connect));
-    assert_eq!(script.status_calls(), 0, "nothing was sent, so nothing runs");
+    assert_eq!(
+        script.status_calls(),
+        0,
+        "nothing was sent, so nothing runs"
+    );
 }

@@ -1,0 +1,99 @@
+//! The blocking client sees a restore through to its end when the connection breaks on the
+//! way: a reset of the HTTP stream and a WebSocket dropped without a close frame, through a
+//! fault-injecting proxy, from plain threads without a runtime.
+
+use std::path::Path;
+use std::time::Duration;
+
+use backups_blocking::Client;
+use backups_proto::{BackupId, Polling};
+use backups_testkit::{BlockingProxy, BlockingServer, Fault, Rule};
+
+fn files() -> Vec<(String, Vec<u8>)> {
+    (0..40)
+        .map(|i| {
+            let path = format!("db/part{i:02}.bin");
+            (path, backups_testkit::pseudo_random(16 * 1024, i))
+        })
+        .collect()
+}
+
+fn polling() -> Polling {
+    Polling::default()
+        .with_interval(Duration::from_millis(50))
+        .with_max_backoff(Duration::from_millis(200))
+        .with_poll_timeout(Duration::from_secs(2))
+        .with_unanswered(Duration::from_secs(5))
+}
+
+fn client(base: &str) -> Client {
+    Client::builder()
+        .base_url(base)
+        .polling(polling())
+        .build()
+        .expect("client")
+}
+
+fn assert_restored(data: &Path) {
+    let first = std::fs::read(data.join("db/part00.bin")).expect("read");
+    assert_eq!(first, backups_testkit::pseudo_random(16 * 1024, 0));
+    assert!(!data.join("new.txt").exists(), "a file not in the backup");
+}
+
+/// A server with a backup of its data, then the data changed; the backup's id.
+fn server_with_backup() -> (BlockingServer, BackupId) {
+    let files = files();
+    let refs: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(p, c)| (p.as_str(), c.as_slice()))
+        .collect();
+    let server = BlockingServer::start(&refs, |config| {
+        config.progress_delay = Duration::from_millis(20);
+    });
+    let base = server.base_url();
+    let made = std::thread::spawn(move || client(&base).create())
+        .join()
+        .expect("no panic")
+        .expect("create");
+    let data = server.server().dirs().data().to_owned();
+    std::fs::write(data.join("db/part00.bin"), b"changed").expect("write");
+    std::fs::write(data.join("new.txt"), b"x").expect("write");
+    (server, BackupId::new(made.id).expect("id"))
+}
+
+#[test]
+fn the_blocking_client_follows_a_reset_http_stream_to_completed() {
+    let (server, id) = server_with_backup();
+    let proxy = BlockingProxy::start(server.local_addr()).expect("proxy");
+    proxy.arm(Rule::on_path(
+        format!("/backup/{id}/restore/streamed"),
+        Fault::ResetAfter(1500),
+    ));
+    let base = proxy.base_url();
+    let restored = std::thread::spawn(move || client(&base).restore_streamed(&id)?.follow(|_| {}))
+        .join()
+        .expect("no panic")
+        .expect("followed to COMPLETED");
+    assert!(!restored.id.is_empty());
+    assert!(proxy.wait_fired(1, Duration::from_secs(1)));
+    assert_restored(server.server().dirs().data());
+}
+
+#[test]
+fn the_blocking_client_follows_a_dropped_websocket_to_completed() {
+    let (server, id) = server_with_backup();
+    let proxy = BlockingProxy::start(server.local_addr()).expect("proxy");
+    proxy.arm(Rule::on_path(
+        format!("/backup/{id}/restore/streamed/websocket"),
+        Fault::CloseAfter(1500),
+    ));
+    let base = proxy.base_url();
+    let restored =
+        std::thread::spawn(move || client(&base).restore_over_websocket(&id)?.follow(|_| {}))
+            .join()
+            .expect("no panic")
+            .expect("followed to COMPLETED");
+    assert!(!restored.id.is_empty());
+    assert!(proxy.wait_fired(1, Duration::from_secs(1)));
+    assert_restored(server.server().dirs().data());
+}
