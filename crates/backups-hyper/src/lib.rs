@@ -58,8 +58,9 @@
 //! ```
 //!
 //! Against a real Pieces OS (the README's example): back up, then restore the newest backup with
-//! progress. `follow` reads the stream to its end, and follows a server that ends it early by
-//! polling the restoration's status.
+//! progress. `follow` reads the stream to its end, and when the stream breaks on the way (a
+//! reset, a silent phase, a server that ends it early, a restart) follows the restore by its
+//! status to its real end.
 //!
 //! ```no_run
 //! use backups_hyper::{BackupId, BackupsClient};
