@@ -86,7 +86,7 @@ enum Polled {
 enum Watched {
     /// The status reached a final value.
     Over,
-    /// The status went unanswered for [`Polling::unanswered`].
+    /// The status went unanswered for [`Polling::unanswered`](crate::Polling::unanswered).
     Unanswered,
 }
 
@@ -124,8 +124,8 @@ impl<T: Transport> Client<T> {
     /// When the stream breaks before its final event (a reset, an EOF inside a chunk, a socket
     /// dropped without a close frame, the idle timeout of a silent stream, or a server that ends
     /// the stream early and goes on in the background), the operation is followed by its
-    /// status: polled every [`Polling::interval`], with waits that back off to
-    /// [`Polling::max_backoff`] while Pieces OS does not answer, and (for a client that has a
+    /// status: polled every [`Polling::interval`](crate::Polling::interval), with waits that back off to
+    /// [`Polling::max_backoff`](crate::Polling::max_backoff) while Pieces OS does not answer, and (for a client that has a
     /// [`Locate`](crate::Locate)) found again on another port after it restarted. Each change of the status is
     /// reported to `on_event` as an event. It returns:
     /// - the backup, when the status reaches `COMPLETED`; [`Error::Ended`] for `FAILED` or
@@ -133,9 +133,9 @@ impl<T: Transport> Client<T> {
     /// - [`Error::OutcomeUnknown`] when the status endpoint answers 404 (Pieces OS restarted
     ///   and forgot the operation): not a success, and not "no such backup";
     /// - [`Error::Timeout`] of kind [`Unanswered`](TimeoutKind::Unanswered) when no status
-    ///   answered for [`Polling::unanswered`] (at most [`Polling::give_up_bound`] after the
+    ///   answered for [`Polling::unanswered`](crate::Polling::unanswered) (at most [`Polling::give_up_bound`](crate::Polling::give_up_bound) after the
     ///   break), or of kind [`Deadline`](TimeoutKind::Deadline) past the caller's
-    ///   [`Polling::deadline`].
+    ///   [`Polling::deadline`](crate::Polling::deadline).
     ///
     /// An unchanged status is never a reason to give up while the server answers. Following
     /// needs the backup's id (a restore's is in its request; a create's comes with its first
@@ -176,7 +176,7 @@ impl<T: Transport> Client<T> {
     ///
     /// The answer comes only when the restore is done, which may take many minutes, so no
     /// request timeout cuts it ([`Operation::runs_long`]). Its status is asked alongside every
-    /// [`Polling::interval`]: if the status goes unanswered for [`Polling::unanswered`] the call
+    /// [`Polling::interval`](crate::Polling::interval): if the status goes unanswered for [`Polling::unanswered`](crate::Polling::unanswered) the call
     /// fails as [`TimeoutKind::Unanswered`]; if the call's connection breaks, the restore is
     /// followed by its status to its real end, as [`follow`](Self::follow) does.
     pub async fn restore(&self, id: &BackupId) -> Result<Backup, Error> {
@@ -199,7 +199,7 @@ impl<T: Transport> Client<T> {
     ///
     /// The answer comes only when the backup is made, so no request timeout cuts it
     /// ([`Operation::runs_long`]). Pieces OS's health check is asked alongside every
-    /// [`Polling::interval`]: if it goes unanswered for [`Polling::unanswered`], the call fails
+    /// [`Polling::interval`](crate::Polling::interval): if it goes unanswered for [`Polling::unanswered`](crate::Polling::unanswered), the call fails
     /// as [`TimeoutKind::Unanswered`]. A create names its backup only in its answer, so a
     /// broken connection cannot be followed: the break is the error, and the backup may still
     /// appear in `list`.
@@ -233,7 +233,7 @@ impl<T: Transport> Client<T> {
         Ok(SafeRestore { safety, outcome })
     }
 
-    /// `work`, bound by the caller's [`Polling::deadline`] when there is one.
+    /// `work`, bound by the caller's [`Polling::deadline`](crate::Polling::deadline) when there is one.
     async fn capped(
         &self,
         operation: Operation,
@@ -454,7 +454,7 @@ impl<T: Transport> Client<T> {
         }
     }
 
-    /// One status poll at `endpoint`, bound by [`Polling::poll_timeout`].
+    /// One status poll at `endpoint`, bound by [`Polling::poll_timeout`](crate::Polling::poll_timeout).
     async fn poll(&self, status: Operation, id: &BackupId, endpoint: &Endpoint) -> Polled {
         let id = id.clone();
         let request = match status {
@@ -493,7 +493,7 @@ impl<T: Transport> Client<T> {
         }
     }
 
-    /// One health check, bound by [`Polling::poll_timeout`]: any answer at all means that
+    /// One health check, bound by [`Polling::poll_timeout`](crate::Polling::poll_timeout): any answer at all means that
     /// Pieces OS is alive (a server without the check answers 404, which says as much).
     async fn health(&self) -> Polled {
         let request = match health_request(&self.endpoint) {
@@ -531,7 +531,7 @@ impl<T: Transport> Client<T> {
     }
 
     /// How long an unanswered poll counts: a timeout (the transport's own, which may come
-    /// before [`Polling::poll_timeout`]) as a whole poll timeout, a refusal as nothing.
+    /// before [`Polling::poll_timeout`](crate::Polling::poll_timeout)) as a whole poll timeout, a refusal as nothing.
     fn took(&self, err: &Error) -> Duration {
         if matches!(err.kind(), ErrorKind::Timeout(_)) {
             self.polling.poll_timeout
