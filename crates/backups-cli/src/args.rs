@@ -10,7 +10,8 @@ Exit statuses:
   1    local failure (the demo could not write its temporary files or start its server,
        or this build has no demo), or a restore or prune you did not confirm
   2    usage error (bad arguments), or `restore` or `prune` off a terminal without --yes
-  3    cannot connect: is Pieces OS running at that address?
+  3    cannot connect, or the connection was lost mid-call: is Pieces OS running at
+       that address? (a restore or create that had started is followed to its end first)
   4    Pieces OS needs you to sign in (HTTP 511)
   5    Pieces OS is too old for backups: update it (HTTP 505)
   6    other server error (HTTP 500, such as `cancel` with nothing in progress; an
@@ -19,6 +20,9 @@ Exit statuses:
   7    bad response (malformed, truncated or oversized)
   8    timed out
   9    no such backup, or no creation or restoration of it known (HTTP 404)
+  10   outcome unknown: Pieces OS restarted during the create or restore and no longer
+       knows it, so whether it finished cannot be told; check your data and the
+       command's `pieces-backups status ID --restore` (or `list`)
   130  interrupted (Ctrl-C); a create or restore that named its backup is cancelled first
 
 Environment:
@@ -53,8 +57,9 @@ pub(crate) struct Global {
     #[arg(long, global = true, env = "PIECES_OS_URL", value_name = "URL")]
     pub(crate) host: Option<String>,
 
-    /// For a plain call, the longest the whole call may take; for a stream, the longest
-    /// silence between two events (never a limit on the whole backup or restore)
+    /// The longest a call may take, and the longest silence in a progress stream before
+    /// Pieces OS is asked how the operation goes; never a limit on a whole backup or restore,
+    /// which is followed for as long as Pieces OS says that it runs
     #[arg(long, global = true, value_name = "SECONDS", value_parser = parse_seconds)]
     pub(crate) timeout: Option<Duration>,
 
@@ -155,8 +160,11 @@ pub(crate) enum ApiCommand {
 
     /// Replace the local database with a backup's content (nothing is merged)
     ///
-    /// Asks for confirmation first when stdin is a terminal; elsewhere, pass --yes. Ctrl-C during
-    /// the restore asks Pieces OS to cancel it, which puts the original database back.
+    /// First makes a safety backup of the local data as it is, and prints its id: restoring
+    /// that one undoes the restore (--no-safety-backup skips it). Asks for confirmation first
+    /// when stdin is a terminal; elsewhere, pass --yes. Ctrl-C during the restore asks Pieces
+    /// OS to cancel it, which puts the original database back. A restore is followed to its
+    /// real end: through a dropped connection, a silent phase or a Pieces OS restart.
     #[command(
         after_help = "Example:\n  pieces-backups restore 1764190800000\n  pieces-backups restore 1764190800000 --stream --yes\n  pieces-backups restore 1764190800000 --stream --json --yes > progress.ndjson\n  pieces-backups restore 1764190800000 --stream --websocket --yes"
     )]
@@ -171,6 +179,9 @@ pub(crate) enum ApiCommand {
         /// Restore without asking: required when stdin is not a terminal
         #[arg(long, short)]
         yes: bool,
+        /// Do not back the local data up before replacing it (nothing to undo the restore with)
+        #[arg(long)]
+        no_safety_backup: bool,
     },
 
     /// Show how the creation (or, with --restore, the restoration) of a backup goes or ended

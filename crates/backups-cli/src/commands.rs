@@ -7,14 +7,20 @@ use backups_proto::operations::{GetBackup, ListBackups};
 use backups_proto::{BackupId, Error};
 
 use crate::exit::Exit;
+use crate::ongoing::Ongoing;
 use crate::output;
 use crate::progress::{self, Channel, ProgressMode, Streamed};
+use crate::spinner::Spinner;
 
 /// What ended a command early.
 #[derive(Debug)]
 pub(crate) enum Stop {
     /// The SDK reported an error.
     Api(Error),
+    /// The SDK reported an error that ended a create or restore after it started: the message
+    /// names the backup and how to see how it ended.
+    /// (Boxed: the other stops are small.)
+    During(Box<(Error, Ongoing)>),
     /// The user pressed Ctrl-C; says what became of the operation on the server.
     Interrupted(String),
     /// Something on this machine failed (the demo's temporary files or server).
@@ -26,6 +32,24 @@ pub(crate) enum Stop {
 impl From<Error> for Stop {
     fn from(err: Error) -> Self {
         Self::Api(err)
+    }
+}
+
+impl Stop {
+    /// `error`, which ended `ongoing`.
+    pub(crate) fn during(error: Error, ongoing: Ongoing) -> Self {
+        Self::During(Box::new((error, ongoing)))
+    }
+
+    /// The same stop, saying that `safety` holds the local data from before the restore.
+    pub(crate) fn with_safety(self, safety: &str) -> Self {
+        match self {
+            Self::During(mut during) => {
+                during.1.safety = Some(safety.to_owned());
+                Self::During(during)
+            }
+            other => other,
+        }
     }
 }
 
@@ -49,13 +73,17 @@ pub(crate) async fn list(
     Ok(())
 }
 
-/// `create` without `--stream`.
+/// `create` without `--stream`: a spinner on a terminal while it runs, as it prints nothing until
+/// the backup is made.
 pub(crate) async fn create(
     client: &BackupsClient,
     json: bool,
     out: &mut impl Write,
 ) -> Result<(), Stop> {
-    let backup = client.create().await?;
+    let spinner = Spinner::start("Backing the local data up…", json);
+    let made = client.create().await;
+    spinner.finish();
+    let backup = made.map_err(|err| Stop::during(err, Ongoing::creation()))?;
     if json {
         writeln!(out, "{}", output::json_line(&backup)).ok();
     } else {

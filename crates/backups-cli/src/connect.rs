@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use backups_hyper::BackupsClient;
+use backups_hyper::{BackupsClient, ClientBuilder};
 
 use crate::args::Global;
 use crate::exit::Exit;
@@ -25,19 +25,16 @@ pub(crate) async fn client(global: &Global) -> Result<(BackupsClient, String), F
             Ok((client, url.clone()))
         }
         None => {
-            let client = BackupsClient::discover().await.map_err(|err| Failure {
-                exit: Exit::CannotConnect,
-                message: err.to_string(),
-            })?;
-            let url = client.endpoint().base_url().to_string();
-            // Discovery gives defaults; rebuild with the timeout asked for.
-            let client = match global.timeout {
-                Some(_) => client_for(&url, global.timeout).map_err(|err| Failure {
-                    exit: Exit::Usage,
+            // Built by discovery, the client keeps it to find Pieces OS again if it restarts on
+            // another port while a restore is followed.
+            let client = builder(global.timeout)
+                .discover()
+                .await
+                .map_err(|err| Failure {
+                    exit: Exit::CannotConnect,
                     message: err.to_string(),
-                })?,
-                None => client,
-            };
+                })?;
+            let url = client.endpoint().base_url().to_string();
             Ok((client, url))
         }
     }
@@ -48,9 +45,14 @@ pub(crate) fn client_for(
     url: &str,
     timeout: Option<Duration>,
 ) -> Result<BackupsClient, backups_proto::Error> {
-    let mut builder = BackupsClient::builder().base_url(url);
-    if let Some(timeout) = timeout {
-        builder = builder.request_timeout(timeout).idle_timeout(timeout);
+    builder(timeout).base_url(url).build()
+}
+
+/// The client's settings; `timeout` bounds calls and the silence within a stream.
+fn builder(timeout: Option<Duration>) -> ClientBuilder {
+    let builder = BackupsClient::builder();
+    match timeout {
+        Some(timeout) => builder.request_timeout(timeout).idle_timeout(timeout),
+        None => builder,
     }
-    builder.build()
 }

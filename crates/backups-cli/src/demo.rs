@@ -10,9 +10,10 @@ use backups_server::temp::{TempDirs, pseudo_random};
 
 use crate::commands::{self, Stop};
 use crate::connect;
+use crate::ongoing::Running;
 use crate::progress::{Channel, ProgressMode};
-use crate::restore::{self, Consent};
-use crate::running::{self, Running};
+use crate::restore::{self, Consent, Safety};
+use crate::running;
 
 /// Sample files for the "local database": a few small ones and one of a few MiB, so that
 /// progress has something to show.
@@ -66,7 +67,16 @@ async fn restore_a_changed_file(
     // The demo's data is its own temporary copy: nothing of the user's is replaced.
     step(out, &format!("pieces-backups restore {id} --stream --yes"));
     let stream = Some((mode, Channel::Http));
-    restore::restore(client, id, Consent::Given, stream, json, out).await?;
+    restore::restore(
+        client,
+        id,
+        Consent::Given,
+        Safety::Backup,
+        stream,
+        json,
+        out,
+    )
+    .await?;
     let restored = read("after the restore")?;
     writeln!(out, "    after restore: {restored:?}").ok();
     if restored != backed_up {

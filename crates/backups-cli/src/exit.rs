@@ -16,6 +16,8 @@ pub(crate) enum Exit {
     BadResponse = 7,
     TimedOut = 8,
     NotFound = 9,
+    /// Pieces OS restarted during a create or restore and forgot it: how it ended is unknown.
+    OutcomeUnknown = 10,
     Interrupted = 130,
 }
 
@@ -28,8 +30,11 @@ impl Exit {
                 Self::ServerError
             }
             ErrorKind::NotFound => Self::NotFound,
+            ErrorKind::OutcomeUnknown => Self::OutcomeUnknown,
             ErrorKind::Timeout(_) => Self::TimedOut,
-            ErrorKind::Transport(TransportKind::Connect) => Self::CannotConnect,
+            // A connection lost mid-call is the network's (or a stopped Pieces OS's) doing, not
+            // a bad answer: the same status as one that could not be made.
+            ErrorKind::Transport(TransportKind::Connect | TransportKind::Io) => Self::CannotConnect,
             ErrorKind::InvalidRequest => Self::Usage,
             _ => Self::BadResponse,
         }
@@ -57,6 +62,7 @@ mod tests {
             Exit::BadResponse,
             Exit::TimedOut,
             Exit::NotFound,
+            Exit::OutcomeUnknown,
             Exit::Interrupted,
         ] {
             let code = exit as u8;

@@ -6,11 +6,11 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use backups_hyper::BackupsClient;
-use backups_models::Backup;
+use backups_models::{Backup, ProgressStatus};
 use backups_proto::{BackupId, Error};
 
 use crate::commands::Stop;
-use crate::running::Running;
+use crate::ongoing::Running;
 
 /// How long the operation may go on after its cancel was accepted, before the command stops
 /// waiting for its end and leaves the user a status command to check.
@@ -73,10 +73,31 @@ where
             format!("the {noun} of backup {id} finished before the cancel took effect")
         }
         Ok(Some(Err(err))) if was_cancel(&err) => format!("cancelled the {noun} of backup {id}"),
-        _ => format!(
-            "asked Pieces OS to cancel the {noun} of backup {id}; check that it stopped with \
-             {check}"
-        ),
+        // The call's end does not say: the status does. "Cancelled" only when the server says
+        // CANCELED, as a failure for any other reason is no cancel.
+        _ => match settled(client, running, &backup_id).await {
+            Some(ProgressStatus::Canceled) => format!("cancelled the {noun} of backup {id}"),
+            Some(ProgressStatus::Completed) => {
+                format!("the {noun} of backup {id} finished before the cancel took effect")
+            }
+            _ => format!(
+                "asked Pieces OS to cancel the {noun} of backup {id}; check that it stopped \
+                 with {check}"
+            ),
+        },
     };
     Stop::Interrupted(message)
+}
+
+/// The operation's status as Pieces OS reports it now, if it answers in time.
+async fn settled(
+    client: &BackupsClient,
+    running: Running,
+    id: &BackupId,
+) -> Option<ProgressStatus> {
+    let asked = tokio::time::timeout(SETTLE, until_ctrl_c(running.status(client, id))).await;
+    match asked {
+        Ok(Some(Ok((status, _)))) => status.value,
+        _ => None,
+    }
 }

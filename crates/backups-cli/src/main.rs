@@ -36,11 +36,13 @@ mod demo;
 mod exit;
 mod interrupt;
 mod manual;
+mod ongoing;
 mod output;
 mod progress;
 mod prune;
 mod restore;
 mod running;
+mod spinner;
 mod verbose;
 mod watch;
 
@@ -66,9 +68,9 @@ use clap::Parser;
 use crate::args::{ApiCommand, Cli, Command};
 use crate::commands::Stop;
 use crate::exit::Exit;
+use crate::ongoing::Running;
 use crate::progress::{Channel, ProgressMode};
-use crate::restore::Consent;
-use crate::running::Running;
+use crate::restore::{Consent, Safety};
 use crate::watch::WatchMode;
 
 fn main() -> ExitCode {
@@ -126,13 +128,15 @@ async fn run(cli: Cli) -> ExitCode {
                     stream,
                     websocket,
                     yes,
+                    no_safety_backup,
                 } => {
                     let mode = stream.then(|| {
                         let channel = Channel::websocket_if(websocket);
                         (ProgressMode::for_stdout(json), channel)
                     });
                     let consent = Consent::from_yes(yes);
-                    restore::restore(&client, &id, consent, mode, json, &mut out).await
+                    let safety = Safety::skipped_if(no_safety_backup);
+                    restore::restore(&client, &id, consent, safety, mode, json, &mut out).await
                 }
                 ApiCommand::Status { id, restore } => {
                     let running = Running::restoration_if(restore);
@@ -181,13 +185,22 @@ async fn run(cli: Cli) -> ExitCode {
             eprintln!("pieces-backups: {message}");
             exit.code()
         }
+        Err(Stop::During(during)) => {
+            let (error, ongoing) = *during;
+            let (exit, message) = ongoing.failure(&error);
+            eprintln!("pieces-backups: {message}");
+            exit.code()
+        }
         Err(Stop::Api(err)) => {
             let exit = Exit::for_error(&err);
             match (exit, url) {
-                (Exit::CannotConnect, Some(url)) => {
+                (Exit::CannotConnect, Some(url)) if err.is_connect() => {
                     eprintln!(
                         "pieces-backups: cannot connect: is Pieces OS running at {url}? ({err})"
                     )
+                }
+                (Exit::CannotConnect, Some(url)) => {
+                    eprintln!("pieces-backups: lost the connection to Pieces OS at {url}: {err}")
                 }
                 _ => eprintln!("pieces-backups: {err}"),
             }

@@ -13,8 +13,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::commands::Stop;
 use crate::interrupt::{self, until_ctrl_c};
+use crate::ongoing::{Ongoing, Running};
 use crate::output;
-use crate::running::Running;
 
 /// How progress is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +89,7 @@ pub(crate) async fn follow(
     let bar = (mode == ProgressMode::Bar).then(new_bar);
     let named = OnceCell::new();
     let last_status = RefCell::new(None);
+    let mut trend = Trend::default();
     let run = async {
         let on_event = |event: &BackupStreamedProgress| {
             if let Some(backup) = &event.backup {
@@ -97,6 +98,9 @@ pub(crate) async fn follow(
             }
             if let Some(status) = &event.status {
                 *last_status.borrow_mut() = Some(status.clone());
+            }
+            if let Some(note) = trend.note(event) {
+                tell(&note, mode, bar.as_ref());
             }
             show(event, mode, bar.as_ref(), &mut *out);
         };
@@ -124,17 +128,26 @@ pub(crate) async fn follow(
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    if let Some(result) = interrupted {
-        return Ok(result?);
-    }
-
     let running = streamed.running();
     // A restoration is named by the backup restored, so the id given on the command line does
     // when no event named one.
     let id = match (named.get(), streamed) {
-        (Some(id), _) => id.clone(),
-        (None, Streamed::Restore(id)) => id.as_str().to_owned(),
-        (None, Streamed::Create) => {
+        (Some(id), _) => Some(id.clone()),
+        (None, Streamed::Restore(id)) => Some(id.as_str().to_owned()),
+        (None, Streamed::Create) => None,
+    };
+    if let Some(result) = interrupted {
+        let ongoing = Ongoing {
+            running,
+            id,
+            safety: None,
+        };
+        return result.map_err(|err| Stop::during(err, ongoing));
+    }
+
+    let id = match id {
+        Some(id) => id,
+        None => {
             return Err(Stop::Interrupted(
                 "cannot cancel the creation: no progress event named its backup, so Pieces OS \
                  may still be making it (see `pieces-backups list`)"
@@ -149,12 +162,52 @@ pub(crate) async fn follow(
 
 fn new_bar() -> ProgressBar {
     let bar = ProgressBar::new(100);
-    let style = ProgressStyle::with_template("{spinner} [{bar:40}] {pos:>3}% {msg}")
+    let style = ProgressStyle::with_template("{spinner} [{bar:40}] {pos:>3}% {msg} {elapsed}")
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> ");
     bar.set_style(style);
     bar.enable_steady_tick(Duration::from_millis(120));
     bar
+}
+
+/// The last progress shown, to tell the user when it goes back: a bar that jumps back without a
+/// word looks like a hang or a bug.
+#[derive(Debug, Default)]
+struct Trend {
+    last: Option<f64>,
+}
+
+impl Trend {
+    /// Notes `event`; what to tell about it when it resets or goes back.
+    fn note(&mut self, event: &BackupStreamedProgress) -> Option<String> {
+        let now = event.percentage.as_ref().map(|p| p.as_f64());
+        let before = self.last;
+        if now.is_some() {
+            self.last = now;
+        }
+        let was = before.map_or(String::new(), |before| format!(" (it was at {before}%)"));
+        if event.status == Some(ProgressStatus::Reset) {
+            let at = now.map_or(String::new(), |now| format!(" to {now}%"));
+            return Some(format!("Pieces OS reset the progress{at}{was}"));
+        }
+        match (before, now) {
+            (Some(before), Some(now)) if now < before => {
+                Some(format!("the progress went back from {before}% to {now}%"))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Tells the user something about the progress itself: above the bar, or on stderr so that
+/// stdout keeps one line per event. NDJSON readers see it in the events.
+fn tell(note: &str, mode: ProgressMode, bar: Option<&ProgressBar>) {
+    match bar {
+        Some(bar) if !bar.is_finished() => bar.println(note),
+        Some(_) => {}
+        None if mode == ProgressMode::Json => {}
+        None => eprintln!("pieces-backups: {note}"),
+    }
 }
 
 /// Shows one progress event: on the bar when there is one, else as a line of text or JSON.

@@ -13,8 +13,8 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use crate::commands::Stop;
 use crate::exit::Exit;
 use crate::interrupt::until_ctrl_c;
+use crate::ongoing::Running;
 use crate::output;
-use crate::running::Running;
 
 /// How snapshots are shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,196 @@
+//! A Pieces OS killed (`kill -9`) in the middle of a restore, and started again on another
+//! port with its port file updated: `pieces-backups restore`, in discovery mode with `HOME` in a
+//! temporary directory, finds it again, learns that it forgot the restore, and says so truthfully
+//! (exit status 10) within 60 s; the data directory is the old tree or the backup, never a mix.
+//!
+//! The server runs as the `backups-server` binary, a child process that can be killed. `cargo
+//! test --workspace` builds it next to `pieces-backups`; a run of this crate alone may not, and
+//! then the test says it is skipped.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use backups_testkit::TempDirs;
+
+/// The `backups-server` binary next to this crate's, if it was built.
+fn server_binary() -> Option<PathBuf> {
+    let cli = Path::new(env!("CARGO_BIN_EXE_pieces-backups"));
+    let server = cli.with_file_name(format!("backups-server{}", std::env::consts::EXE_SUFFIX));
+    server.exists().then_some(server)
+}
+
+/// Where discovery reads the port on this platform, under `home`.
+fn port_file(home: &Path) -> PathBuf {
+    let base = if cfg!(target_os = "macos") {
+        home.join("Library")
+    } else {
+        home.join("Documents")
+    };
+    base.join("com.pieces.os/production/Config/.port.txt")
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts the server on a free port, writing it to `port_file`, and waits for the file.
+fn serve(binary: &Path, dirs: &TempDirs, port_file: &Path) -> (Server, u16) {
+    let _ = std::fs::remove_file(port_file);
+    let child = Command::new(binary)
+        .arg("--data")
+        .arg(dirs.data())
+        .arg("--store")
+        .arg(dirs.store())
+        .arg("--port-file")
+        .arg(port_file)
+        .args(["--listen", "127.0.0.1:0", "--progress-delay-ms", "60"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn backups-server");
+    let server = Server(child);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if let Some(port) = std::fs::read_to_string(port_file)
+            .ok()
+            .and_then(|text| text.trim().parse::<u16>().ok())
+        {
+            return (server, port);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("the server wrote no port file");
+}
+
+fn cli(home: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_pieces-backups"));
+    command
+        .env_remove("PIECES_OS_URL")
+        .env("HOME", home)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null());
+    command
+}
+
+/// Every file under `dir`, by relative path.
+fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut pending = vec![dir.to_owned()];
+    while let Some(next) = pending.pop() {
+        for entry in std::fs::read_dir(&next).expect("read_dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                let relative = path.strip_prefix(dir).expect("under dir").to_owned();
+                files.insert(relative, std::fs::read(&path).expect("read"));
+            }
+        }
+    }
+    files
+}
+
+#[test]
+fn a_pieces_os_killed_and_restarted_elsewhere_mid_restore_is_reported_truthfully() {
+    let Some(binary) = server_binary() else {
+        eprintln!(
+            "SKIPPED: the backups-server binary is not built next to pieces-backups (run `cargo \
+             test --workspace`)"
+        );
+        return;
+    };
+    let dirs = TempDirs::new().expect("temporary directories");
+    let home = dirs.root().join("home");
+    let data = dirs.data().to_owned();
+    std::fs::create_dir_all(data.join("db")).expect("mkdir");
+    for i in 0..60u8 {
+        std::fs::write(data.join(format!("db/part{i:02}.bin")), vec![i; 32 * 1024]).expect("write");
+    }
+    let port_file = port_file(&home);
+    std::fs::create_dir_all(port_file.parent().expect("parent")).expect("mkdir");
+
+    let (first, port) = serve(&binary, &dirs, &port_file);
+    let made = cli(&home)
+        .args([
+            "--host",
+            &format!("http://127.0.0.1:{port}"),
+            "create",
+            "--json",
+        ])
+        .output()
+        .expect("create");
+    assert!(made.status.success(), "{made:?}");
+    let made: serde_json::Value = serde_json::from_slice(&made.stdout).expect("JSON");
+    let id = made["id"].as_str().expect("an id").to_owned();
+    let backup_tree = tree(&data);
+    std::fs::write(data.join("db/part00.bin"), b"changed since the backup").expect("write");
+    std::fs::write(data.join("new.txt"), b"not in the backup").expect("write");
+    let old_tree = tree(&data);
+
+    // Discovery mode: no --host, the port file under HOME.
+    let mut restore = cli(&home)
+        .args(["restore", &id, "--stream", "--yes", "--no-safety-backup"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("restore");
+    let (lines, seen) = mpsc::channel();
+    let stdout = restore.stdout.take().expect("stdout");
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let line = seen
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("progress before the kill");
+        if line.contains("IN-PROGRESS") {
+            break;
+        }
+    }
+    // kill -9: no shutdown, no rollback by the dying server.
+    drop(first);
+    let killed = Instant::now();
+    let (_second, second_port) = serve(&binary, &dirs, &port_file);
+    assert_ne!(second_port, port, "the restarted server listens elsewhere");
+
+    let status = loop {
+        if let Some(status) = restore.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            killed.elapsed() < Duration::from_secs(60),
+            "the CLI did not end within 60 s of the kill"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut restore.stderr.take().expect("stderr"), &mut stderr)
+        .expect("stderr");
+    assert_eq!(status.code(), Some(10), "stderr: {stderr}");
+    assert!(stderr.contains("restarted"), "{stderr}");
+    assert!(stderr.contains(&id), "{stderr}");
+    assert!(
+        stderr.contains(&format!("pieces-backups status {id} --restore")),
+        "{stderr}"
+    );
+    let after = tree(&data);
+    assert!(
+        after == old_tree || after == backup_tree,
+        "the data directory is a mix: {:?}",
+        after.keys().collect::<Vec<_>>()
+    );
+}
