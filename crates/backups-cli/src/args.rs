@@ -57,9 +57,10 @@ pub(crate) struct Global {
     #[arg(long, global = true, env = "PIECES_OS_URL", value_name = "URL")]
     pub(crate) host: Option<String>,
 
-    /// The longest a call may take, and the longest silence in a progress stream before
-    /// Pieces OS is asked how the operation goes; never a limit on a whole backup or restore,
-    /// which is followed for as long as Pieces OS says that it runs
+    /// The longest a call may take, the longest silence in a progress stream before Pieces OS
+    /// is asked how the operation goes, and the longest Pieces OS may then go unanswered
+    /// (default 60 s); never a limit on a whole backup or restore, which is followed for as
+    /// long as Pieces OS says that it runs
     #[arg(long, global = true, value_name = "SECONDS", value_parser = parse_seconds)]
     pub(crate) timeout: Option<Duration>,
 

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use backups_hyper::{BackupsClient, ClientBuilder};
+use backups_proto::Polling;
 
 use crate::args::Global;
 use crate::exit::Exit;
@@ -48,11 +49,20 @@ pub(crate) fn client_for(
     builder(timeout).base_url(url).build()
 }
 
-/// The client's settings; `timeout` bounds calls and the silence within a stream.
+/// The client's settings; `timeout` bounds calls, the silence within a stream before the
+/// status is asked, and how long Pieces OS may go unanswered while an operation is followed.
 fn builder(timeout: Option<Duration>) -> ClientBuilder {
     let builder = BackupsClient::builder();
     match timeout {
-        Some(timeout) => builder.request_timeout(timeout).idle_timeout(timeout),
+        Some(timeout) => {
+            let polling = Polling::default()
+                .with_unanswered(timeout)
+                .with_poll_timeout(timeout.min(Polling::default().poll_timeout));
+            builder
+                .request_timeout(timeout)
+                .idle_timeout(timeout)
+                .polling(polling)
+        }
         None => builder,
     }
 }

@@ -1,103 +1,16 @@
 //! The built `pieces-backups` binary against the reference server, over TCP.
 
-use std::collections::BTreeMap;
+mod common;
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::{Ipv4Addr, TcpListener};
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use backups_server::{Fault, ServerConfig};
-use backups_testkit::BlockingServer;
+use backups_server::Fault;
 use serde_json::Value;
 
-/// A reference server on an ephemeral port over temporary directories, alive while this is.
-struct TestServer {
-    server: BlockingServer,
-    url: String,
-}
-
-impl TestServer {
-    fn start(configure: impl FnOnce(&mut ServerConfig)) -> Self {
-        let big = vec![7u8; 300_000];
-        let files: [(&str, &[u8]); 2] = [("a.txt", b"alpha"), ("sub/b.bin", &big)];
-        let server = BlockingServer::start(&files, configure);
-        let url = server.base_url();
-        Self { server, url }
-    }
-
-    /// The directory the server backs up and restores.
-    fn data(&self) -> &Path {
-        self.server.server().dirs().data()
-    }
-
-    /// Makes a backup and returns its id.
-    fn create(&self) -> String {
-        let created = self.run(&["create", "--json"]);
-        assert_exit(&created, 0);
-        json_lines(&created)[0]["id"].as_str().unwrap().to_owned()
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        cli()
-            .arg("--host")
-            .arg(&self.url)
-            .args(args)
-            .output()
-            .unwrap()
-    }
-}
-
-fn cli() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_pieces-backups"));
-    command.env_remove("PIECES_OS_URL").stdin(Stdio::null());
-    command
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-#[track_caller]
-fn assert_exit(output: &Output, code: i32) {
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "{}\nstdout: {}\nstderr: {}",
-        output.status,
-        stdout(output),
-        stderr(output)
-    );
-}
-
-/// Every file under `dir` with its content, by path relative to `dir`.
-fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    fn walk(root: &Path, dir: &Path, files: &mut BTreeMap<PathBuf, Vec<u8>>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                walk(root, &path, files);
-            } else {
-                let relative = path.strip_prefix(root).unwrap().to_owned();
-                files.insert(relative, std::fs::read(&path).unwrap());
-            }
-        }
-    }
-    let mut files = BTreeMap::new();
-    walk(dir, dir, &mut files);
-    files
-}
-
-fn json_lines(output: &Output) -> Vec<Value> {
-    stdout(output)
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{line:?}: {e}")))
-        .collect()
-}
+use common::{TestServer, assert_exit, cli, json_lines, stderr, stdout, tree};
 
 #[test]
 fn create_list_delete_round_trip_in_text() {
@@ -578,6 +491,44 @@ fn ctrl_c_during_a_streamed_restore_cancels_it_and_keeps_the_data() {
     assert_eq!(json_lines(&status)[0]["value"], "CANCELED");
 }
 
+/// Waits until Pieces OS reports the restoration of `id` in progress.
+fn wait_restoring(server: &TestServer, id: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while std::time::Instant::now() < deadline {
+        let status = server.run(&["status", id, "--restore", "--json"]);
+        if status.status.success() && json_lines(&status)[0]["value"] == "IN-PROGRESS" {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("the restoration of {id} never showed as in progress");
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_a_plain_restore_says_cancelled_as_the_status_does() {
+    let server = TestServer::start(|config| config.progress_delay = Duration::from_millis(500));
+    let id = server.create();
+    std::fs::write(server.data().join("a.txt"), "changed").unwrap();
+    let before = tree(server.data());
+
+    // The first line is the safety backup's, printed before the restore starts.
+    let (child, first) = spawn_until_first_line(&server, &["restore", &id, "--yes"]);
+    assert!(first.starts_with("Safety backup "), "{first}");
+    wait_restoring(&server, &id);
+    interrupt(&child);
+    let output = child.wait_with_output().unwrap();
+    assert_exit(&output, 130);
+    let message = stderr(&output);
+    assert!(
+        message.contains(&format!("cancelled the restoration of backup {id}")),
+        "{message}"
+    );
+    let status = server.run(&["status", &id, "--restore", "--json"]);
+    assert_eq!(json_lines(&status)[0]["value"], "CANCELED");
+    assert_eq!(tree(server.data()), before, "the data must be as before");
+}
+
 #[test]
 fn create_stream_websocket_json_is_ndjson_ending_completed() {
     let server = TestServer::start(|_| {});
@@ -874,6 +825,31 @@ fn a_streamed_create_draws_a_bar_on_a_terminal_and_never_in_a_pipe() {
             "{name} of a pipe has escapes: {text:?}"
         );
     }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_plain_restore_on_a_terminal_shows_a_spinner_with_the_elapsed_time() {
+    let server = TestServer::start(|config| config.progress_delay = Duration::from_millis(300));
+    let id = server.create();
+    let args = ["restore", &id, "--yes", "--no-safety-backup"];
+    let Some(terminal) = run_on_a_terminal(&server, &args, "") else {
+        eprintln!("{SKIPPED_WITHOUT_SCRIPT}");
+        return;
+    };
+    assert_exit(&terminal, 0);
+    let screen = stdout(&terminal);
+    assert!(screen.contains("Restoring…"), "no spinner: {screen:?}");
+    // indicatif's {elapsed}: whole seconds, such as "0s" then "1s".
+    assert!(
+        screen.contains("0s") || screen.contains("1s"),
+        "no elapsed time: {screen:?}"
+    );
+    assert!(screen.contains("Restored backup "), "{screen:?}");
+
+    let piped = server.run(&args);
+    assert_exit(&piped, 0);
+    assert!(!stderr(&piped).contains("Restoring…"), "{}", stderr(&piped));
 }
 
 #[cfg(unix)]

@@ -7,7 +7,8 @@
 //! test --workspace` builds it next to `pieces-backups`; a run of this crate alone may not, and
 //! then the test says it is skipped.
 
-use std::collections::BTreeMap;
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -15,6 +16,8 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use backups_testkit::TempDirs;
+
+use common::tree;
 
 /// The `backups-server` binary next to this crate's, if it was built.
 fn server_binary() -> Option<PathBuf> {
@@ -79,24 +82,6 @@ fn cli(home: &Path) -> Command {
         .env("NO_COLOR", "1")
         .stdin(Stdio::null());
     command
-}
-
-/// Every file under `dir`, by relative path.
-fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut files = BTreeMap::new();
-    let mut pending = vec![dir.to_owned()];
-    while let Some(next) = pending.pop() {
-        for entry in std::fs::read_dir(&next).expect("read_dir") {
-            let path = entry.expect("entry").path();
-            if path.is_dir() {
-                pending.push(path);
-            } else {
-                let relative = path.strip_prefix(dir).expect("under dir").to_owned();
-                files.insert(relative, std::fs::read(&path).expect("read"));
-            }
-        }
-    }
-    files
 }
 
 #[test]
