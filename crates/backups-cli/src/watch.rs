@@ -3,11 +3,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use backups_hyper::BackupsClient;
 use backups_models::{BackupStreamedProgress, BackupsStreamedProgress};
-use backups_proto::{ErrorKind, TimeoutKind};
+use backups_proto::{Error, ErrorKind, TimeoutKind};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use crate::commands::Stop;
@@ -43,21 +43,42 @@ pub(crate) async fn watch(
     ended.unwrap_or(Ok(()))
 }
 
+/// How long to wait before reopening a progress channel that dropped.
+const REOPEN_WAIT: Duration = Duration::from_secs(1);
+
 /// Shows every snapshot as it comes; returns only on a failure. A channel that stays silent for
 /// the idle timeout after it gave a snapshot is reopened, since silence there only means that
-/// nothing changed.
+/// nothing changed. A channel that drops (a reset, a socket gone without a close frame) is
+/// reopened too, for as long as Pieces OS may go unanswered ([`Polling::unanswered`]), since
+/// the operations it shows go on without it.
+///
+/// [`Polling::unanswered`]: backups_proto::Polling::unanswered
 async fn show_snapshots(
     client: &BackupsClient,
     mut board: Option<&mut Board>,
     out: &mut impl Write,
 ) -> Result<(), Stop> {
+    let patience = client.polling().unanswered;
+    let mut dropped: Option<Instant> = None;
     loop {
-        let mut snapshots = client.watch_progress().await?;
+        let mut snapshots = match client.watch_progress().await {
+            Ok(snapshots) => snapshots,
+            Err(err)
+                if dropped.is_some_and(|since| since.elapsed() < patience) && is_lost(&err) =>
+            {
+                tokio::time::sleep(REOPEN_WAIT).await;
+                continue;
+            }
+            Err(err) => return Err(err.into()),
+        };
         let mut any = false;
         loop {
             match snapshots.next_snapshot().await {
                 Some(Ok(snapshot)) => {
                     any = true;
+                    if dropped.take().is_some() {
+                        eprintln!("pieces-backups: the progress channel is back");
+                    }
                     match board.as_deref_mut() {
                         Some(board) => board.show(&snapshot),
                         None => {
@@ -74,6 +95,15 @@ async fn show_snapshots(
                 Some(Err(err)) if any && err.kind() == ErrorKind::Timeout(TimeoutKind::Idle) => {
                     break;
                 }
+                Some(Err(err)) if any && is_lost(&err) => {
+                    eprintln!(
+                        "pieces-backups: the progress channel dropped ({err}); reconnecting \
+                         (what runs on Pieces OS goes on)"
+                    );
+                    dropped.get_or_insert_with(Instant::now);
+                    tokio::time::sleep(REOPEN_WAIT).await;
+                    break;
+                }
                 Some(Err(err)) => return Err(err.into()),
                 None => {
                     return Err(Stop::Failed {
@@ -87,6 +117,15 @@ async fn show_snapshots(
             }
         }
     }
+}
+
+/// Whether `err` is the channel's connection lost (or not made again yet), rather than
+/// something Pieces OS said.
+fn is_lost(err: &Error) -> bool {
+    matches!(
+        err.kind(),
+        ErrorKind::Transport(_) | ErrorKind::Truncated | ErrorKind::Timeout(_)
+    )
 }
 
 /// Which of a backup's operations a bar follows.

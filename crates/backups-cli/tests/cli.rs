@@ -10,6 +10,8 @@ use std::time::Duration;
 use backups_server::Fault;
 use serde_json::Value;
 
+#[cfg(unix)]
+use common::interrupt;
 use common::{TestServer, assert_exit, cli, json_lines, stderr, stdout, tree};
 
 #[test]
@@ -405,15 +407,6 @@ fn usage_errors_exit_2_and_help_has_examples() {
 }
 
 /// Sends SIGINT, as Ctrl-C does, to a running command.
-#[cfg(unix)]
-fn interrupt(child: &std::process::Child) {
-    let killed = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-}
-
 /// Starts `args` with stdout piped, and waits until it has printed its first line; the rest of
 /// stdout is read on, so that the command never writes to a closed pipe.
 #[cfg(unix)]

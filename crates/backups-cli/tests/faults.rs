@@ -204,3 +204,38 @@ fn a_failure_after_the_restore_started_names_the_backup_and_the_status_command()
         "{message}"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn watch_reconnects_when_its_channel_drops_and_goes_on() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let server = TestServer::start(|_| {});
+    let proxy = proxy(&server);
+    // The first snapshot gets through, then the socket is gone without a close frame.
+    proxy.arm(Rule::on_path(
+        "/backups/streamed/progress",
+        Fault::CloseWhen(b"}".to_vec()),
+    ));
+    let mut child = common::cli()
+        .args(["--host", &proxy.base_url(), "watch", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    // The snapshot before the drop, then the one of the reopened channel.
+    for _ in 0..2 {
+        let line = lines.next().expect("a snapshot").unwrap();
+        serde_json::from_str::<serde_json::Value>(&line).unwrap();
+    }
+    assert_eq!(proxy.faults_fired(), 1);
+    common::interrupt(&child);
+    std::thread::spawn(move || lines.for_each(drop));
+    let output = child.wait_with_output().unwrap();
+    assert_exit(&output, 0);
+    let message = stderr(&output);
+    assert!(message.contains("progress channel dropped"), "{message}");
+    assert!(message.contains("back"), "{message}");
+}

@@ -108,3 +108,13 @@ pub(crate) fn json_lines(output: &Output) -> Vec<Value> {
         .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{line:?}: {e}")))
         .collect()
 }
+
+/// Sends SIGINT (Ctrl-C) to `child`.
+#[cfg(unix)]
+pub(crate) fn interrupt(child: &std::process::Child) {
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+}
