@@ -96,7 +96,14 @@ async fn sigterm_mid_restore_exits_within_5_s_with_the_old_tree() {
     // The next start serves the backup, which still restores.
     let server = spawn(&data, &store, &port_file, &[]).await;
     assert_eq!(listed(server.addr).await, vec![id.clone()]);
-    let reply = request(server.addr, "POST", &format!("/backup/{id}/restore"), &[], b"").await;
+    let reply = request(
+        server.addr,
+        "POST",
+        &format!("/backup/{id}/restore"),
+        &[],
+        b"",
+    )
+    .await;
     assert_eq!(reply.status, 200, "{}", reply.text());
     assert_eq!(tree_contents(&data), backup);
     server.kill();
@@ -117,7 +124,10 @@ async fn sigterm_mid_create_exits_within_5_s_and_lists_no_partial_backup() {
     let mut stream = EventStream::open(server.addr, "/backups/create/streamed", b"").await;
     let first = stream.next().await.expect("INITIALIZED");
     assert_eq!(first["status"], "INITIALIZED");
-    let id = first["backup"]["id"].as_str().expect("id up front").to_owned();
+    let id = first["backup"]["id"]
+        .as_str()
+        .expect("id up front")
+        .to_owned();
     let second = stream.next().await.expect("IN-PROGRESS");
     assert_eq!(second["status"], "IN-PROGRESS", "{second}");
 
@@ -133,7 +143,10 @@ async fn sigterm_mid_create_exits_within_5_s_and_lists_no_partial_backup() {
     );
     assert_eq!(tree_contents(&data), before, "a create changes no data");
     assert_nothing_left(&data, &store);
-    assert!(objects(&store).is_empty(), "a canceled create stores nothing");
+    assert!(
+        objects(&store).is_empty(),
+        "a canceled create stores nothing"
+    );
     let manifests = std::fs::read_dir(store.join("backups")).expect("backups");
     assert_eq!(manifests.count(), 0, "no manifest of {id}");
 
@@ -176,7 +189,11 @@ async fn running_server_shutdown_mid_restore_returns_within_5_s() {
     let reply = plain.await.expect("the plain restore's answer");
     assert_eq!(reply.status, 500, "{}", reply.text());
     assert!(reply.text().contains("canceled"), "{}", reply.text());
-    assert_eq!(tree_contents(dirs.data()), old, "the restore was rolled back");
+    assert_eq!(
+        tree_contents(dirs.data()),
+        old,
+        "the restore was rolled back"
+    );
     assert_eq!(beside(dirs.data(), &["store"]), Vec::<String>::new());
     assert!(!dirs.store().join("restore.json").exists(), "journal left");
     let report = verify_store(dirs.store()).expect("verify");
