@@ -94,13 +94,27 @@ async fn final_status(addr: SocketAddr, path: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn streamed_http_responses_break_after_n_events_and_the_work_completes() {
+    // About 30 steps of 40 ms per operation: the cut comes with most of the work still to do.
     let t = TestServer::start_with(|c| {
         c.drop_streams_after = Some(CUT_AFTER);
         c.progress_delay = Duration::from_millis(40);
     })
     .await;
-    // A plain create has no stream to cut.
-    let id = t.create().await["id"].as_str().expect("id").to_owned();
+    // The backup is made by a streamed create that is cut too.
+    let (raw, _reset) = read_cut_stream(t.addr, "/backups/create/streamed").await;
+    let events = assert_cut(&raw);
+    let id = events[0]["backup"]["id"].as_str().expect("id").to_owned();
+    let status_path = format!("/backup/{id}/creation/status");
+    let status = t.get(&status_path).await.json();
+    assert_eq!(
+        status["value"], "IN-PROGRESS",
+        "the create outlives its stream"
+    );
+    assert_eq!(
+        final_status(t.addr, &status_path).await["value"],
+        "COMPLETED"
+    );
+    assert_eq!(listed(t.addr).await, vec![id.clone()]);
     let backup = tree_contents(t.dirs.data());
     change_data(&t);
 
@@ -118,16 +132,6 @@ async fn streamed_http_responses_break_after_n_events_and_the_work_completes() {
         "COMPLETED"
     );
     assert_eq!(tree_contents(t.dirs.data()), backup);
-
-    let (raw, _reset) = read_cut_stream(t.addr, "/backups/create/streamed").await;
-    let events = assert_cut(&raw);
-    let made = events[0]["backup"]["id"].as_str().expect("id").to_owned();
-    let status_path = format!("/backup/{made}/creation/status");
-    assert_eq!(
-        final_status(t.addr, &status_path).await["value"],
-        "COMPLETED"
-    );
-    assert_eq!(listed(t.addr).await, vec![made, id]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -230,7 +234,7 @@ async fn a_silent_phase_sends_no_event_while_the_status_answers_in_progress() {
         .iter()
         .filter(|(at, _, _)| *at > before + margin && *at + margin < after)
         .collect();
-    assert!(during.len() >= 5, "{} polls in the silence", during.len());
+    assert!(during.len() >= 3, "{} polls in the silence", during.len());
     for (_, code, value) in during {
         assert_eq!((*code, value.as_str()), (200, Some("IN-PROGRESS")));
     }
