@@ -102,12 +102,15 @@ fn upgrade<B>(
     feed: Feed,
 ) -> Response<ResBody> {
     let on_upgrade = hyper::upgrade::on(&mut request);
-    tokio::spawn(socket::serve(
-        on_upgrade,
-        channel,
-        feed,
-        state.stop.subscribe(),
-    ));
+    let serving = socket::serve(on_upgrade, channel, feed, state.stop.subscribe());
+    let mut halt = state.halt.subscribe();
+    tokio::spawn(async move {
+        // Past the shutdown's bound the socket is dropped, whatever it was waiting for.
+        tokio::select! {
+            () = serving => {}
+            () = crate::server::stopped(&mut halt) => {}
+        }
+    });
     switching(accept)
 }
 
@@ -178,7 +181,11 @@ fn operation<B>(
             "the operation started without its progress events",
         );
     };
-    upgrade(state, request, accept, channel, Feed::Events(texts))
+    let feed = Feed::Events {
+        events: texts,
+        cut_after: state.drop_streams_after,
+    };
+    upgrade(state, request, accept, channel, feed)
 }
 
 #[cfg(test)]

@@ -33,20 +33,33 @@ pub struct ServerConfig {
     /// A pause after every progress step of a create or restore (each file and each MiB
     /// copied), to test timeouts, progress bars, cancels and crashes mid-way.
     pub progress_delay: Duration,
+    /// A silent phase of every create and restore, for testing clients against one (as in a
+    /// long migration step of Pieces OS): when its progress first reaches 50 %, the work stops
+    /// for this long, sending no event on its stream or socket while its status keeps answering
+    /// `IN-PROGRESS`. Zero (the default) means none. A cancel or a shutdown ends it early.
+    pub silent_phase: Duration,
+    /// When set, every progress stream breaks after this many events, as a lost connection
+    /// would: a streamed create or restore's HTTP response is cut (the connection closes
+    /// before the chunked body ends, so the client sees an error, never a complete response)
+    /// and an operation WebSocket is dropped without a close frame. The work goes on to its end
+    /// and its status says how it ended. `None` (the default) means never.
+    pub drop_streams_after: Option<u32>,
     /// The largest request body accepted; larger ones answer 413.
     pub max_body_bytes: usize,
     /// How long a client may take to send a request's headers before the connection is closed.
     pub header_read_timeout: Duration,
     /// The most headers a request may carry; more are refused by the HTTP layer.
     pub max_headers: usize,
-    /// How long [`RunningServer::shutdown`](crate::RunningServer::shutdown) waits for requests
-    /// in flight before dropping their connections.
+    /// The bound on [`RunningServer::shutdown`](crate::RunningServer::shutdown): how long it
+    /// waits for the creates and restores it cancels to stop and for requests in flight to
+    /// finish before it drops their connections (3 s by default).
     pub shutdown_timeout: Duration,
 }
 
 impl ServerConfig {
     /// A configuration backing up `data_dir` into `store_dir`, with every other setting at its
-    /// default: Pieces OS ports, port file in the store, no fault, no delay, 1 MiB bodies.
+    /// default: Pieces OS ports, port file in the store, no fault, no delay, no silent phase,
+    /// no dropped stream, 1 MiB bodies.
     pub fn new(data_dir: impl Into<PathBuf>, store_dir: impl Into<PathBuf>) -> Self {
         Self {
             data_dir: data_dir.into(),
@@ -55,10 +68,14 @@ impl ServerConfig {
             port_file: None,
             simulate: None,
             progress_delay: Duration::ZERO,
+            silent_phase: Duration::ZERO,
+            drop_streams_after: None,
             max_body_bytes: 1024 * 1024,
             header_read_timeout: Duration::from_secs(10),
             max_headers: 64,
-            shutdown_timeout: Duration::from_secs(10),
+            // Canceled operations stop within a progress step (a MiB), and the binary must exit
+            // within 5 s of SIGTERM: 3 s leaves room for a slow disk's last syncs.
+            shutdown_timeout: Duration::from_secs(3),
         }
     }
 

@@ -3,14 +3,14 @@
 //! running one is also a new snapshot for the clients of the progress channel.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use backups_models::{
     Backup, BackupStatus, BackupStreamedProgress, BackupsStreamedProgress, Number, ProgressStatus,
 };
 use bytes::Bytes;
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 
 use crate::control::{Canceled, Control};
 use crate::progress::{self, Percent};
@@ -33,6 +33,8 @@ pub(crate) type Refusal = String;
 #[derive(Debug, Default)]
 pub(crate) struct Jobs {
     inner: Mutex<Inner>,
+    /// Woken each time a job ends, for shutdown to wait until none runs.
+    ended: Notify,
 }
 
 #[derive(Debug, Default)]
@@ -45,6 +47,8 @@ struct Inner {
     next_seq: u64,
     /// The clients of the progress channel.
     watchers: Watchers,
+    /// The server is shutting down: no job starts any more.
+    closing: bool,
 }
 
 impl Inner {
@@ -102,6 +106,9 @@ impl Jobs {
         backup: Backup,
     ) -> Result<JobHandle, Refusal> {
         let mut inner = lock(&self.inner);
+        if inner.closing {
+            return Err("the server is shutting down".into());
+        }
         if let Some(((_, running), _)) = inner
             .running
             .iter()
@@ -134,6 +141,7 @@ impl Jobs {
                 cancel: false,
                 committed: false,
             }),
+            wake: Condvar::new(),
         });
         inner.running.insert(key, Arc::clone(&job));
         inner.publish(Change::Milestone, None);
@@ -191,7 +199,37 @@ impl Jobs {
             .into());
         }
         state.cancel = true;
+        job.wake.notify_all();
         Ok(())
+    }
+
+    /// Shutdown: refuses every new job, and cancels every running one that has not reached its
+    /// commit point (those that have are a few syncs from completing). Each stops at its next
+    /// progress step, or at once when it is pausing (`progress_delay`, the silent phase).
+    pub(crate) fn stop_all(&self) {
+        let mut inner = lock(&self.inner);
+        inner.closing = true;
+        for job in inner.running.values() {
+            let mut state = lock(&job.state);
+            if !state.committed {
+                state.cancel = true;
+                job.wake.notify_all();
+            }
+        }
+    }
+
+    /// Resolves once no job runs: every canceled one has cleaned up and recorded its end.
+    pub(crate) async fn idle(&self) {
+        loop {
+            let ended = self.ended.notified();
+            let mut ended = std::pin::pin!(ended);
+            // Registered before the check, so that an end between the two is not missed.
+            ended.as_mut().enable();
+            if lock(&self.inner).running.is_empty() {
+                return;
+            }
+            ended.await;
+        }
     }
 
     fn finish(&self, job: &Job, value: ProgressStatus, made: Option<Backup>) {
@@ -223,6 +261,8 @@ impl Jobs {
                 inner.finished.remove(&oldest);
             }
         }
+        drop(inner);
+        self.ended.notify_waiters();
     }
 }
 
@@ -233,6 +273,8 @@ pub(crate) struct Job {
     /// When it started, among the jobs of this process.
     seq: u64,
     state: Mutex<State>,
+    /// Notified on a cancel, so that a pause (a delay, the silent phase) ends at once.
+    wake: Condvar,
 }
 
 #[derive(Debug)]
@@ -257,12 +299,13 @@ pub(crate) struct JobHandle {
 
 impl JobHandle {
     /// What the work reports to: progress into the job's status and, when `events` is given,
-    /// IN-PROGRESS lines to a stream; each step then pauses `delay`.
-    pub(crate) fn watch(&self, delay: Duration, events: Option<mpsc::Sender<Bytes>>) -> Watch {
+    /// IN-PROGRESS lines to a stream. Each step then pauses `pace.delay`, and the first to
+    /// reach 50 % pauses `pace.silent` more.
+    pub(crate) fn watch(&self, pace: Pace, events: Option<mpsc::Sender<Bytes>>) -> Watch {
         Watch {
             jobs: Arc::clone(&self.jobs),
             job: Arc::clone(&self.job),
-            delay,
+            pace,
             percent: Percent::default(),
             events,
         }
@@ -288,13 +331,27 @@ impl Drop for JobHandle {
     }
 }
 
+/// How a job is slowed down, for tests of clients (`ServerConfig::progress_delay` and
+/// `ServerConfig::silent_phase`).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Pace {
+    /// After every progress step.
+    pub(crate) delay: Duration,
+    /// Once, when the progress first reaches 50 %: no event is sent meanwhile.
+    pub(crate) silent: Duration,
+}
+
+/// Where the silent phase falls: about half way.
+const SILENT_AT: u64 = 50;
+
 /// The [`Control`] of a job: records progress, streams it, slows it down, and stops it once a
 /// cancel was accepted.
 #[derive(Debug)]
 pub(crate) struct Watch {
     jobs: Arc<Jobs>,
     job: Arc<Job>,
-    delay: Duration,
+    /// The silent phase is set to zero once it has been kept.
+    pace: Pace,
     percent: Percent,
     events: Option<mpsc::Sender<Bytes>>,
 }
@@ -306,6 +363,21 @@ impl Watch {
         } else {
             Ok(())
         }
+    }
+
+    /// Waits `how_long`, unless a cancel (or the shutdown) comes first: a pause must never
+    /// hold up a stop, whatever delay a test asked for.
+    fn pause(&self, how_long: Duration) -> Result<(), Canceled> {
+        if how_long.is_zero() {
+            return self.canceled();
+        }
+        let state = lock(&self.job.state);
+        let (state, _) = self
+            .job
+            .wake
+            .wait_timeout_while(state, how_long, |state| !state.cancel)
+            .unwrap_or_else(PoisonError::into_inner);
+        if state.cancel { Err(Canceled) } else { Ok(()) }
     }
 }
 
@@ -331,10 +403,12 @@ impl Control for Watch {
             let _ = events.blocking_send(progress::ndjson_line(&event));
         }
         self.canceled()?;
-        if !self.delay.is_zero() {
-            std::thread::sleep(self.delay);
+        if !self.pace.silent.is_zero() && self.percent.last() >= SILENT_AT {
+            // While the job's lock is free: its status keeps answering IN-PROGRESS.
+            let silent = std::mem::take(&mut self.pace.silent);
+            self.pause(silent)?;
         }
-        self.canceled()
+        self.pause(self.pace.delay)
     }
 
     fn commit(&mut self) -> Result<(), Canceled> {
@@ -386,7 +460,7 @@ mod tests {
         let b = backup(1);
         assert!(jobs.cancel(Kind::Create, &b.id).is_err());
         let handle = jobs.start(Kind::Create, b.clone()).expect("starts");
-        let mut watch = handle.watch(Duration::ZERO, None);
+        let mut watch = handle.watch(Pace::default(), None);
         assert!(watch.step(1, 2).is_ok());
         assert!(watch.commit().is_ok());
         assert!(jobs.cancel(Kind::Create, &b.id).is_err(), "committed");
@@ -407,7 +481,7 @@ mod tests {
         let handle = jobs.start(Kind::Restore, b.clone()).expect("starts");
         assert!(jobs.start(Kind::Restore, backup(3)).is_err(), "one restore");
         assert!(jobs.start(Kind::Create, backup(4)).is_err(), "no create");
-        let mut watch = handle.watch(Duration::ZERO, None);
+        let mut watch = handle.watch(Pace::default(), None);
         jobs.cancel(Kind::Restore, &b.id).expect("accepted");
         assert_eq!(watch.step(1, 2), Err(Canceled));
         assert_eq!(watch.commit(), Err(Canceled));
@@ -443,7 +517,7 @@ mod tests {
             Some(b.id.as_str())
         );
 
-        let mut watch = handle.watch(Duration::ZERO, None);
+        let mut watch = handle.watch(Pace::default(), None);
         watch.step(1, 2).expect("step");
         let step = &next().backups.expect("backups")[0];
         assert_eq!(step.status, Some(ProgressStatus::InProgress));

@@ -60,6 +60,8 @@
 
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
+// The features table links to the `temp` module, which exists only with its feature.
+#![cfg_attr(not(feature = "temp"), allow(rustdoc::broken_intra_doc_links))]
 
 mod accept;
 mod channels;

@@ -11,6 +11,10 @@ use clap::{Args, Parser, Subcommand};
 /// A local implementation of the Pieces OS Backups API.
 ///
 /// Without a subcommand it serves: `backups-server --data DIR --store DIR`.
+///
+/// On Ctrl-C or SIGTERM it cancels every create and restore in progress (a canceled restore
+/// leaves the data directory as it was), finishes the requests in flight, and exits 0 within
+/// 5 s.
 #[derive(Debug, Parser)]
 #[command(
     name = "backups-server",
@@ -69,6 +73,16 @@ struct ServeArgs {
     /// Pause this long after each progress step of a create or restore (each file and each MiB).
     #[arg(long, value_name = "N", default_value_t = 0)]
     progress_delay_ms: u64,
+    /// A silent phase in every create and restore: when its progress reaches 50 %, the work
+    /// stops this many seconds (a decimal number) with no event on its stream or socket, while
+    /// its status keeps answering IN-PROGRESS. For testing clients' idle timeouts.
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    silent_phase_secs: Option<Duration>,
+    /// Break every progress stream after N events, as a lost connection would: a streamed
+    /// create or restore's HTTP response is cut mid-body, an operation WebSocket dropped
+    /// without a close frame. The work goes on to its end; its status says how it ended.
+    #[arg(long, value_name = "N")]
+    drop_streams_after: Option<u32>,
     /// Largest request body accepted, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024)]
     max_body_bytes: usize,
@@ -104,10 +118,12 @@ fn serve(args: ServeArgs) -> Result<ExitCode, String> {
         .transpose()
         .map_err(|err| err.to_string())?;
     config.progress_delay = Duration::from_millis(args.progress_delay_ms);
+    config.silent_phase = args.silent_phase_secs.unwrap_or_default();
+    config.drop_streams_after = args.drop_streams_after;
     config.max_body_bytes = args.max_body_bytes;
 
     let runtime = tokio::runtime::Runtime::new().map_err(|err| format!("starting: {err}"))?;
-    runtime.block_on(async {
+    let served = runtime.block_on(async {
         let server = Server::start(config.clone())
             .await
             .map_err(|err| err.to_string())?;
@@ -126,7 +142,25 @@ fn serve(args: ServeArgs) -> Result<ExitCode, String> {
         eprintln!("backups-server: shutting down");
         server.shutdown().await.map_err(|err| err.to_string())?;
         Ok(ExitCode::SUCCESS)
-    })
+    });
+    // Dropping a runtime waits for every blocking task: an operation that did not stop within
+    // the shutdown's bound would hold the exit for as long as it runs. It is left to the exit
+    // instead, which the store survives as it survives a crash.
+    runtime.shutdown_timeout(EXIT_GRACE);
+    served
+}
+
+/// How long the exit waits, after the shutdown, for work threads still running.
+const EXIT_GRACE: Duration = Duration::from_millis(500);
+
+/// A duration in seconds, such as `90` or `1.5`.
+fn parse_secs(text: &str) -> Result<Duration, String> {
+    let secs: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    Duration::try_from_secs_f64(secs)
+        .map_err(|_| format!("{text:?} is not a number of seconds from 0 up"))
 }
 
 /// Resolves on Ctrl-C, or on SIGTERM where there is one.

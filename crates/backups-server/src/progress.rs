@@ -1,6 +1,5 @@
 //! Progress events of a create or restore, and the streaming body that carries them.
 
-use std::convert::Infallible;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -67,30 +66,56 @@ impl Percent {
     }
 }
 
+/// Why a progress stream ended early: it was cut on purpose after the configured number of
+/// events (`ServerConfig::drop_streams_after`). As a body error it makes hyper close the
+/// connection before the chunked body's end, so the client sees a broken connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("progress stream cut after the configured number of events")]
+pub(crate) struct StreamCut;
+
 /// A response body fed by a channel, so that each line is sent as soon as it is made.
 #[derive(Debug)]
 pub(crate) struct ChannelBody {
     rx: mpsc::Receiver<Bytes>,
+    /// Lines still to send before the cut, when one is configured.
+    left: Option<u32>,
+    /// The cut was put off once, so that hyper writes out the last line before it.
+    flushed: bool,
 }
 
 impl ChannelBody {
-    /// A body that ends when every sender is dropped.
-    pub(crate) fn new(rx: mpsc::Receiver<Bytes>) -> Self {
-        Self { rx }
+    /// A body that ends when every sender is dropped, or breaks after `cut_after` lines.
+    pub(crate) fn new(rx: mpsc::Receiver<Bytes>, cut_after: Option<u32>) -> Self {
+        Self {
+            rx,
+            left: cut_after,
+            flushed: false,
+        }
     }
 }
 
 impl Body for ChannelBody {
     type Data = Bytes;
-    type Error = Infallible;
+    type Error = StreamCut;
 
     fn poll_frame(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        self.rx
-            .poll_recv(cx)
-            .map(|chunk| chunk.map(|bytes| Ok(Frame::data(bytes))))
+    ) -> Poll<Option<Result<Frame<Bytes>, StreamCut>>> {
+        if self.left == Some(0) {
+            // hyper flushes what it holds when the body is not ready, but may drop it unsent
+            // on an error: so first one round of "not ready", then the cut.
+            if !std::mem::replace(&mut self.flushed, true) {
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            return Poll::Ready(Some(Err(StreamCut)));
+        }
+        let polled = self.rx.poll_recv(cx);
+        if let (Poll::Ready(Some(_)), Some(left)) = (&polled, self.left.as_mut()) {
+            *left -= 1;
+        }
+        polled.map(|chunk| chunk.map(|bytes| Ok(Frame::data(bytes))))
     }
 }
 

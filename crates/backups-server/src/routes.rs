@@ -3,7 +3,6 @@
 use std::convert::Infallible;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use backups_models::{Backup, SeededBackup};
 use bytes::Bytes;
@@ -21,15 +20,16 @@ use crate::Fault;
 use crate::accept::{NDJSON, accepts_ndjson};
 use crate::channels;
 use crate::id::is_valid_id;
-use crate::jobs::{Jobs, Kind};
+use crate::jobs::{Jobs, Kind, Pace};
 use crate::listing::Listing;
 use crate::origin::Origin;
-use crate::progress::{self, ChannelBody};
+use crate::progress::{self, ChannelBody, StreamCut};
 use crate::store::Store;
 use crate::tasks::{self, Outcome, Started};
 
-/// The body of every response.
-pub(crate) type ResBody = BoxBody<Bytes, Infallible>;
+/// The body of every response. Its one error is a progress stream cut on purpose
+/// (`ServerConfig::drop_streams_after`), which makes hyper drop the connection mid-body.
+pub(crate) type ResBody = BoxBody<Bytes, StreamCut>;
 
 const TEXT: &str = "text/plain; charset=utf-8";
 const JSON: &str = "application/json";
@@ -43,7 +43,10 @@ pub(crate) struct AppState {
     pub(crate) data_dir: PathBuf,
     pub(crate) origin: Origin,
     pub(crate) fault: Option<Fault>,
-    pub(crate) progress_delay: Duration,
+    /// `progress_delay` and `silent_phase` of the configuration.
+    pub(crate) pace: Pace,
+    /// Progress streams and operation sockets break after this many events.
+    pub(crate) drop_streams_after: Option<u32>,
     pub(crate) max_body_bytes: usize,
     /// The running and recently finished creates and restores.
     pub(crate) jobs: Arc<Jobs>,
@@ -53,6 +56,9 @@ pub(crate) struct AppState {
     /// Turns true when the server shuts down. Each connection and each WebSocket holds a
     /// receiver, so that shutdown can tell them to finish and wait until they have.
     pub(crate) stop: watch::Sender<bool>,
+    /// Turns true when the shutdown's bound has passed: every connection and WebSocket still
+    /// open is dropped.
+    pub(crate) halt: watch::Sender<bool>,
 }
 
 /// A path the server knows.
@@ -190,7 +196,7 @@ where
     }
     let response = match call {
         Call::List => match state.listing.bytes(&state.store) {
-            Ok(bytes) => with_type(StatusCode::OK, JSON, Full::new(bytes).boxed()),
+            Ok(bytes) => with_type(StatusCode::OK, JSON, whole(Full::new(bytes))),
             Err(err) => text(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 &format!("could not encode the response: {err}"),
@@ -207,7 +213,7 @@ where
             let streamed = accepts_ndjson(request.headers());
             match read_json::<SeededBackup, B>(&state, request).await {
                 Ok(_seed) => match tasks::start_create(&state, streamed) {
-                    Ok(started) => progress_answer(started).await,
+                    Ok(started) => progress_answer(started, state.drop_streams_after).await,
                     Err(reason) => text(StatusCode::INTERNAL_SERVER_ERROR, &reason),
                 },
                 Err(response) => response,
@@ -285,7 +291,7 @@ where
             let streamed = streamed && one == One::RestoreStreamed;
             match tasks::start_restore(&state, backup, streamed) {
                 Ok(started) if one == One::Restore => restore_answer(started.outcome().await),
-                Ok(started) => progress_answer(started).await,
+                Ok(started) => progress_answer(started, state.drop_streams_after).await,
                 Err(reason) => text(StatusCode::INTERNAL_SERVER_ERROR, &reason),
             }
         }
@@ -329,10 +335,11 @@ fn restore_answer(outcome: Outcome) -> Response<ResBody> {
 }
 
 /// The answer of a streamed create or restore: NDJSON lines as they are made for a client that
-/// asked for them, otherwise the final event alone once the work is done.
-async fn progress_answer(started: Started) -> Response<ResBody> {
+/// asked for them (cut after `cut_after` of them, if set), otherwise the final event alone once
+/// the work is done.
+async fn progress_answer(started: Started, cut_after: Option<u32>) -> Response<ResBody> {
     if let Some(rx) = started.events {
-        let mut response = Response::new(ChannelBody::new(rx).boxed());
+        let mut response = Response::new(ChannelBody::new(rx, cut_after).boxed());
         response
             .headers_mut()
             .insert(CONTENT_TYPE, HeaderValue::from_static(NDJSON));
@@ -422,12 +429,12 @@ where
 pub(crate) fn text(status: StatusCode, message: &str) -> Response<ResBody> {
     let mut body = message.to_owned();
     body.push('\n');
-    with_type(status, TEXT, Full::new(Bytes::from(body)).boxed())
+    with_type(status, TEXT, whole(Full::new(Bytes::from(body))))
 }
 
 fn json<T: Serialize>(status: StatusCode, value: &T) -> Response<ResBody> {
     match serde_json::to_vec(value) {
-        Ok(bytes) => with_type(status, JSON, Full::new(Bytes::from(bytes)).boxed()),
+        Ok(bytes) => with_type(status, JSON, whole(Full::new(Bytes::from(bytes)))),
         Err(err) => text(
             StatusCode::INTERNAL_SERVER_ERROR,
             &format!("could not encode the response: {err}"),
@@ -437,9 +444,14 @@ fn json<T: Serialize>(status: StatusCode, value: &T) -> Response<ResBody> {
 
 /// An answer with no body.
 pub(crate) fn empty(status: StatusCode) -> Response<ResBody> {
-    let mut response = Response::new(Empty::new().boxed());
+    let mut response = Response::new(whole(Empty::new()));
     *response.status_mut() = status;
     response
+}
+
+/// A body that cannot fail, as a [`ResBody`].
+fn whole(body: impl Body<Data = Bytes, Error = Infallible> + Send + Sync + 'static) -> ResBody {
+    body.map_err(|never| match never {}).boxed()
 }
 
 fn with_type(status: StatusCode, content_type: &'static str, body: ResBody) -> Response<ResBody> {

@@ -13,7 +13,7 @@ use tokio::sync::{RwLock, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::config::DEFAULT_PORTS;
-use crate::jobs::Jobs;
+use crate::jobs::{Jobs, Pace};
 use crate::origin::Origin;
 use crate::routes::{self, AppState};
 use crate::store::Store;
@@ -60,11 +60,16 @@ impl Server {
             data_dir: config.data_dir.clone(),
             origin: Origin::this_server(),
             fault: config.simulate,
-            progress_delay: config.progress_delay,
+            pace: Pace {
+                delay: config.progress_delay,
+                silent: config.silent_phase,
+            },
+            drop_streams_after: config.drop_streams_after,
             max_body_bytes: config.max_body_bytes,
             jobs: Arc::new(Jobs::default()),
             data_gate: Arc::new(RwLock::new(())),
             stop: watch::Sender::new(false),
+            halt: watch::Sender::new(false),
         });
         let (stop_tx, stop_rx) = oneshot::channel();
         let task = tokio::spawn(serve(listener, state, config.clone(), stop_rx));
@@ -78,8 +83,8 @@ impl Server {
     }
 }
 
-/// A server that is accepting connections. Dropping it stops accepting; call
-/// [`shutdown`](RunningServer::shutdown) to also wait for requests in flight.
+/// A server that is accepting connections. Dropping it starts the same shutdown as
+/// [`shutdown`](RunningServer::shutdown), in the background; call `shutdown` to wait for it.
 #[derive(Debug)]
 pub struct RunningServer {
     local_addr: SocketAddr,
@@ -110,8 +115,20 @@ impl RunningServer {
         &self.store_dir
     }
 
-    /// Stops accepting connections, lets requests in flight finish (up to the configured
-    /// shutdown timeout), releases the store and removes the port file if it still names us.
+    /// Stops the server within [`ServerConfig::shutdown_timeout`] (3 s by default), plus the
+    /// few milliseconds it takes to drop what is left.
+    ///
+    /// It stops accepting connections and starting operations, and **cancels every create and
+    /// restore in progress**, as their cancel endpoints do: a create leaves nothing in the
+    /// store, a restore removes the tree it was writing and leaves the data directory as it
+    /// was. One already past its commit point (its objects being renamed into the store, or
+    /// its tree being swapped in, a matter of a few syncs) completes instead. Either way its
+    /// client gets the final event (`CANCELED` or `COMPLETED`) or answer. Requests in flight
+    /// are finished, and WebSockets closed with 1001. Once the bound has passed, connections
+    /// still open are dropped, and an operation still running (a disk that does not answer)
+    /// is left to end in the background, holding the store; a process that exits then leaves
+    /// the store as a crash does, which its next start recovers. Finally the port file is
+    /// removed if it still names this server.
     pub async fn shutdown(mut self) -> Result<(), ServerError> {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
@@ -164,7 +181,8 @@ async fn write_port_file(path: &Path, port: u16) -> Result<(), ServerError> {
     tokio::fs::rename(&tmp, path).await.map_err(error)
 }
 
-/// Resolves once the server stops (`stop` turns true, or its sender is gone).
+/// Resolves once the server stops (`stop` turns true, or its sender is gone); also used for
+/// `halt`.
 pub(crate) async fn stopped(stop: &mut watch::Receiver<bool>) {
     // The guard `wait_for` returns is not `Send`; it is dropped here, before any other await.
     let _ = stop.wait_for(|stop| *stop).await.map(drop);
@@ -191,6 +209,7 @@ async fn serve(
                     // Progress lines are small; send each at once.
                     let _ = stream.set_nodelay(true);
                     let mut stop = state.stop.subscribe();
+                    let mut halt = state.halt.subscribe();
                     let service_state = Arc::clone(&state);
                     let service = service_fn(move |request| {
                         routes::handle(Arc::clone(&service_state), request)
@@ -208,7 +227,11 @@ async fn serve(
                             _ = connection.as_mut() => {}
                             () = stopped(&mut stop) => {
                                 connection.as_mut().graceful_shutdown();
-                                let _ = connection.await;
+                                // Past the shutdown's bound the connection is dropped.
+                                tokio::select! {
+                                    _ = connection.as_mut() => {}
+                                    () = stopped(&mut halt) => {}
+                                }
                             }
                         }
                     });
@@ -221,7 +244,19 @@ async fn serve(
         }
     }
     drop(listener);
-    // Every connection and WebSocket holds a receiver: once all are gone, all have finished.
+    let deadline = tokio::time::Instant::now() + config.shutdown_timeout;
+    // Operations first: a streamed one's response ends with its final event, so connections
+    // can finish only once the work has stopped. Without this, a long restore held the
+    // shutdown for its whole length (and the process, whose runtime waits for its thread).
+    state.jobs.stop_all();
     state.stop.send_replace(true);
-    let _ = tokio::time::timeout(config.shutdown_timeout, state.stop.closed()).await;
+    let _ = tokio::time::timeout_at(deadline, state.jobs.idle()).await;
+    // Every connection and WebSocket holds a receiver: once all are gone, all have finished.
+    let _ = tokio::time::timeout_at(deadline, state.stop.closed()).await;
+    state.halt.send_replace(true);
+    // Dropping them takes a moment of the tasks that hold them.
+    let _ = tokio::time::timeout(HALT_GRACE, state.stop.closed()).await;
 }
+
+/// How long shutdown waits, past its bound, for the connections it drops to be gone.
+const HALT_GRACE: Duration = Duration::from_millis(100);

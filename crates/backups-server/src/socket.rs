@@ -92,7 +92,12 @@ impl Channel {
 pub(crate) enum Feed {
     /// The events of a create or restore, the same as its NDJSON lines; they end after the
     /// terminal one. At most about a hundred, so they are never more than a small buffer.
-    Events(mpsc::Receiver<Bytes>),
+    /// With `cut_after`, the socket is dropped without a close frame once that many are sent
+    /// (`ServerConfig::drop_streams_after`).
+    Events {
+        events: mpsc::Receiver<Bytes>,
+        cut_after: Option<u32>,
+    },
     /// The progress channel's snapshots, which never end.
     Snapshots(Subscription),
 }
@@ -109,7 +114,7 @@ enum Item {
 impl Feed {
     async fn next(&mut self) -> Item {
         match self {
-            Feed::Events(events) => events.recv().await.map_or(Item::End, Item::Text),
+            Feed::Events { events, .. } => events.recv().await.map_or(Item::End, Item::Text),
             Feed::Snapshots(subscription) => match subscription.next().await {
                 Next::Snapshot(text) => Item::Text(text),
                 Next::Cut => Item::Cut,
@@ -120,7 +125,7 @@ impl Feed {
     /// Resolves when the client is cut off, so that a write it blocks is abandoned at once.
     async fn cut(&self) {
         match self {
-            Feed::Events(_) => std::future::pending().await,
+            Feed::Events { .. } => std::future::pending().await,
             Feed::Snapshots(subscription) => subscription.cut().await,
         }
     }
@@ -275,6 +280,10 @@ async fn write(
 ) -> End {
     let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
     let mut last_terminal = false;
+    let mut left = match feed {
+        Feed::Events { cut_after, .. } => *cut_after,
+        Feed::Snapshots(_) => None,
+    };
     let too_slow = || {
         End::Violation(
             CloseCode::Policy,
@@ -282,6 +291,10 @@ async fn write(
         )
     };
     loop {
+        if left == Some(0) {
+            // Cut on purpose: dropped like a lost connection, with no close frame.
+            return End::Gone;
+        }
         let text = tokio::select! {
             biased;
             () = crate::server::stopped(stop) => {
@@ -312,7 +325,10 @@ async fn write(
         };
         tokio::select! {
             sent = timeout(WRITE_STALL, sink.send(Message::Text(text))) => match sent {
-                Ok(Ok(())) => ping.reset(),
+                Ok(Ok(())) => {
+                    ping.reset();
+                    left = left.map(|left| left - 1);
+                }
                 // Stalled (the client reads nothing) or failed (it left).
                 _ => return End::Gone,
             },

@@ -111,7 +111,7 @@ pub(crate) fn start_create(state: &Arc<AppState>, streamed: bool) -> Result<Star
     let done = tokio::spawn(async move {
         let shared = state.store.share().await;
         let data = Arc::clone(&state.data_gate).read_owned().await;
-        let mut watch = handle.watch(state.progress_delay, tx.clone());
+        let mut watch = handle.watch(state.pace, tx.clone());
         let worker = Arc::clone(&state);
         let joined = tokio::task::spawn_blocking(move || {
             worker.store.create(
@@ -157,7 +157,7 @@ async fn restore(
 ) -> Outcome {
     // Held shared throughout, so that no delete collects the objects being read.
     let _shared = state.store.share().await;
-    let mut watch = handle.watch(state.progress_delay, events);
+    let mut watch = handle.watch(state.pace, events);
     let worker = Arc::clone(state);
     let id = backup.id.clone();
     let staged = tokio::task::spawn_blocking(move || {

@@ -90,7 +90,8 @@ impl TempDirs {
 }
 
 /// A running server that owns its temporary directories. Dropping it stops the server and then
-/// removes the directories; [`shutdown`](Self::shutdown) waits for requests in flight first.
+/// removes the directories; [`shutdown`](Self::shutdown) first cancels the operations in
+/// progress and waits for them and for requests in flight (see [`RunningServer::shutdown`]).
 #[derive(Debug)]
 pub struct TempServer {
     // Declared first so that it is dropped, and stops, before its directories go.

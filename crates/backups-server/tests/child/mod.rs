@@ -34,6 +34,28 @@ impl Running {
         self.child.kill().expect("kill");
         self.child.wait().expect("reap");
     }
+
+    /// SIGTERM (sent by `kill`, as a service manager sends it), then waits up to 60 s for the
+    /// process to exit: how long it took, and its exit status.
+    #[cfg(unix)]
+    pub fn terminate(&mut self) -> (Duration, std::process::ExitStatus) {
+        let started = Instant::now();
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill -TERM failed");
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return (started.elapsed(), status);
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "still running 60 s after SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
 }
 
 impl Drop for Running {
