@@ -3,7 +3,7 @@
 //! since Pieces OS may still be working on it.
 
 use backups_hyper::BackupsClient;
-use backups_models::BackupStatus;
+use backups_models::{BackupStatus, ProgressStatus};
 use backups_proto::operations::{GetCreationStatus, GetRestorationStatus};
 use backups_proto::{BackupId, Error, ErrorKind, TimeoutKind};
 
@@ -108,6 +108,23 @@ impl Ongoing {
                  `pieces-backups list`",
                 command = self.running.status_command(id),
             ),
+            // Not by this command's Ctrl-C (that is `Stop::Interrupted`): by another client, or
+            // by Pieces OS as it shut down.
+            (ErrorKind::Ended, _)
+                if self.running == Running::Restoration
+                    && matches!(
+                        error,
+                        Error::Ended {
+                            status: ProgressStatus::Canceled,
+                            ..
+                        }
+                    ) =>
+            {
+                format!(
+                    "the {noun} was cancelled on Pieces OS (by another client, or as Pieces OS \
+                     stopped), which puts the original data back ({error})"
+                )
+            }
             (ErrorKind::Timeout(TimeoutKind::Unanswered), _) => {
                 format!("Pieces OS stopped answering during the {noun} ({error})")
             }

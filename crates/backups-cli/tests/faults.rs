@@ -239,3 +239,54 @@ fn watch_reconnects_when_its_channel_drops_and_goes_on() {
     assert!(message.contains("progress channel dropped"), "{message}");
     assert!(message.contains("back"), "{message}");
 }
+
+#[test]
+fn a_restore_whose_server_drops_every_stream_is_followed_to_its_end_over_http_and_websocket() {
+    // The server's own fault: each progress stream is cut after 2 events, as a broken
+    // connection, while the restore goes on.
+    let server = TestServer::start(|config| {
+        config.progress_delay = Duration::from_millis(50);
+        config.drop_streams_after = Some(2);
+    });
+    let backed_up = tree(server.data());
+    let id = server.create();
+    for websocket in [false, true] {
+        std::fs::write(server.data().join("a.txt"), "changed").unwrap();
+        let mut args = vec!["restore", &id, "--stream", "--yes", "--no-safety-backup"];
+        if websocket {
+            args.push("--websocket");
+        }
+        let output = server.run(&args);
+        assert_exit(&output, 0);
+        // The 2 events the stream carried, then what the status polls reported.
+        assert!(
+            stdout(&output).contains(&format!("Restored backup {id} (")),
+            "{}",
+            stdout(&output)
+        );
+        assert_eq!(tree(server.data()), backed_up, "websocket: {websocket}");
+    }
+}
+
+#[test]
+fn a_silent_phase_longer_than_the_timeout_is_waited_out() {
+    // Half way, the server is silent for 1.5 s, fifteen times --timeout, answering its status.
+    let server = TestServer::start(|config| config.silent_phase = Duration::from_millis(1500));
+    let backed_up = tree(server.data());
+    let id = server.create();
+    std::fs::write(server.data().join("a.txt"), "changed").unwrap();
+    let args = [
+        "restore",
+        &id,
+        "--stream",
+        "--yes",
+        "--no-safety-backup",
+        "--timeout",
+        "0.1",
+    ];
+    let started = std::time::Instant::now();
+    let output = server.run(&args);
+    assert_exit(&output, 0);
+    assert!(started.elapsed() >= Duration::from_millis(1500));
+    assert_eq!(tree(server.data()), backed_up);
+}
