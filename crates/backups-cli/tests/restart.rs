@@ -184,11 +184,14 @@ impl Scene {
         });
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            let line = seen
-                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-                .expect("progress before the fault");
-            if line.contains("IN-PROGRESS") {
-                return restore;
+            match seen.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(line) if line.contains("IN-PROGRESS") => return restore,
+                Ok(_) => {}
+                Err(err) => {
+                    let _ = restore.kill();
+                    let _ = restore.wait();
+                    panic!("no progress before the fault: {err}");
+                }
             }
         }
     }
@@ -210,10 +213,11 @@ fn ended_within(child: &mut Child, since: Instant, limit: Duration) -> (Option<i
         if let Some(status) = child.try_wait().expect("wait") {
             break status;
         }
-        assert!(
-            since.elapsed() < limit,
-            "the CLI did not end within {limit:?}"
-        );
+        if since.elapsed() >= limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the CLI did not end within {limit:?}");
+        }
         std::thread::sleep(Duration::from_millis(50));
     };
     let mut stderr = String::new();
