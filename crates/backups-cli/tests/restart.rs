@@ -257,6 +257,7 @@ fn a_pieces_os_killed_and_restarted_elsewhere_mid_restore_is_reported_truthfully
     let id = &scene.id;
 
     let (status, stderr) = ended_within(&mut restore, killed, Duration::from_secs(60));
+    eprintln!("the CLI ended {:?} after the kill", killed.elapsed());
     assert_eq!(status, Some(10), "stderr: {stderr}");
     assert!(stderr.contains("restarted"), "{stderr}");
     assert!(stderr.contains(id.as_str()), "{stderr}");
@@ -276,6 +277,7 @@ fn a_pieces_os_stopped_with_sigterm_mid_restore_is_reported_with_the_old_data_ba
     let stopped = Instant::now();
     scene.server.terminate();
     let (status, stderr) = ended_within(&mut restore, stopped, Duration::from_secs(90));
+    eprintln!("the CLI ended {:?} after SIGTERM", stopped.elapsed());
     // The server cancels what runs as it stops, and says so in the stream's last event.
     assert_eq!(status, Some(6), "stderr: {stderr}");
     assert!(stderr.contains("cancelled on Pieces OS"), "{stderr}");
