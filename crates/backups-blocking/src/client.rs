@@ -13,7 +13,7 @@ use backups_proto::operations::{
     RestoreBackupStreamed,
 };
 use backups_proto::{
-    BackupId, BaseUrl, Client as ProtoClient, Endpoint, Error, Limits, Operation, Polling,
+    BaseUrl, Client as ProtoClient, Endpoint, Error, IntoBackupId, Limits, Operation, Polling,
     SafeRestore,
 };
 
@@ -180,7 +180,7 @@ impl Client {
     /// # Errors
     ///
     /// As [`list`](Self::list).
-    pub fn delete(&self, id: &BackupId) -> Result<(), Error> {
+    pub fn delete(&self, id: impl IntoBackupId) -> Result<(), Error> {
         wait("Client::delete", self.inner.delete(id))
     }
 
@@ -189,7 +189,7 @@ impl Client {
     /// # Errors
     ///
     /// As [`list`](Self::list).
-    pub fn get(&self, id: &BackupId) -> Result<Backup, Error> {
+    pub fn get(&self, id: impl IntoBackupId) -> Result<Backup, Error> {
         wait("Client::get", self.inner.get(id))
     }
 
@@ -203,7 +203,7 @@ impl Client {
     /// # Errors
     ///
     /// As [`list`](Self::list), and as [`Progress::follow`] once the restore has started.
-    pub fn restore(&self, id: &BackupId) -> Result<Backup, Error> {
+    pub fn restore(&self, id: impl IntoBackupId) -> Result<Backup, Error> {
         wait("Client::restore", self.inner.restore(id))
     }
 
@@ -233,7 +233,7 @@ impl Client {
     /// As [`create`](Self::create), for the safety backup.
     pub fn restore_safely(
         &self,
-        id: &BackupId,
+        id: impl IntoBackupId,
         on_event: impl FnMut(&BackupStreamedProgress),
     ) -> Result<SafeRestore, Error> {
         wait(
@@ -251,7 +251,7 @@ impl Client {
     pub fn follow_status(
         &self,
         operation: Operation,
-        id: &BackupId,
+        id: impl IntoBackupId,
         on_event: impl FnMut(&BackupStreamedProgress),
     ) -> Result<Backup, Error> {
         wait(
@@ -266,7 +266,7 @@ impl Client {
     /// # Errors
     ///
     /// As [`create_streamed`](Self::create_streamed).
-    pub fn restore_streamed(&self, id: &BackupId) -> Result<Progress, Error> {
+    pub fn restore_streamed(&self, id: impl IntoBackupId) -> Result<Progress, Error> {
         let stream = wait("Client::restore_streamed", self.inner.restore_streamed(id))?;
         Ok(Progress::new(stream, self.inner.clone()))
     }
@@ -293,7 +293,7 @@ impl Client {
     /// # Errors
     ///
     /// As [`list`](Self::list).
-    pub fn creation_status(&self, id: &BackupId) -> Result<BackupStatus, Error> {
+    pub fn creation_status(&self, id: impl IntoBackupId) -> Result<BackupStatus, Error> {
         wait("Client::creation_status", self.inner.creation_status(id))
     }
 
@@ -303,7 +303,7 @@ impl Client {
     /// # Errors
     ///
     /// As [`list`](Self::list).
-    pub fn cancel_creation(&self, id: &BackupId) -> Result<(), Error> {
+    pub fn cancel_creation(&self, id: impl IntoBackupId) -> Result<(), Error> {
         wait("Client::cancel_creation", self.inner.cancel_creation(id))
     }
 
@@ -313,7 +313,7 @@ impl Client {
     /// # Errors
     ///
     /// As [`list`](Self::list).
-    pub fn restoration_status(&self, id: &BackupId) -> Result<BackupStatus, Error> {
+    pub fn restoration_status(&self, id: impl IntoBackupId) -> Result<BackupStatus, Error> {
         wait(
             "Client::restoration_status",
             self.inner.restoration_status(id),
@@ -326,7 +326,7 @@ impl Client {
     /// # Errors
     ///
     /// As [`list`](Self::list).
-    pub fn cancel_restoration(&self, id: &BackupId) -> Result<(), Error> {
+    pub fn cancel_restoration(&self, id: impl IntoBackupId) -> Result<(), Error> {
         wait(
             "Client::cancel_restoration",
             self.inner.cancel_restoration(id),
@@ -397,7 +397,7 @@ impl Client {
     /// # Errors
     ///
     /// As [`list`](Self::list), for the handshake.
-    pub fn restore_over_websocket(&self, id: &BackupId) -> Result<Progress, Error> {
+    pub fn restore_over_websocket(&self, id: impl IntoBackupId) -> Result<Progress, Error> {
         let stream = wait(
             "Client::restore_over_websocket",
             self.inner.restore_over_websocket(id),

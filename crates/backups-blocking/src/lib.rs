@@ -10,7 +10,7 @@
 //! one [`Error`] type.
 //!
 //! ```
-//! use backups_blocking::{BackupId, Client};
+//! use backups_blocking::Client;
 //! # let server = backups_testkit::BlockingServer::start(&[("notes.txt", b"hello")], |_| {});
 //! # let base_url = server.base_url();
 //!
@@ -21,19 +21,18 @@
 //! println!("made backup {} ({} bytes)", made.id, made.bytes);
 //! assert!(client.list()?.iter().any(|backup| backup.id == made.id));
 //!
-//! // A restore with its progress, event by event...
-//! let id = BackupId::new(made.id)?;
-//! for event in client.restore_streamed(&id)? {
+//! // A restore with its progress, event by event (a `&Backup`, an id or a string names it)...
+//! for event in client.restore_streamed(&made)? {
 //!     let event = event?;
 //!     println!("{:?} {:?}", event.status, event.percentage);
 //! }
 //! // ...or read to the end in one call, following a stream that ends early.
 //! let restored = client
-//!     .restore_streamed(&id)?
+//!     .restore_streamed(made.id.as_str())?
 //!     .follow(|event| println!("{:?}", event.status))?;
-//! assert_eq!(restored.id, id.as_str());
+//! assert_eq!(restored.id, made.id);
 //!
-//! client.delete(&id)?;
+//! client.delete(&made)?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!

@@ -63,15 +63,15 @@
 //! status to its real end.
 //!
 //! ```no_run
-//! use backups_hyper::{BackupId, BackupsClient};
+//! use backups_hyper::BackupsClient;
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let client = BackupsClient::discover().await?;
 //! let made = client.create().await?;
 //! println!("made backup {} ({} bytes)", made.id, made.bytes);
 //!
-//! let id = BackupId::new(made.id)?;
-//! let stream = client.restore_streamed(&id).await?;
+//! // Any method that names a backup takes a `&Backup`, a `BackupId`, a `&str` or a `String`.
+//! let stream = client.restore_streamed(&made).await?;
 //! let restored = client
 //!     .follow(stream, |event| println!("{:?} {:?}", event.status, event.percentage))
 //!     .await?;

@@ -81,6 +81,74 @@ impl TryFrom<&backups_models::Backup> for BackupId {
     }
 }
 
+/// What a method that names a backup accepts: a [`BackupId`] (owned or borrowed), a `&str`, a
+/// `String` (owned or borrowed) or a [`Backup`](backups_models::Backup) (as `list` and `create`
+/// return it), as reqwest's `IntoUrl` takes what callers hold. An empty id is refused with
+/// [`Error::InvalidRequest`] before any IO.
+///
+/// The trait is sealed: these are the only implementations.
+///
+/// ```
+/// use backups_proto::{BackupId, IntoBackupId};
+///
+/// assert_eq!("b1".into_backup_id()?, BackupId::new("b1")?);
+/// assert_eq!(String::from("b1").into_backup_id()?.as_str(), "b1");
+/// assert!("".into_backup_id().is_err());
+/// # Ok::<(), backups_proto::Error>(())
+/// ```
+pub trait IntoBackupId: sealed::Sealed {
+    /// The id, checked.
+    fn into_backup_id(self) -> Result<BackupId, Error>;
+}
+
+mod sealed {
+    /// Keeps [`IntoBackupId`](super::IntoBackupId) to the types of this module.
+    pub trait Sealed {}
+
+    impl Sealed for super::BackupId {}
+    impl Sealed for &super::BackupId {}
+    impl Sealed for &str {}
+    impl Sealed for String {}
+    impl Sealed for &String {}
+    impl Sealed for &backups_models::Backup {}
+}
+
+impl IntoBackupId for BackupId {
+    fn into_backup_id(self) -> Result<BackupId, Error> {
+        Ok(self)
+    }
+}
+
+impl IntoBackupId for &BackupId {
+    fn into_backup_id(self) -> Result<BackupId, Error> {
+        Ok(self.clone())
+    }
+}
+
+impl IntoBackupId for &str {
+    fn into_backup_id(self) -> Result<BackupId, Error> {
+        BackupId::new(self)
+    }
+}
+
+impl IntoBackupId for String {
+    fn into_backup_id(self) -> Result<BackupId, Error> {
+        BackupId::new(self)
+    }
+}
+
+impl IntoBackupId for &String {
+    fn into_backup_id(self) -> Result<BackupId, Error> {
+        BackupId::new(self.as_str())
+    }
+}
+
+impl IntoBackupId for &backups_models::Backup {
+    fn into_backup_id(self) -> Result<BackupId, Error> {
+        BackupId::new(self.id.as_str())
+    }
+}
+
 impl AsRef<str> for BackupId {
     fn as_ref(&self) -> &str {
         &self.0

@@ -19,7 +19,7 @@ use crate::operations::{
 };
 use crate::progress_stream::BodyEvents;
 use crate::{
-    BackupId, DEFAULT_MAX_FRAME, Endpoint, Error, Handshake, Locate, Operation, Polling,
+    DEFAULT_MAX_FRAME, Endpoint, Error, Handshake, IntoBackupId, Locate, Operation, Polling,
     ProgressDecoder, ProgressStream, Snapshots, SocketEvents, SocketTransport, Transport,
 };
 
@@ -179,22 +179,23 @@ impl<T: Transport> Client<T> {
     }
 
     /// `POST /backups/{backup}/delete`.
-    pub async fn delete(&self, id: &BackupId) -> Result<(), Error> {
-        self.execute(&DeleteBackup::new(id.clone())).await
+    pub async fn delete(&self, id: impl IntoBackupId) -> Result<(), Error> {
+        self.execute(&DeleteBackup::new(id.into_backup_id()?)).await
     }
 
     /// `GET /backup/{backup}`: one backup; [`Error::NotFound`] if there is none with that id.
-    pub async fn get(&self, id: &BackupId) -> Result<Backup, Error> {
-        self.execute(&GetBackup { id: id.clone() }).await
+    pub async fn get(&self, id: impl IntoBackupId) -> Result<Backup, Error> {
+        let id = id.into_backup_id()?;
+        self.execute(&GetBackup { id }).await
     }
 
     /// `POST /backup/{backup}/restore/streamed`: a restore, returning its progress events as
     /// they come.
     pub async fn restore_streamed(
         &self,
-        id: &BackupId,
+        id: impl IntoBackupId,
     ) -> Result<ProgressStream<BodyEvents<T::Body>>, Error> {
-        self.open_stream(&RestoreBackupStreamed::new(id.clone()))
+        self.open_stream(&RestoreBackupStreamed::new(id.into_backup_id()?))
             .await
     }
 
@@ -208,26 +209,30 @@ impl<T: Transport> Client<T> {
 
     /// `GET /backup/{backup}/creation/status`: how a create goes, or how it ended;
     /// [`Error::NotFound`] for an id the server knows no creation of.
-    pub async fn creation_status(&self, id: &BackupId) -> Result<BackupStatus, Error> {
-        self.execute(&GetCreationStatus { id: id.clone() }).await
+    pub async fn creation_status(&self, id: impl IntoBackupId) -> Result<BackupStatus, Error> {
+        let id = id.into_backup_id()?;
+        self.execute(&GetCreationStatus { id }).await
     }
 
     /// `POST /backup/{backup}/creation/cancel`: stops a create in progress; [`Error::Internal`]
     /// with the server's reason when none is.
-    pub async fn cancel_creation(&self, id: &BackupId) -> Result<(), Error> {
-        self.execute(&CancelCreation { id: id.clone() }).await
+    pub async fn cancel_creation(&self, id: impl IntoBackupId) -> Result<(), Error> {
+        let id = id.into_backup_id()?;
+        self.execute(&CancelCreation { id }).await
     }
 
     /// `GET /backup/{backup}/restoration/status`: how a restore goes, or how it ended;
     /// [`Error::NotFound`] for an id the server knows no restoration of.
-    pub async fn restoration_status(&self, id: &BackupId) -> Result<BackupStatus, Error> {
-        self.execute(&GetRestorationStatus { id: id.clone() }).await
+    pub async fn restoration_status(&self, id: impl IntoBackupId) -> Result<BackupStatus, Error> {
+        let id = id.into_backup_id()?;
+        self.execute(&GetRestorationStatus { id }).await
     }
 
     /// `POST /backup/{backup}/restoration/cancel`: stops a restore in progress and puts the
     /// original database back; [`Error::Internal`] with the server's reason when none is.
-    pub async fn cancel_restoration(&self, id: &BackupId) -> Result<(), Error> {
-        self.execute(&CancelRestoration::new(id.clone())).await
+    pub async fn cancel_restoration(&self, id: impl IntoBackupId) -> Result<(), Error> {
+        self.execute(&CancelRestoration::new(id.into_backup_id()?))
+            .await
     }
 
     /// Sends a streamed operation's request and hands its body to a [`ProgressStream`], or
@@ -383,9 +388,9 @@ impl<T: SocketTransport> Client<T> {
     /// progress events as they come, ending with the final one.
     pub async fn restore_over_websocket(
         &self,
-        id: &BackupId,
+        id: impl IntoBackupId,
     ) -> Result<ProgressStream<SocketEvents<T::Socket>>, Error> {
-        self.open_progress_socket(&RestoreOverSocket::new(id.clone()))
+        self.open_progress_socket(&RestoreOverSocket::new(id.into_backup_id()?))
             .await
     }
 

@@ -22,8 +22,8 @@ use crate::operations::{
 use crate::progress_stream::{End, EventSource};
 use crate::race::{Either, race};
 use crate::{
-    BackupId, BaseUrl, Client, Endpoint, Error, ErrorKind, Operation, ProgressStream, TimeoutKind,
-    Transport,
+    BackupId, BaseUrl, Client, Endpoint, Error, ErrorKind, IntoBackupId, Operation, ProgressStream,
+    TimeoutKind, Transport,
 };
 
 /// What [`Client::restore_safely`] did: the safety backup of the local data, made before
@@ -157,12 +157,12 @@ impl<T: Transport> Client<T> {
     pub async fn follow_status(
         &self,
         operation: Operation,
-        id: &BackupId,
+        id: impl IntoBackupId,
         mut on_event: impl FnMut(&BackupStreamedProgress),
     ) -> Result<Backup, Error> {
         let tracked = self.track(
             operation,
-            id.clone(),
+            id.into_backup_id()?,
             End::new(operation),
             Reported::default(),
             None,
@@ -179,8 +179,8 @@ impl<T: Transport> Client<T> {
     /// [`Polling::interval`](crate::Polling::interval): if the status goes unanswered for [`Polling::unanswered`](crate::Polling::unanswered) the call
     /// fails as [`TimeoutKind::Unanswered`]; if the call's connection breaks, the restore is
     /// followed by its status to its real end, as [`follow`](Self::follow) does.
-    pub async fn restore(&self, id: &BackupId) -> Result<Backup, Error> {
-        self.restore_watched(RestoreBackup::new(id.clone()), |_| {})
+    pub async fn restore(&self, id: impl IntoBackupId) -> Result<Backup, Error> {
+        self.restore_watched(RestoreBackup::new(id.into_backup_id()?), |_| {})
             .await
     }
 
@@ -223,13 +223,13 @@ impl<T: Transport> Client<T> {
     /// [`SafeRestore::safety`] puts the local data back as it was.
     pub async fn restore_safely(
         &self,
-        id: &BackupId,
+        id: impl IntoBackupId,
         on_event: impl FnMut(&BackupStreamedProgress),
     ) -> Result<SafeRestore, Error> {
+        // Checked before the safety backup, which an empty id would make for nothing.
+        let id = id.into_backup_id()?;
         let safety = self.create().await?;
-        let outcome = self
-            .restore_watched(RestoreBackup::new(id.clone()), on_event)
-            .await;
+        let outcome = self.restore_watched(RestoreBackup::new(id), on_event).await;
         Ok(SafeRestore { safety, outcome })
     }
 

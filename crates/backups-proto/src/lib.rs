@@ -53,7 +53,7 @@ mod response;
 mod socket;
 mod transport;
 
-pub use backup_id::BackupId;
+pub use backup_id::{BackupId, IntoBackupId};
 pub use client::{Client, DEFAULT_MAX_BODY, Limits};
 pub use decoder::{DEFAULT_MAX_FRAME, ProgressDecoder};
 pub use endpoint::{BaseUrl, DEFAULT_BASE_URL, DEFAULT_USER_AGENT, Endpoint};

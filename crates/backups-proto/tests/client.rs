@@ -225,6 +225,48 @@ fn delete_sends_the_encoded_id_once() {
 }
 
 #[test]
+fn a_method_naming_a_backup_takes_a_backup_an_id_or_a_string() {
+    let paths = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = paths.clone();
+    let transport = transport_fn(move |request: http::Request<Bytes>| {
+        seen.lock().unwrap().push(request.uri().path().to_owned());
+        async move {
+            Ok(Response::builder()
+                .status(204)
+                .body(Chunks::new(&[]))
+                .unwrap())
+        }
+    });
+    let client = Client::new(transport, Endpoint::default());
+    let listing: backups_models::Backups = serde_json::from_slice(LISTING).unwrap();
+    let backup = listing.iter().next().unwrap();
+    let id = BackupId::new("b1").unwrap();
+    block_on(client.delete(backup)).unwrap();
+    block_on(client.delete(&id)).unwrap();
+    block_on(client.delete(id.clone())).unwrap();
+    block_on(client.delete("b1")).unwrap();
+    block_on(client.delete(String::from("b1"))).unwrap();
+    block_on(client.delete(&backup.id)).unwrap();
+    assert_eq!(*paths.lock().unwrap(), vec!["/backups/b1/delete"; 6]);
+
+    // An empty id is refused before any IO, whatever it came as.
+    for refused in [
+        block_on(client.delete("")),
+        block_on(client.cancel_restoration(String::new())),
+    ] {
+        let err = refused.unwrap_err();
+        assert!(matches!(err, Error::InvalidRequest { .. }), "{err}");
+    }
+    assert!(block_on(client.get("")).is_err());
+    assert!(block_on(client.restore_streamed("")).is_err());
+    assert_eq!(
+        paths.lock().unwrap().len(),
+        6,
+        "nothing was sent for an empty id"
+    );
+}
+
+#[test]
 fn execute_raw_returns_the_value_and_the_body_as_sent() {
     use backups_proto::operations::ListBackups;
     let chunks: Vec<&[u8]> = LISTING.chunks(7).collect();
