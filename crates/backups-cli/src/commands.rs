@@ -3,55 +3,14 @@
 use std::io::Write;
 
 use backups_hyper::BackupsClient;
+use backups_proto::BackupId;
 use backups_proto::operations::{GetBackup, ListBackups};
-use backups_proto::{BackupId, Error};
 
-use crate::exit::Exit;
 use crate::ongoing::Ongoing;
 use crate::output;
 use crate::progress::{self, Channel, ProgressMode, Streamed};
 use crate::spinner::Spinner;
-
-/// What ended a command early.
-#[derive(Debug)]
-pub(crate) enum Stop {
-    /// The SDK reported an error.
-    Api(Error),
-    /// The SDK reported an error that ended a create or restore after it started: the message
-    /// names the backup and how to see how it ended.
-    /// (Boxed: the other stops are small.)
-    During(Box<(Error, Ongoing)>),
-    /// The user pressed Ctrl-C; says what became of the operation on the server.
-    Interrupted(String),
-    /// Something on this machine failed (the demo's temporary files or server).
-    Local(String),
-    /// A failure with its own exit status and a message that says what to do.
-    Failed { exit: Exit, message: String },
-}
-
-impl From<Error> for Stop {
-    fn from(err: Error) -> Self {
-        Self::Api(err)
-    }
-}
-
-impl Stop {
-    /// `error`, which ended `ongoing`.
-    pub(crate) fn during(error: Error, ongoing: Ongoing) -> Self {
-        Self::During(Box::new((error, ongoing)))
-    }
-
-    /// The same stop, saying that `safety` holds the local data from before the restore.
-    pub(crate) fn with_safety(self, safety: &str) -> Self {
-        match self {
-            Self::During(mut during) => {
-                during.1.safety = Some(safety.to_owned());
-                Self::During(during)
-            }
-            other => other,
-        }
-    }
-}
+use crate::stop::Stop;
 
 /// `list`: a table, or the listing exactly as the server sent it.
 pub(crate) async fn list(

@@ -8,12 +8,13 @@ use backups_hyper::BackupsClient;
 
 use backups_server::temp::{TempDirs, pseudo_random};
 
-use crate::commands::{self, Stop};
+use crate::commands;
 use crate::connect;
 use crate::ongoing::Running;
 use crate::progress::{Channel, ProgressMode};
 use crate::restore::{self, Consent, Safety};
 use crate::running;
+use crate::stop::Stop;
 
 /// Sample files for the "local database": a few small ones and one of a few MiB, so that
 /// progress has something to show.

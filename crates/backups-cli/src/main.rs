@@ -43,6 +43,7 @@ mod prune;
 mod restore;
 mod running;
 mod spinner;
+mod stop;
 mod verbose;
 mod watch;
 
@@ -50,7 +51,7 @@ mod watch;
 /// so that following the documentation gives a clear answer.
 #[cfg(not(feature = "demo"))]
 mod demo {
-    use crate::commands::Stop;
+    use crate::stop::Stop;
 
     pub(crate) async fn run(_json: bool, _out: &mut impl std::io::Write) -> Result<(), Stop> {
         Err(Stop::Local(
@@ -66,11 +67,11 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::args::{ApiCommand, Cli, Command};
-use crate::commands::Stop;
 use crate::exit::Exit;
 use crate::ongoing::Running;
 use crate::progress::{Channel, ProgressMode};
 use crate::restore::{Consent, Safety};
+use crate::stop::Stop;
 use crate::watch::WatchMode;
 
 fn main() -> ExitCode {

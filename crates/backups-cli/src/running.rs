@@ -6,10 +6,10 @@ use std::io::Write;
 use backups_hyper::BackupsClient;
 use backups_proto::{BackupId, Error};
 
-use crate::commands::Stop;
 use crate::exit::Exit;
 use crate::ongoing::Running;
 use crate::output;
+use crate::stop::Stop;
 
 /// `status ID [--restore]`: one line, or the status exactly as the server sent it.
 pub(crate) async fn status(
