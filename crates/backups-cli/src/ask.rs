@@ -2,8 +2,8 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 
-use crate::commands::Stop;
 use crate::exit::Exit;
+use crate::stop::Stop;
 
 /// Whether stdin is a terminal to ask on.
 pub(crate) fn can_ask() -> bool {

@@ -9,8 +9,8 @@ use backups_hyper::BackupsClient;
 use backups_models::{Backup, ProgressStatus};
 use backups_proto::{BackupId, Error};
 
-use crate::commands::Stop;
 use crate::ongoing::Running;
+use crate::stop::Stop;
 
 /// How long the operation may go on after its cancel was accepted, before the command stops
 /// waiting for its end and leaves the user a status command to check.

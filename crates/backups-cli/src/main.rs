@@ -31,47 +31,22 @@ mod commands;
 mod connect;
 #[cfg(test)]
 mod coverage;
-#[cfg(feature = "demo")]
-mod demo;
 mod exit;
 mod interrupt;
-mod manual;
 mod ongoing;
 mod output;
 mod progress;
-mod prune;
-mod restore;
-mod running;
 mod spinner;
+mod stop;
 mod verbose;
-mod watch;
-
-/// `demo` in a client-only build: says what is missing rather than pretending not to exist,
-/// so that following the documentation gives a clear answer.
-#[cfg(not(feature = "demo"))]
-mod demo {
-    use crate::commands::Stop;
-
-    pub(crate) async fn run(_json: bool, _out: &mut impl std::io::Write) -> Result<(), Stop> {
-        Err(Stop::Local(
-            "this build has no demo: it was built without the `demo` feature, which carries \
-             the reference server (install with default features to get it)"
-                .into(),
-        ))
-    }
-}
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::args::{ApiCommand, Cli, Command};
-use crate::commands::Stop;
+use crate::args::Cli;
 use crate::exit::Exit;
-use crate::ongoing::Running;
-use crate::progress::{Channel, ProgressMode};
-use crate::restore::{Consent, Safety};
-use crate::watch::WatchMode;
+use crate::stop::Stop;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -92,85 +67,7 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> ExitCode {
     let mut out = std::io::stdout().lock();
-    let json = cli.global.json;
-    let (result, url) = match cli.command {
-        Command::Demo => (demo::run(json, &mut out).await, None),
-        Command::Completions { shell } => (manual::completions(shell, &mut out), None),
-        Command::Man { command, out_dir } => (
-            manual::man(command.as_deref(), out_dir.as_deref(), &mut out),
-            None,
-        ),
-        Command::Api(command) => {
-            let (client, url) = match connect::client(&cli.global).await {
-                Ok(found) => found,
-                Err(failure) => {
-                    eprintln!("pieces-backups: {}", failure.message);
-                    return failure.exit.code();
-                }
-            };
-            let result = match command {
-                ApiCommand::List => commands::list(&client, json, &mut out).await,
-                ApiCommand::Create {
-                    stream: false,
-                    websocket: _,
-                } => commands::create(&client, json, &mut out).await,
-                ApiCommand::Create {
-                    stream: true,
-                    websocket,
-                } => {
-                    let mode = ProgressMode::for_stdout(json);
-                    let channel = Channel::websocket_if(websocket);
-                    commands::create_streamed(&client, channel, mode, &mut out).await
-                }
-                ApiCommand::Show { id } => commands::show(&client, &id, json, &mut out).await,
-                ApiCommand::Restore {
-                    id,
-                    stream,
-                    websocket,
-                    yes,
-                    no_safety_backup,
-                } => {
-                    let mode = stream.then(|| {
-                        let channel = Channel::websocket_if(websocket);
-                        (ProgressMode::for_stdout(json), channel)
-                    });
-                    let consent = Consent::from_yes(yes);
-                    let safety = Safety::skipped_if(no_safety_backup);
-                    restore::restore(&client, &id, consent, safety, mode, json, &mut out).await
-                }
-                ApiCommand::Status { id, restore } => {
-                    let running = Running::restoration_if(restore);
-                    running::status(&client, &id, running, json, &mut out).await
-                }
-                ApiCommand::Cancel { id, restore } => {
-                    let running = Running::restoration_if(restore);
-                    running::cancel(&client, &id, running, json, &mut out).await
-                }
-                ApiCommand::Watch => {
-                    let mode = match ProgressMode::for_stdout(json) {
-                        ProgressMode::Bar => WatchMode::Bars,
-                        ProgressMode::Lines | ProgressMode::Json => WatchMode::Json,
-                    };
-                    watch::watch(&client, mode, &mut out).await
-                }
-                ApiCommand::Delete { id } => commands::delete(&client, &id, json, &mut out).await,
-                ApiCommand::Prune {
-                    keep_last,
-                    dry_run,
-                    yes,
-                } => {
-                    let options = prune::Options {
-                        keep_last,
-                        dry_run,
-                        yes,
-                        json,
-                    };
-                    prune::prune(&client, options, &mut out).await
-                }
-            };
-            (result, Some(url))
-        }
-    };
+    let (result, url) = commands::run(cli, &mut out).await;
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Stop::Local(message)) => {

@@ -11,10 +11,10 @@ use backups_models::{Backup, BackupStreamedProgress, ProgressStatus};
 use backups_proto::BackupId;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::commands::Stop;
 use crate::interrupt::{self, until_ctrl_c};
 use crate::ongoing::{Ongoing, Running};
 use crate::output;
+use crate::stop::Stop;
 
 /// How progress is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,7 +7,7 @@ use std::path::Path;
 use clap::CommandFactory;
 
 use crate::args::Cli;
-use crate::commands::Stop;
+use crate::stop::Stop;
 
 const NAME: &str = "pieces-backups";
 

@@ -10,11 +10,11 @@ use backups_models::{BackupStreamedProgress, BackupsStreamedProgress};
 use backups_proto::{Error, ErrorKind, TimeoutKind};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
-use crate::commands::Stop;
 use crate::exit::Exit;
 use crate::interrupt::until_ctrl_c;
 use crate::ongoing::Running;
 use crate::output;
+use crate::stop::Stop;
 
 /// How snapshots are shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,9 +7,9 @@ use backups_models::Backup;
 use backups_proto::{BackupId, Error};
 
 use crate::ask;
-use crate::commands::Stop;
 use crate::exit::Exit;
 use crate::output;
+use crate::stop::Stop;
 
 /// What `prune` was asked to do, besides how many to keep.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,13 +10,13 @@ use backups_proto::BackupId;
 use backups_proto::operations::RestoreBackup;
 
 use crate::ask;
-use crate::commands::Stop;
 use crate::exit::Exit;
 use crate::interrupt::{self, until_ctrl_c};
 use crate::ongoing::{Ongoing, Running};
 use crate::output;
 use crate::progress::{self, Channel, ProgressMode, Streamed};
 use crate::spinner::Spinner;
+use crate::stop::Stop;
 
 /// Whether the user agreed to replace the local data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

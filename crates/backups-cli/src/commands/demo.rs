@@ -8,12 +8,12 @@ use backups_hyper::BackupsClient;
 
 use backups_server::temp::{TempDirs, pseudo_random};
 
-use crate::commands::{self, Stop};
+use crate::commands::restore::{self, Consent, Safety};
+use crate::commands::{create, delete, list, show, status};
 use crate::connect;
 use crate::ongoing::Running;
 use crate::progress::{Channel, ProgressMode};
-use crate::restore::{self, Consent, Safety};
-use crate::running;
+use crate::stop::Stop;
 
 /// Sample files for the "local database": a few small ones and one of a few MiB, so that
 /// progress has something to show.
@@ -123,10 +123,10 @@ pub(crate) async fn run(json: bool, out: &mut impl Write) -> Result<(), Stop> {
         } else {
             ProgressMode::for_stdout(false)
         };
-        commands::create_streamed(&client, Channel::Http, mode, out).await?;
+        create::create_streamed(&client, Channel::Http, mode, out).await?;
 
         step(out, "pieces-backups list");
-        commands::list(&client, json, out).await?;
+        list::list(&client, json, out).await?;
 
         let listing = client.list().await?;
         let id = listing
@@ -135,7 +135,7 @@ pub(crate) async fn run(json: bool, out: &mut impl Write) -> Result<(), Stop> {
             .map(|backup| backup.id.clone())
             .unwrap_or_default();
         step(out, &format!("pieces-backups show {id}"));
-        commands::show(&client, &id, json, out).await?;
+        show::show(&client, &id, json, out).await?;
 
         restore_a_changed_file(
             &client,
@@ -148,13 +148,13 @@ pub(crate) async fn run(json: bool, out: &mut impl Write) -> Result<(), Stop> {
         .await?;
 
         step(out, &format!("pieces-backups status {id} --restore"));
-        running::status(&client, &id, Running::Restoration, json, out).await?;
+        status::status(&client, &id, Running::Restoration, json, out).await?;
 
         step(out, &format!("pieces-backups delete {id}"));
-        commands::delete(&client, &id, json, out).await?;
+        delete::delete(&client, &id, json, out).await?;
 
         step(out, "pieces-backups list");
-        commands::list(&client, json, out).await?;
+        list::list(&client, json, out).await?;
         Ok::<(), Stop>(())
     }
     .await;

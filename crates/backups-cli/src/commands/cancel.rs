@@ -1,39 +1,14 @@
-//! `status` and `cancel`: what Pieces OS says of the creation or the restoration of a backup, and
-//! stopping one in progress.
+//! `cancel ID [--restore]`: stopping the creation or the restoration of a backup in progress.
 
 use std::io::Write;
 
 use backups_hyper::BackupsClient;
 use backups_proto::{BackupId, Error};
 
-use crate::commands::Stop;
 use crate::exit::Exit;
 use crate::ongoing::Running;
 use crate::output;
-
-/// `status ID [--restore]`: one line, or the status exactly as the server sent it.
-pub(crate) async fn status(
-    client: &BackupsClient,
-    id: &str,
-    running: Running,
-    json: bool,
-    out: &mut impl Write,
-) -> Result<(), Stop> {
-    let id = BackupId::new(id)?;
-    let (status, raw) = running.status(client, &id).await?;
-    if json {
-        out.write_all(&raw).and_then(|()| writeln!(out)).ok();
-    } else {
-        writeln!(
-            out,
-            "{} of backup {id}: {}",
-            capitalized(running.noun()),
-            output::status_line(&status)
-        )
-        .ok();
-    }
-    Ok(())
-}
+use crate::stop::Stop;
 
 /// `cancel ID [--restore]`.
 pub(crate) async fn cancel(
@@ -68,12 +43,4 @@ pub(crate) async fn cancel(
         writeln!(out, "Cancelled the {} of backup {id}", running.noun()).ok();
     }
     Ok(())
-}
-
-fn capitalized(word: &str) -> String {
-    let mut chars = word.chars();
-    chars
-        .next()
-        .map(|first| first.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }

@@ -1,0 +1,31 @@
+//! `delete ID`: deleting one backup.
+
+use std::io::Write;
+
+use backups_hyper::BackupsClient;
+use backups_proto::BackupId;
+
+use crate::output;
+use crate::stop::Stop;
+
+/// `delete ID`.
+pub(crate) async fn delete(
+    client: &BackupsClient,
+    id: &str,
+    json: bool,
+    out: &mut impl Write,
+) -> Result<(), Stop> {
+    let id = BackupId::new(id)?;
+    client.delete(&id).await?;
+    if json {
+        writeln!(
+            out,
+            "{}",
+            output::json_line(&serde_json::json!({ "deleted": id.as_str() }))
+        )
+        .ok();
+    } else {
+        writeln!(out, "Deleted backup {id}").ok();
+    }
+    Ok(())
+}
