@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use backups_hyper::BackupsClient;
 use backups_models::{Backup, ProgressStatus};
-use backups_proto::{BackupId, Error};
+use backups_proto::Error;
 
 use crate::ongoing::Running;
 use crate::stop::Stop;
@@ -48,13 +48,7 @@ where
     let noun = running.noun();
     let check = running.status_command(id);
     eprintln!("pieces-backups: cancelling backup {id}…");
-    let backup_id = match BackupId::new(id) {
-        Ok(backup_id) => backup_id,
-        Err(err) => {
-            return Stop::Interrupted(format!("cannot cancel the {noun} of backup {id:?}: {err}"));
-        }
-    };
-    match until_ctrl_c(running.cancel(client, &backup_id)).await {
+    match until_ctrl_c(running.cancel(client, id)).await {
         Some(Ok(())) => {}
         Some(Err(err)) => {
             return Stop::Interrupted(format!(
@@ -75,7 +69,7 @@ where
         Ok(Some(Err(err))) if was_cancel(&err) => format!("cancelled the {noun} of backup {id}"),
         // The call's end does not say: the status does. "Cancelled" only when the server says
         // CANCELED, as a failure for any other reason is no cancel.
-        _ => match settled(client, running, &backup_id).await {
+        _ => match settled(client, running, id).await {
             Some(ProgressStatus::Canceled) => format!("cancelled the {noun} of backup {id}"),
             Some(ProgressStatus::Completed) => {
                 format!("the {noun} of backup {id} finished before the cancel took effect")
@@ -90,11 +84,7 @@ where
 }
 
 /// The operation's status as Pieces OS reports it now, if it answers in time.
-async fn settled(
-    client: &BackupsClient,
-    running: Running,
-    id: &BackupId,
-) -> Option<ProgressStatus> {
+async fn settled(client: &BackupsClient, running: Running, id: &str) -> Option<ProgressStatus> {
     let asked = tokio::time::timeout(SETTLE, until_ctrl_c(running.status(client, id))).await;
     match asked {
         Ok(Some(Ok((status, _)))) => status.value,

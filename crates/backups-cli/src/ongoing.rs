@@ -5,7 +5,7 @@
 use backups_hyper::BackupsClient;
 use backups_models::{BackupStatus, ProgressStatus};
 use backups_proto::operations::{GetCreationStatus, GetRestorationStatus};
-use backups_proto::{BackupId, Error, ErrorKind, TimeoutKind};
+use backups_proto::{BackupId, Error, ErrorKind, IntoBackupId, TimeoutKind};
 
 use crate::exit::Exit;
 
@@ -46,9 +46,9 @@ impl Running {
     pub(crate) async fn status(
         self,
         client: &BackupsClient,
-        id: &BackupId,
+        id: impl IntoBackupId,
     ) -> Result<(BackupStatus, Vec<u8>), Error> {
-        let id = id.clone();
+        let id = id.into_backup_id()?;
         let (status, raw) = match self {
             Self::Creation => client.execute_raw(&GetCreationStatus { id }).await?,
             Self::Restoration => client.execute_raw(&GetRestorationStatus { id }).await?,
@@ -57,7 +57,11 @@ impl Running {
     }
 
     /// Asks the server to stop the operation.
-    pub(crate) async fn cancel(self, client: &BackupsClient, id: &BackupId) -> Result<(), Error> {
+    pub(crate) async fn cancel(
+        self,
+        client: &BackupsClient,
+        id: impl IntoBackupId,
+    ) -> Result<(), Error> {
         match self {
             Self::Creation => client.cancel_creation(id).await,
             Self::Restoration => client.cancel_restoration(id).await,

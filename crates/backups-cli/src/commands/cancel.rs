@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use backups_hyper::BackupsClient;
-use backups_proto::{BackupId, Error};
+use backups_proto::Error;
 
 use crate::exit::Exit;
 use crate::ongoing::Running;
@@ -18,8 +18,7 @@ pub(crate) async fn cancel(
     json: bool,
     out: &mut impl Write,
 ) -> Result<(), Stop> {
-    let id = BackupId::new(id)?;
-    match running.cancel(client, &id).await {
+    match running.cancel(client, id).await {
         Ok(()) => {}
         // The API documents its 500 here as "nothing in progress"; saying only "500" would
         // send the user looking for a server fault.
@@ -30,14 +29,14 @@ pub(crate) async fn cancel(
                     "nothing to cancel: no {noun} of backup {id} is in progress (Pieces OS \
                      answered 500: {message}); see how it ended with {command}",
                     noun = running.noun(),
-                    command = running.status_command(id.as_str()),
+                    command = running.status_command(id),
                 ),
             });
         }
         Err(err) => return Err(err.into()),
     }
     if json {
-        let value = serde_json::json!({ "cancelled": id.as_str(), "operation": running.noun() });
+        let value = serde_json::json!({ "cancelled": id, "operation": running.noun() });
         writeln!(out, "{}", output::json_line(&value)).ok();
     } else {
         writeln!(out, "Cancelled the {} of backup {id}", running.noun()).ok();

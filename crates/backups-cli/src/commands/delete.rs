@@ -3,7 +3,6 @@
 use std::io::Write;
 
 use backups_hyper::BackupsClient;
-use backups_proto::BackupId;
 
 use crate::output;
 use crate::stop::Stop;
@@ -15,13 +14,12 @@ pub(crate) async fn delete(
     json: bool,
     out: &mut impl Write,
 ) -> Result<(), Stop> {
-    let id = BackupId::new(id)?;
-    client.delete(&id).await?;
+    client.delete(id).await?;
     if json {
         writeln!(
             out,
             "{}",
-            output::json_line(&serde_json::json!({ "deleted": id.as_str() }))
+            output::json_line(&serde_json::json!({ "deleted": id }))
         )
         .ok();
     } else {

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use backups_hyper::BackupsClient;
 use backups_models::Backup;
-use backups_proto::{BackupId, Error};
+use backups_proto::Error;
 
 use crate::ask;
 use crate::exit::Exit;
@@ -152,11 +152,7 @@ pub(crate) async fn prune(
 
     let mut deleted: Vec<&str> = Vec::new();
     for backup in &plan.delete {
-        let result = match BackupId::new(backup.id.as_str()) {
-            Ok(id) => client.delete(&id).await,
-            Err(err) => Err(err),
-        };
-        if let Err(err) = result {
+        if let Err(err) = client.delete(*backup).await {
             let not_deleted = &ids(&plan.delete)[deleted.len()..];
             if options.json {
                 let report = json_report(options, &plan, &deleted, Some(&err));

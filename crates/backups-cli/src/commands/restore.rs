@@ -6,8 +6,8 @@ use std::pin::pin;
 
 use backups_hyper::BackupsClient;
 use backups_models::Backup;
-use backups_proto::BackupId;
 use backups_proto::operations::RestoreBackup;
+use backups_proto::{BackupId, IntoBackupId};
 
 use crate::ask;
 use crate::exit::Exit;
@@ -60,7 +60,8 @@ pub(crate) async fn restore(
     json: bool,
     out: &mut impl Write,
 ) -> Result<(), Stop> {
-    let id = BackupId::new(id)?;
+    // Checked once, before anything is asked or made.
+    let id = id.into_backup_id()?;
     match consent {
         Consent::Ask => confirm(client, &id, safety).await?,
         // An unknown id is found before a safety backup is made for nothing.

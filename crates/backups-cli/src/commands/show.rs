@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use backups_hyper::BackupsClient;
-use backups_proto::BackupId;
+use backups_proto::IntoBackupId;
 use backups_proto::operations::GetBackup;
 
 use crate::output;
@@ -16,7 +16,7 @@ pub(crate) async fn show(
     json: bool,
     out: &mut impl Write,
 ) -> Result<(), Stop> {
-    let id = BackupId::new(id)?;
+    let id = id.into_backup_id()?;
     let (backup, raw) = client.execute_raw(&GetBackup { id }).await?;
     if json {
         out.write_all(&raw).and_then(|()| writeln!(out)).ok();

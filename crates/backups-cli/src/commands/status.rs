@@ -3,7 +3,6 @@
 use std::io::Write;
 
 use backups_hyper::BackupsClient;
-use backups_proto::BackupId;
 
 use crate::ongoing::Running;
 use crate::output;
@@ -17,8 +16,7 @@ pub(crate) async fn status(
     json: bool,
     out: &mut impl Write,
 ) -> Result<(), Stop> {
-    let id = BackupId::new(id)?;
-    let (status, raw) = running.status(client, &id).await?;
+    let (status, raw) = running.status(client, id).await?;
     if json {
         out.write_all(&raw).and_then(|()| writeln!(out)).ok();
     } else {
