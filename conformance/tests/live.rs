@@ -3,7 +3,7 @@
 //! recorded suite through the hyper transport over real HTTP (`check_transport`).
 
 use backups_conformance::{Case, CaseResult, LiveSetup, Outcome, SuiteReport, check_transport};
-use backups_hyper::{BackupsClient, HyperTransport, RetryPolicy, Timeouts};
+use backups_hyper::{BackupsClient, HyperTransport, Timeouts};
 use std::time::Duration;
 
 use backups_proto::models::BackupsStreamedProgress;
@@ -237,7 +237,7 @@ async fn live_server_reproduces_the_recorded_cases() {
 async fn the_hyper_transport_passes_every_recorded_case() {
     // A short idle timeout: the stall cases wait for it.
     let timeouts = Timeouts::default().with_idle(Duration::from_secs(1));
-    let report = check_transport(HyperTransport::new(timeouts, RetryPolicy::default())).await;
+    let report = check_transport(HyperTransport::new(timeouts)).await;
     let mut renamed = report.clone();
     for result in &mut renamed.results {
         result.suite = "transport-hyper".into();

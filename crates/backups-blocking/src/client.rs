@@ -90,7 +90,8 @@ impl Client {
         let transport = ThreadTransport::on(runtime.clone(), client.transport().clone());
         let mut inner = ProtoClient::new(transport, client.endpoint().clone())
             .with_limits(client.limits())
-            .with_polling(client.polling());
+            .with_polling(client.polling())
+            .with_retry(client.retry_policy());
         if let Some(locator) = client.locator() {
             inner = inner.with_locator(Arc::new(ThreadLocate::on(runtime, locator.clone())));
         }
@@ -525,7 +526,8 @@ impl ClientBuilder {
         self.map(|b| b.polling(polling))
     }
 
-    /// When list is retried (default [`RetryPolicy::default`]; [`RetryPolicy::none`] turns it
+    /// When the idempotent GETs that could not connect are retried (default
+    /// [`RetryPolicy::default`]; [`RetryPolicy::none`] turns it
     /// off). A POST is never resent.
     pub fn retry(self, policy: RetryPolicy) -> Self {
         self.map(|b| b.retry(policy))

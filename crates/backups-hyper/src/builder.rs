@@ -7,11 +7,10 @@ use std::time::Duration;
 
 use http::header::{HeaderName, HeaderValue};
 
-use backups_proto::{BaseUrl, Client, Endpoint, Error, Limits, Locate, Polling};
+use backups_proto::{BaseUrl, Client, Endpoint, Error, Limits, Locate, Polling, RetryPolicy};
 
 use crate::client::BackupsClient;
 use crate::discovery::{Discovery, Finding, NotFound};
-use crate::retry::RetryPolicy;
 use crate::transport::{DEFAULT_POOL_IDLE_TIMEOUT, HyperTransport, Timeouts};
 
 /// The header naming the calling application, which Pieces OS accepts on every call.
@@ -200,8 +199,8 @@ impl ClientBuilder {
         self
     }
 
-    /// When the idempotent GETs are retried (default [`RetryPolicy::default`]; [`RetryPolicy::none`] turns it
-    /// off).
+    /// When the client retries the idempotent GETs that could not connect (default
+    /// [`RetryPolicy::default`]; [`RetryPolicy::none`] turns it off).
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
         self
@@ -278,16 +277,13 @@ impl ClientBuilder {
         for (name, value) in self.headers {
             endpoint.insert_header(name, value);
         }
-        let transport = HyperTransport::with_pool(
-            self.timeouts,
-            self.retry,
-            self.pool_idle_timeout,
-            self.pool_max_idle,
-        )
-        .with_limits(self.limits);
+        let transport =
+            HyperTransport::with_pool(self.timeouts, self.pool_idle_timeout, self.pool_max_idle)
+                .with_limits(self.limits);
         let mut client = Client::new(transport, endpoint)
             .with_limits(self.limits)
-            .with_polling(self.polling);
+            .with_polling(self.polling)
+            .with_retry(self.retry);
         if let Some(locator) = self.locator {
             client = client.with_locator(locator);
         }

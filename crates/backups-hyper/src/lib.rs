@@ -6,9 +6,9 @@
 //!   [`BackupsClient::discover`] to find a running Pieces OS the way the official wrappers do
 //!   (the [`discovery`] module says where it looked);
 //! - [`HyperTransport`]: the [`Transport`] under it, with pooled keep-alive connections,
-//!   connect and request timeouts, an idle timeout between chunks of a progress stream, and
-//!   [`RetryPolicy`]-driven retries of the idempotent GETs when a connection could not be made
-//!   (a POST is never resent);
+//!   connect and request timeouts, and an idle timeout between chunks of a progress stream; the
+//!   client over it retries the idempotent GETs that could not connect, under its
+//!   [`RetryPolicy`] (a POST is never resent);
 //! - [`Socket`] (the `websocket` feature, on by default): the WebSocket channels over hyper's
 //!   upgrade and tokio-tungstenite, so that `watch_progress`, `create_over_websocket` and
 //!   `restore_over_websocket` work on a [`BackupsClient`] too;
@@ -18,7 +18,8 @@
 //! building a client does not.
 //!
 //! Each call is a `tracing` span named `backups_call` at INFO level with the fields
-//! `operation`, `method`, `path`, `status`, `attempts`, `duration_ms` (from the request to the
+//! `operation`, `method`, `path`, `status`, `attempt` (2 for the first retry: one span per
+//! attempt), `duration_ms` (from the request to the
 //! end of the body) and `error`, closed by an event. Nothing is printed unless the application
 //! installs a `tracing` subscriber.
 //!
@@ -143,7 +144,6 @@ mod builder;
 mod client;
 pub mod discovery;
 mod errors;
-mod retry;
 #[cfg(feature = "websocket")]
 #[cfg_attr(docsrs, doc(cfg(feature = "websocket")))]
 mod socket;
@@ -153,7 +153,6 @@ mod transport;
 pub use body::ResponseBody;
 pub use builder::{APPLICATION_ID, ClientBuilder, DiscoveryError, IntoBaseUrl};
 pub use client::BackupsClient;
-pub use retry::RetryPolicy;
 #[cfg(feature = "websocket")]
 #[cfg_attr(docsrs, doc(cfg(feature = "websocket")))]
 pub use socket::{CLOSE_TIMEOUT, Socket};
@@ -163,7 +162,7 @@ pub use transport::{
 };
 
 pub use backups_proto::{
-    self as proto, BackupId, BaseUrl, Error, ErrorKind, Handshake, Limits, Message, Operation,
-    Polling, ProgressStream, Snapshots, SocketEvents, SocketTransport, TimeoutKind, Transport,
-    TransportKind, models,
+    self as proto, BackupId, BaseUrl, Error, ErrorKind, Handshake, IntoBackupId, Limits, Message,
+    Operation, Polling, ProgressStream, RetryPolicy, Snapshots, SocketEvents, SocketTransport,
+    TimeoutKind, Transport, TransportKind, models,
 };

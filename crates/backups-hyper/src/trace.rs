@@ -17,14 +17,20 @@ pub(crate) struct CallTrace {
 }
 
 impl CallTrace {
-    pub(crate) fn new(operation: Option<Operation>, method: &http::Method, path: &str) -> Self {
+    /// The span of `attempt` (1 for a first one) of a call of `operation`.
+    pub(crate) fn new(
+        operation: Option<Operation>,
+        attempt: u32,
+        method: &http::Method,
+        path: &str,
+    ) -> Self {
         let span = tracing::info_span!(
             "backups_call",
             operation = operation.map_or("unknown", Operation::name),
             method = %method,
             path,
             status = Empty,
-            attempts = Empty,
+            attempt,
             duration_ms = Empty,
             error = Empty,
         );
@@ -39,9 +45,8 @@ impl CallTrace {
         &self.span
     }
 
-    pub(crate) fn record_head(&self, status: http::StatusCode, attempts: u32) {
+    pub(crate) fn record_head(&self, status: http::StatusCode) {
         self.span.record("status", status.as_u16());
-        self.span.record("attempts", attempts);
     }
 
     /// Records the outcome once; later calls do nothing.

@@ -19,11 +19,10 @@ use tokio::time::Sleep;
 use tracing::Instrument;
 use tracing::instrument::Instrumented;
 
-use backups_proto::{Error, Limits, Operation, TimeoutKind, Transport, TransportKind};
+use backups_proto::{Attempt, Error, Limits, Operation, TimeoutKind, Transport, TransportKind};
 
 use crate::body::{ResponseBody, after};
 use crate::errors::from_client_error;
-use crate::retry::RetryPolicy;
 use crate::trace::CallTrace;
 
 /// The default time allowed to open a TCP connection: 5 s. Pieces OS runs on the same machine,
@@ -122,7 +121,9 @@ impl Timeouts {
 /// - A refused connection is [`Error::Transport`] of kind
 ///   [`Connect`](backups_proto::TransportKind::Connect); anything failing after the connection
 ///   was made is kind [`Io`](backups_proto::TransportKind::Io).
-/// - List is retried on connect failures per the [`RetryPolicy`]; a POST never is.
+/// - It sends each request once: retries are the client's ([`RetryPolicy`](backups_proto::RetryPolicy), given to
+///   [`ClientBuilder::retry`](crate::ClientBuilder::retry)); a retry's span records its
+///   [`Attempt`].
 /// - Each call is a `tracing` span named `backups_call` (see the crate docs).
 ///
 /// Plain `http` only: Pieces OS listens on localhost without TLS.
@@ -133,7 +134,6 @@ impl Timeouts {
 pub struct HyperTransport {
     client: HyperClient<HttpConnector, Full<Bytes>>,
     timeouts: Timeouts,
-    retry: RetryPolicy,
     /// What the transport itself bounds: WebSocket messages and a refused handshake's body.
     /// HTTP bodies are bounded by the client, which reads them.
     limits: Limits,
@@ -141,7 +141,7 @@ pub struct HyperTransport {
 
 impl Default for HyperTransport {
     fn default() -> Self {
-        Self::new(Timeouts::default(), RetryPolicy::default())
+        Self::new(Timeouts::default())
     }
 }
 
@@ -149,23 +149,21 @@ impl fmt::Debug for HyperTransport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HyperTransport")
             .field("timeouts", &self.timeouts)
-            .field("retry", &self.retry)
             .field("limits", &self.limits)
             .finish_non_exhaustive()
     }
 }
 
 impl HyperTransport {
-    /// A transport with these timeouts and retry policy, and the default pool settings.
-    pub fn new(timeouts: Timeouts, retry: RetryPolicy) -> Self {
-        Self::with_pool(timeouts, retry, DEFAULT_POOL_IDLE_TIMEOUT, usize::MAX)
+    /// A transport with these timeouts and the default pool settings.
+    pub fn new(timeouts: Timeouts) -> Self {
+        Self::with_pool(timeouts, DEFAULT_POOL_IDLE_TIMEOUT, usize::MAX)
     }
 
     /// A transport with explicit pool settings: how long an unused connection is kept, and how
     /// many unused connections are kept at most.
     pub fn with_pool(
         timeouts: Timeouts,
-        retry: RetryPolicy,
         pool_idle_timeout: Duration,
         pool_max_idle: usize,
     ) -> Self {
@@ -192,7 +190,6 @@ impl HyperTransport {
         Self {
             client,
             timeouts,
-            retry,
             limits: Limits::default(),
         }
     }
@@ -219,11 +216,6 @@ impl HyperTransport {
         self.timeouts
     }
 
-    /// The retry policy in force.
-    pub fn retry_policy(&self) -> RetryPolicy {
-        self.retry
-    }
-
     /// One call. The work before the first poll is done here, so that the future the caller
     /// holds keeps only what lives across an await: it stays small, and moving it costs little.
     pub(crate) fn call(
@@ -231,7 +223,11 @@ impl HyperTransport {
         request: Request<Bytes>,
     ) -> impl Future<Output = Result<Response<ResponseBody>, Error>> + Send + '_ {
         let operation = request.extensions().get::<Operation>().copied();
-        let trace = CallTrace::new(operation, request.method(), request.uri().path());
+        let attempt = request.extensions().get::<Attempt>().map_or(1, |a| a.0);
+        if attempt > 1 {
+            tracing::debug!(attempt, "retrying");
+        }
+        let trace = CallTrace::new(operation, attempt, request.method(), request.uri().path());
         // A plain create or restore answers only when its work is done, which may take longer
         // than any request timeout: the client watches it by its status instead.
         let unbounded = operation.is_some_and(|op| op.runs_long() && !op.is_streamed());
@@ -241,8 +237,8 @@ impl HyperTransport {
             after(self.timeouts.request)
         };
         CallFuture {
-            attempts: self
-                .attempts(operation, request, deadline)
+            sent: self
+                .send_once(operation, request)
                 .instrument(trace.span().clone()),
             timer: None,
             deadline,
@@ -252,72 +248,29 @@ impl HyperTransport {
         }
     }
 
-    /// Sends the request, and again while the policy allows; answers the response and how many
-    /// attempts it took.
-    fn attempts(
+    /// Sends the request once.
+    fn send_once(
         &self,
         operation: Option<Operation>,
         request: Request<Bytes>,
-        deadline: Instant,
-    ) -> impl Future<Output = Result<(Response<Incoming>, u32), Error>> + Send + '_ {
-        // hyper-util consumes each request it is given, so a copy is kept for the attempts
-        // after the first, and only when the policy may make any.
-        let spare = (self.retry.max_attempts() > 1
-            && operation.is_some_and(Operation::is_idempotent))
-        .then(|| Box::new(Spare::of(&request)));
+    ) -> impl Future<Output = Result<Response<Incoming>, Error>> + Send + '_ {
         // Kept for error messages; sharing the URI's bytes, it copies nothing.
         let authority = request.uri().authority().cloned();
-        let first = self.client.request(request.map(Full::new));
+        let sent = self.client.request(request.map(Full::new));
         async move {
-            let error = match first.await {
-                Ok(response) => return Ok((response, 1)),
-                Err(error) => client_error(error, authority.as_ref(), operation),
-            };
-            match spare {
-                // The retry loop is boxed: a call that succeeds at once (nearly all of them)
-                // does not carry its state.
-                Some(spare) => Box::pin(self.retry(operation, spare, error, deadline)).await,
-                None => Err(error),
-            }
-        }
-    }
-
-    /// The attempts after a first one failed with `error`.
-    async fn retry(
-        &self,
-        operation: Option<Operation>,
-        spare: Box<Spare>,
-        mut error: Error,
-        deadline: Instant,
-    ) -> Result<(Response<Incoming>, u32), Error> {
-        let mut attempt = 1;
-        loop {
-            let delay = match self.retry.delay_after(attempt) {
-                Some(delay) if self.retry.allows(operation, &error) => delay,
-                _ => return Err(error),
-            };
-            // Waiting past the deadline would turn a clear "refused" into a vaguer timeout.
-            if after(delay) >= deadline {
-                return Err(error);
-            }
-            tracing::debug!(attempt, delay_ms = delay.as_millis() as u64, %error, "retrying");
-            tokio::time::sleep(delay).await;
-            attempt += 1;
-            error = match self.client.request(spare.request(operation)).await {
-                Ok(response) => return Ok((response, attempt)),
-                Err(failure) => client_error(failure, spare.uri.authority(), operation),
-            };
+            sent.await
+                .map_err(|error| client_error(error, authority.as_ref(), operation))
         }
     }
 }
 
 pin_project! {
-    /// The future of one call: the attempts, bound by the request deadline, then the response
+    /// The future of one call: the request sent, bound by the request deadline, then the response
     /// with its body wrapped in a [`ResponseBody`].
     struct CallFuture<F> {
         #[pin]
-        attempts: Instrumented<F>,
-        // Armed the first time the attempts have to wait, as in `ResponseBody`: creating the
+        sent: Instrumented<F>,
+        // Armed the first time the answer has to be waited for, as in `ResponseBody`: creating the
         // future needs no runtime.
         #[pin]
         timer: Option<Sleep>,
@@ -331,14 +284,14 @@ pin_project! {
 
 impl<F> Future for CallFuture<F>
 where
-    F: Future<Output = Result<(Response<Incoming>, u32), Error>>,
+    F: Future<Output = Result<Response<Incoming>, Error>>,
 {
     type Output = Result<Response<ResponseBody>, Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
-        // The attempts are polled before the timer, so an answer that is there always wins.
-        let result = match this.attempts.poll(cx) {
+        // The call is polled before the timer, so an answer that is there always wins.
+        let result = match this.sent.poll(cx) {
             Poll::Ready(result) => result,
             Poll::Pending => {
                 if this.timer.is_none() {
@@ -360,14 +313,14 @@ where
                 "the call was polled after it completed",
             )));
         };
-        let (response, attempts) = match result {
+        let response = match result {
             Ok(answer) => answer,
             Err(error) => {
                 trace.finish(Err(&error));
                 return Poll::Ready(Err(error));
             }
         };
-        trace.record_head(response.status(), attempts);
+        trace.record_head(response.status());
         let operation = *this.operation;
         let (head, incoming) = response.into_parts();
         // A WebSocket handshake's body is only read when it was refused: an error text, read
@@ -379,40 +332,6 @@ where
             ResponseBody::with_deadline(incoming, operation, *this.deadline, trace)
         };
         Poll::Ready(Ok(Response::from_parts(head, body)))
-    }
-}
-
-/// What a retry resends: `http::Request` is not `Clone` (its extensions are not). The body is
-/// `Bytes`, so keeping it copies no payload.
-struct Spare {
-    method: http::Method,
-    uri: http::Uri,
-    version: http::Version,
-    headers: http::HeaderMap,
-    body: Bytes,
-}
-
-impl Spare {
-    fn of(request: &Request<Bytes>) -> Self {
-        Self {
-            method: request.method().clone(),
-            uri: request.uri().clone(),
-            version: request.version(),
-            headers: request.headers().clone(),
-            body: request.body().clone(),
-        }
-    }
-
-    fn request(&self, operation: Option<Operation>) -> Request<Full<Bytes>> {
-        let mut request = Request::new(Full::new(self.body.clone()));
-        *request.method_mut() = self.method.clone();
-        *request.uri_mut() = self.uri.clone();
-        *request.version_mut() = self.version;
-        *request.headers_mut() = self.headers.clone();
-        if let Some(op) = operation {
-            request.extensions_mut().insert(op);
-        }
-        request
     }
 }
 

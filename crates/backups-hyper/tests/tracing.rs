@@ -1,4 +1,4 @@
-//! Each call is a `backups_call` span with its operation, method, path, status, attempts and
+//! Each call is a `backups_call` span with its operation, method, path, status, attempt and
 //! duration, checked with a tiny capturing subscriber.
 
 mod common;
@@ -106,14 +106,15 @@ async fn each_call_is_a_span_with_its_outcome() {
     refused.list().await.expect_err("refused");
 
     let calls = capture.calls();
-    assert_eq!(calls.len(), 3, "{calls:#?}");
+    // The refused list is two calls of the transport: the client retried it once.
+    assert_eq!(calls.len(), 4, "{calls:#?}");
     let field = |call: usize, name: &str| calls[call].get(name).cloned().unwrap_or_default();
 
     assert_eq!(field(0, "operation"), "list");
     assert_eq!(field(0, "method"), "GET");
     assert_eq!(field(0, "path"), "/backups");
     assert_eq!(field(0, "status"), "200");
-    assert_eq!(field(0, "attempts"), "1");
+    assert_eq!(field(0, "attempt"), "1");
     assert!(
         field(0, "duration_ms").parse::<u64>().is_ok(),
         "{:?}",
@@ -135,6 +136,14 @@ async fn each_call_is_a_span_with_its_outcome() {
         calls[2]
     );
     assert!(calls[2].contains_key("duration_ms"));
+    assert_eq!(field(2, "attempt"), "1");
+    assert_eq!(field(3, "operation"), "list");
+    assert_eq!(field(3, "attempt"), "2");
+    assert!(
+        field(3, "error").contains("could not connect"),
+        "{:?}",
+        calls[3]
+    );
 
     let events = capture.0.events.lock().expect("lock").clone();
     let messages: Vec<_> = events
@@ -147,7 +156,7 @@ async fn each_call_is_a_span_with_its_outcome() {
             .iter()
             .filter(|m| m.starts_with("backups call"))
             .count(),
-        3,
+        4,
         "{messages:?}"
     );
 }

@@ -19,8 +19,9 @@ use crate::operations::{
 };
 use crate::progress_stream::BodyEvents;
 use crate::{
-    DEFAULT_MAX_FRAME, Endpoint, Error, Handshake, IntoBackupId, Locate, Operation, Polling,
-    ProgressDecoder, ProgressStream, Snapshots, SocketEvents, SocketTransport, Transport,
+    Attempt, DEFAULT_MAX_FRAME, Endpoint, Error, Handshake, IntoBackupId, Locate, Operation,
+    Polling, ProgressDecoder, ProgressStream, RetryPolicy, Snapshots, SocketEvents,
+    SocketTransport, Transport,
 };
 
 /// The default limit on a whole response body: 64 MiB, room for a listing of about 250,000
@@ -92,6 +93,7 @@ pub struct Client<T> {
     pub(crate) polling: Polling,
     /// Finds Pieces OS again while following, after a connection failed.
     pub(crate) locator: Option<Arc<dyn Locate>>,
+    retry: RetryPolicy,
 }
 
 impl<T> Client<T> {
@@ -104,7 +106,20 @@ impl<T> Client<T> {
             limits: Limits::default(),
             polling: Polling::default(),
             locator: None,
+            retry: RetryPolicy::default(),
         }
+    }
+
+    /// The same client retrying idempotent calls that could not connect by `retry` (the default
+    /// is [`RetryPolicy::default`]; [`RetryPolicy::none`] turns retries off).
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// When failed calls are sent again.
+    pub fn retry_policy(&self) -> RetryPolicy {
+        self.retry
     }
 
     /// The same client following creates and restores with other [`Polling`].
@@ -291,10 +306,47 @@ impl<T: Transport> Client<T> {
         operation.run_on(self, on_event).await
     }
 
-    /// Sends an operation's request and reads its whole response.
+    /// Sends an operation's request, again while the [`RetryPolicy`] allows, and reads its
+    /// whole response.
     async fn fetch<O: ApiOperation>(&self, operation: &O) -> Result<Response<Bytes>, Error> {
+        let op = O::OPERATION;
         let request = operation.request(&self.endpoint)?;
-        self.send_and_read(O::OPERATION, request).await
+        let response = match self.transport.send(request).await {
+            Ok(response) => response,
+            // Boxed: a call that succeeds at once (nearly all of them) does not carry the
+            // retries' state.
+            Err(error) => Box::pin(self.resend(operation, error.with_operation(op))).await?,
+        };
+        self.read_whole(op, response).await
+    }
+
+    /// The attempts after a first one failed with `error`: each waits on the transport's timer
+    /// and sends the request built anew (a request is not `Clone`, and building it again costs
+    /// nothing on the calls that never fail).
+    async fn resend<O: ApiOperation>(
+        &self,
+        operation: &O,
+        mut error: Error,
+    ) -> Result<Response<T::Body>, Error> {
+        let op = O::OPERATION;
+        let mut attempt = 1;
+        loop {
+            let delay = match self.retry.delay_after(attempt) {
+                Some(delay) if self.retry.allows(Some(op), &error) => delay,
+                _ => return Err(error),
+            };
+            let Some(timer) = self.transport.sleep(delay) else {
+                return Err(error);
+            };
+            timer.await;
+            attempt += 1;
+            let mut request = operation.request(&self.endpoint)?;
+            request.extensions_mut().insert(Attempt(attempt));
+            error = match self.transport.send(request).await {
+                Ok(response) => return Ok(response),
+                Err(failure) => failure.with_operation(op),
+            };
+        }
     }
 
     /// Sends a request of `op` and reads its whole response.

@@ -50,6 +50,7 @@ mod polling;
 mod progress_stream;
 mod race;
 mod response;
+mod retry;
 mod socket;
 mod transport;
 
@@ -62,6 +63,7 @@ pub use follow::SafeRestore;
 pub use operation::{Operation, OperationSpec, RequestBody, ResponseBody, STREAM_ACCEPT};
 pub use polling::{Locate, LocateFuture, Polling};
 pub use progress_stream::{BodyEvents, EventSource, ProgressStream};
+pub use retry::{Attempt, RetryPolicy};
 pub use socket::{Handshake, Message, Snapshots, SocketEvents, SocketTransport, read_message};
 pub use transport::{Transport, TransportFn, transport_fn};
 

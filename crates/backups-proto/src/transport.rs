@@ -12,7 +12,9 @@ use crate::Error;
 /// Sends a request and returns the response with a body that streams.
 ///
 /// A transport owns everything that needs IO or a clock: connections, pooling, TLS, timeouts,
-/// retries of idempotent calls. Each request carries its [`Operation`](crate::Operation) in its
+/// and the timer ([`sleep`](Transport::sleep)) with which the client retries idempotent calls
+/// ([`RetryPolicy`](crate::RetryPolicy)) and follows operations. It sends each request once; a
+/// retry comes as a new request with an [`Attempt`](crate::Attempt) in its extensions. Each request carries its [`Operation`](crate::Operation) in its
 /// extensions. A transport should report its failures as [`Error::Transport`] and
 /// [`Error::Timeout`]; the body's errors convert into [`Error`] (an infallible body, such as
 /// `http_body_util::Full`, works as it is).

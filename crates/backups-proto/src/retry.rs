@@ -1,26 +1,30 @@
-//! [`RetryPolicy`]: when and how often a failed call is tried again.
+//! [`RetryPolicy`]: when and how often [`Client`](crate::Client) sends a failed call again, and
+//! [`Attempt`], which attempt a request is.
 
 use std::time::Duration;
 
-use backups_proto::{Error, Operation};
+use crate::{Error, Operation};
 
-/// When a failed call is sent again, and how long to wait in between.
+/// When a failed call is sent again by [`Client`](crate::Client), and how long to wait in
+/// between. The client retries over any [`Transport`](crate::Transport) that has a timer
+/// ([`Transport::sleep`](crate::Transport::sleep)); without one, a failure is final.
 ///
-/// Only an idempotent operation ([`Operation::is_idempotent`], that is list) is retried, and only
-/// when no connection could be opened ([`Error::is_connect`]): then nothing of the request reached
-/// the server. A POST is never resent by this policy, because a create sent twice makes two
-/// backups.
+/// Only an idempotent operation ([`Operation::is_idempotent`]: list, get, the status reads) is
+/// retried, and only when no connection could be opened ([`Error::is_connect`]): then nothing of
+/// the request reached the server. A POST is never resent by this policy, because a create sent
+/// twice makes two backups.
 ///
-/// (Independently of this policy, hyper-util resends a request that was never written because
-/// the pooled connection it was queued on turned out to be closed; that is safe for every
-/// operation, since not one byte left the machine.)
+/// (Independently of this policy, a transport may resend a request that was never written, as
+/// hyper-util does when the pooled connection it was queued on turned out to be closed; that is
+/// safe for every operation, since not one byte left the machine.)
 ///
-/// The wait before attempt `n + 1` is `base_delay * 2^(n - 1)`, capped at `max_delay`, and the
-/// whole call, waits included, stays within the request timeout.
+/// The wait before attempt `n + 1` is `base_delay * 2^(n - 1)`, capped at `max_delay`. Each
+/// attempt is bounded by the transport's own timeouts (the connect timeout, for an attempt that
+/// cannot connect).
 ///
 /// ```
 /// use std::time::Duration;
-/// use backups_hyper::RetryPolicy;
+/// use backups_proto::RetryPolicy;
 ///
 /// let policy = RetryPolicy::default();
 /// assert_eq!(policy.max_attempts(), 3);
@@ -117,10 +121,16 @@ impl RetryPolicy {
     }
 }
 
+/// Which attempt a request is, in the request's extensions: [`Client`](crate::Client) puts
+/// `Attempt(2)` on the first retry, `Attempt(3)` on the next, and nothing on a first attempt, so
+/// that a transport can report retries (`backups-hyper` records it in its call span).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Attempt(pub u32);
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use backups_proto::{TimeoutKind, TransportKind};
+    use crate::{TimeoutKind, TransportKind};
 
     #[test]
     fn backoff_doubles_and_is_capped() {
