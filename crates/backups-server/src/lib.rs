@@ -71,6 +71,7 @@ mod control;
 mod error;
 mod fault;
 mod filemeta;
+mod fsio;
 mod id;
 mod jobs;
 mod listing;

@@ -37,6 +37,7 @@ use crate::StoreError;
 use crate::chunking;
 use crate::control::{Canceled, Control, Tally};
 use crate::filemeta::{self, Cached, FileMeta};
+use crate::fsio::{create_new, empty_dir, read_dir_names, rename, sync_dir, sync_dirs, sync_files};
 use crate::id::{IdClock, NewId, is_valid_id};
 use crate::manifest::{self, Chunk, Entry, Manifest};
 use crate::origin::Origin;
@@ -635,7 +636,7 @@ impl<'a> ObjectWriter<'a> {
         self.pending.clear();
         self.remove_dirs();
         let dirs: Vec<&Path> = touched.iter().map(PathBuf::as_path).collect();
-        sync_dirs(&self.store.root, &dirs)
+        sync_dirs(&self.store.root, &dirs).map_err(StoreError::from)
     }
 
     /// Removes the writer's temporary directories (those still holding files stay, for startup
@@ -935,103 +936,6 @@ pub(crate) fn read_manifest(path: &Path, id: &str) -> Result<Manifest, StoreErro
         )));
     }
     Ok(manifest)
-}
-
-/// The UTF-8 names in a directory (others cannot be ours).
-fn read_dir_names(dir: &Path) -> Result<Vec<String>, StoreError> {
-    let mut names = Vec::new();
-    for entry in fs::read_dir(dir).map_err(StoreError::io(|| format!("read {}", dir.display())))? {
-        let entry = entry.map_err(StoreError::io(|| format!("read {}", dir.display())))?;
-        if let Ok(name) = entry.file_name().into_string() {
-            names.push(name);
-        }
-    }
-    Ok(names)
-}
-
-pub(crate) fn empty_dir(dir: &Path) -> Result<(), StoreError> {
-    for entry in fs::read_dir(dir).map_err(StoreError::io(|| format!("read {}", dir.display())))? {
-        let entry = entry.map_err(StoreError::io(|| format!("read {}", dir.display())))?;
-        let path = entry.path();
-        let result = if entry.file_type().is_ok_and(|t| t.is_dir()) {
-            fs::remove_dir_all(&path)
-        } else {
-            fs::remove_file(&path)
-        };
-        result.map_err(StoreError::io(|| format!("remove {}", path.display())))?;
-    }
-    Ok(())
-}
-
-fn create_new(path: &Path) -> Result<File, StoreError> {
-    File::options()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .map_err(StoreError::io(|| format!("create {}", path.display())))
-}
-
-pub(crate) fn rename(from: &Path, to: &Path) -> Result<(), StoreError> {
-    fs::rename(from, to).map_err(StoreError::io(|| {
-        format!("rename {} to {}", from.display(), to.display())
-    }))
-}
-
-/// Makes the content of these files, all on the file system of `root`, durable. On Linux one `syncfs` of the
-/// store's file system does it for any number of files.
-#[cfg(target_os = "linux")]
-pub(crate) fn sync_files(root: &Path, _files: &[&Path]) -> Result<(), StoreError> {
-    syncfs(root)
-}
-
-#[cfg(not(target_os = "linux"))]
-pub(crate) fn sync_files(_root: &Path, files: &[&Path]) -> Result<(), StoreError> {
-    for file in files {
-        File::options()
-            .write(true)
-            .open(file)
-            .and_then(|file| file.sync_data())
-            .map_err(StoreError::io(|| format!("sync {}", file.display())))?;
-    }
-    Ok(())
-}
-
-/// Makes the entries of these directories, all on the file system of `root`, durable.
-#[cfg(target_os = "linux")]
-pub(crate) fn sync_dirs(root: &Path, _dirs: &[&Path]) -> Result<(), StoreError> {
-    syncfs(root)
-}
-
-#[cfg(not(target_os = "linux"))]
-pub(crate) fn sync_dirs(_root: &Path, dirs: &[&Path]) -> Result<(), StoreError> {
-    for dir in dirs {
-        sync_dir(dir)?;
-    }
-    Ok(())
-}
-
-#[cfg(target_os = "linux")]
-fn syncfs(root: &Path) -> Result<(), StoreError> {
-    let dir = File::open(root).map_err(StoreError::io(|| format!("open {}", root.display())))?;
-    rustix::fs::syncfs(&dir)
-        .map_err(io::Error::from)
-        .map_err(StoreError::io(|| {
-            format!("sync the file system of {}", root.display())
-        }))
-}
-
-/// Makes a directory's entries (new names, renames) durable.
-#[cfg(unix)]
-pub(crate) fn sync_dir(dir: &Path) -> Result<(), StoreError> {
-    File::open(dir)
-        .and_then(|file| file.sync_all())
-        .map_err(StoreError::io(|| format!("sync {}", dir.display())))
-}
-
-/// Directories cannot be opened for syncing here; renames are made durable by the OS.
-#[cfg(not(unix))]
-pub(crate) fn sync_dir(_dir: &Path) -> Result<(), StoreError> {
-    Ok(())
 }
 
 fn now_millis() -> u64 {
