@@ -255,7 +255,7 @@ mod tests {
 
             // A cached file whose chunk was removed by hand is read and stored again.
             let chunk = &after["sub/big.bin"].0[0];
-            fs::remove_file(crate::store::object_path(store_dir.path(), &chunk.blake3))
+            fs::remove_file(crate::layout::object_path(store_dir.path(), &chunk.blake3))
                 .expect("remove");
             let (_, read) = create(&store, data);
             assert_eq!(read, 200_000 + (3 << 20));

@@ -72,12 +72,15 @@ mod error;
 mod fault;
 mod filemeta;
 mod fsio;
+mod hashing;
 mod id;
 mod jobs;
+mod layout;
 mod listing;
 mod manifest;
 mod origin;
 mod progress;
+mod record;
 mod restore;
 mod routes;
 mod server;
@@ -89,7 +92,9 @@ mod tasks;
 #[cfg(any(test, feature = "temp"))]
 #[cfg_attr(docsrs, doc(cfg(feature = "temp")))]
 pub mod temp;
+mod threads;
 mod verify;
+mod walk;
 mod watchers;
 
 pub use config::{DEFAULT_PORT_FILE_NAME, DEFAULT_PORTS, ServerConfig};

@@ -1,13 +1,5 @@
-//! The backup store: content-addressed objects plus one manifest per backup.
-//!
-//! ```text
-//! <store>/
-//!   .lock                 held (flock) by the one server that owns the store
-//!   objects/ab/ab12…ef    chunks of file contents, named by their BLAKE3 hash, written once
-//!   backups/<id>.json     one manifest per completed backup
-//!   tmp/                  files being written; emptied at startup
-//!   trash/                manifests being deleted; emptied at startup
-//! ```
+//! The backup store: content-addressed objects plus one manifest per backup (where each lives:
+//! [`crate::layout`]).
 //!
 //! Ordering rules that make a crash at any moment harmless:
 //! - new objects are written to `tmp/`, synced, and only then renamed into `objects/`, so an
@@ -22,15 +14,13 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs::{self, File};
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use backups_models::{Backup, BackupParts, GroupedTimestamp, Number};
-use time::OffsetDateTime;
-use time::macros::format_description;
+use backups_models::Backup;
 use tokio::sync::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock};
 
 use crate::StoreError;
@@ -39,15 +29,15 @@ use crate::control::{Canceled, Control, Tally};
 use crate::filemeta::{self, Cached, FileMeta};
 use crate::fsio::{create_new, empty_dir, read_dir_names, rename, sync_dir, sync_dirs, sync_files};
 use crate::id::{IdClock, NewId, is_valid_id};
+use crate::layout::{
+    BACKUPS, LOCK, OBJECTS, TMP, TRASH, manifest_files, object_path, read_manifest,
+};
 use crate::manifest::{self, Chunk, Entry, Manifest};
 use crate::origin::Origin;
+use crate::record::backup_record;
 use crate::swap;
-
-const OBJECTS: &str = "objects";
-const BACKUPS: &str = "backups";
-const TMP: &str = "tmp";
-const TRASH: &str = "trash";
-const LOCK: &str = ".lock";
+use crate::threads::on_threads;
+use crate::walk::{WalkKind, Walked, walk};
 
 /// A store opened for writing by the one server that owns it.
 #[derive(Debug)]
@@ -656,286 +646,6 @@ impl Drop for ObjectWriter<'_> {
         }
         self.remove_dirs();
     }
-}
-
-/// Runs `worker` on `workers` scoped threads and returns each one's result; a thread that
-/// panicked counts as an error of `operation`, so the caller cleans up as for any other failure.
-pub(crate) fn on_threads<T: Send>(
-    workers: usize,
-    operation: &str,
-    worker: &(dyn Fn() -> Result<T, StoreError> + Sync),
-) -> Vec<Result<T, StoreError>> {
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers).map(|_| scope.spawn(worker)).collect();
-        handles
-            .into_iter()
-            .map(|handle| {
-                handle.join().unwrap_or_else(|_| {
-                    Err(StoreError::Io {
-                        context: operation.into(),
-                        source: io::Error::other(format!("a thread of the {operation} panicked")),
-                    })
-                })
-            })
-            .collect()
-    })
-}
-
-/// The record of backup `new_id` holding `bytes` bytes, made here now: the final one, and the
-/// one a running create reports with the bytes so far.
-pub(crate) fn backup_record(new_id: &NewId, origin: &Origin, bytes: u64) -> Backup {
-    // The creation time is the id's millisecond, so `created` and `timestamp` agree and carry
-    // the millisecond precision the Dart and TypeScript clients write.
-    let created = OffsetDateTime::from_unix_timestamp_nanos(i128::from(new_id.millis) * 1_000_000)
-        .unwrap_or_else(|_| OffsetDateTime::now_utc());
-    let readable = created
-        .format(format_description!(
-            "[year]-[month]-[day] [hour]:[minute]:[second] UTC"
-        ))
-        .unwrap_or_default();
-    Backup::new(BackupParts {
-        id: new_id.id.clone(),
-        bytes: Number::from(bytes),
-        created: GroupedTimestamp::new(created).with_readable(readable),
-        device_name: origin.device_name.clone(),
-        platform: origin.platform.clone(),
-        timestamp: new_id.millis.to_string(),
-        version: origin.version.clone(),
-    })
-}
-
-/// [`hash_copy`] that keeps nothing: hashes what remains of `file` with BLAKE3, calling
-/// `on_chunk` with each read's length; returns the hash in lower hex and the number of bytes read.
-pub(crate) fn hash_stream(
-    file: &mut File,
-    buf: &mut [u8],
-    on_chunk: &mut dyn FnMut(u64) -> Result<(), Canceled>,
-) -> Result<(String, u64), CopyError> {
-    hash_copy(file, &mut io::sink(), buf, on_chunk)
-}
-
-/// Why a [`hash_copy`] stopped: callers name the file in the error.
-#[derive(Debug)]
-pub(crate) enum CopyError {
-    Read(io::Error),
-    Write(io::Error),
-    /// `on_chunk` asked to stop.
-    Canceled,
-}
-
-impl From<CopyError> for io::Error {
-    fn from(err: CopyError) -> Self {
-        match err {
-            CopyError::Read(err) | CopyError::Write(err) => err,
-            CopyError::Canceled => io::Error::other("canceled"),
-        }
-    }
-}
-
-impl CopyError {
-    /// The store error, naming `from` for a read failure and `to` for a write failure.
-    pub(crate) fn into_store_error(self, from: &Path, to: &Path) -> StoreError {
-        match self {
-            CopyError::Read(source) => StoreError::Io {
-                context: format!("read {}", from.display()),
-                source,
-            },
-            CopyError::Write(source) => StoreError::Io {
-                context: format!("write {}", to.display()),
-                source,
-            },
-            CopyError::Canceled => StoreError::Canceled,
-        }
-    }
-}
-
-/// Hashes what remains of `file` with BLAKE3 while writing it to `out`, calling `on_chunk` with
-/// each read's length; returns the hash in lower hex and the number of bytes read. The one
-/// hashing loop of the server: creating, restoring and verifying backups all go through it, so
-/// they agree on what a file's hash is.
-pub(crate) fn hash_copy(
-    file: &mut File,
-    out: &mut impl Write,
-    buf: &mut [u8],
-    on_chunk: &mut dyn FnMut(u64) -> Result<(), Canceled>,
-) -> Result<(String, u64), CopyError> {
-    let mut hasher = blake3::Hasher::new();
-    let mut read = 0u64;
-    loop {
-        let n = match file.read(buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-            Err(err) => return Err(CopyError::Read(err)),
-        };
-        hasher.update(&buf[..n]);
-        out.write_all(&buf[..n]).map_err(CopyError::Write)?;
-        read += n as u64;
-        on_chunk(n as u64).map_err(|Canceled| CopyError::Canceled)?;
-    }
-    Ok((hasher.finalize().to_hex().to_string(), read))
-}
-
-/// One thing found in the data directory.
-struct Walked {
-    rel: String,
-    abs: PathBuf,
-    size: u64,
-    /// For files: what the metadata cache compares.
-    meta: Option<FileMeta>,
-    kind: WalkKind,
-}
-
-enum WalkKind {
-    Dir { mode: u32 },
-    File { mode: u32 },
-    Symlink { target: String },
-}
-
-/// Everything under `data_dir`, parents before children, names sorted; the store itself is
-/// skipped when it lies inside the data directory. Sockets, FIFOs and devices are skipped.
-fn walk(data_dir: &Path, store_root: &Path) -> Result<Vec<Walked>, StoreError> {
-    let data_err = |reason: String| StoreError::DataDir {
-        path: data_dir.to_path_buf(),
-        reason,
-    };
-    let base = fs::canonicalize(data_dir).map_err(|err| data_err(err.to_string()))?;
-    if !base.is_dir() {
-        return Err(data_err("not a directory".into()));
-    }
-    let skip = fs::canonicalize(store_root).ok();
-    let mut out = Vec::new();
-    let mut pending = vec![(base.clone(), String::new())];
-    while let Some((dir, rel_dir)) = pending.pop() {
-        let mut names = Vec::new();
-        for entry in
-            fs::read_dir(&dir).map_err(StoreError::io(|| format!("read {}", dir.display())))?
-        {
-            let entry = entry.map_err(StoreError::io(|| format!("read {}", dir.display())))?;
-            names.push(entry.file_name());
-        }
-        names.sort();
-        let mut subdirs = Vec::new();
-        for name in names {
-            let abs = dir.join(&name);
-            let Some(name) = name.to_str() else {
-                return Err(StoreError::NonUtf8Path { path: abs });
-            };
-            let rel = if rel_dir.is_empty() {
-                name.to_owned()
-            } else {
-                format!("{rel_dir}/{name}")
-            };
-            let meta = match fs::symlink_metadata(&abs) {
-                Ok(meta) => meta,
-                Err(err) if err.kind() == io::ErrorKind::NotFound => continue,
-                Err(source) => {
-                    return Err(StoreError::Io {
-                        context: format!("stat {}", abs.display()),
-                        source,
-                    });
-                }
-            };
-            let file_type = meta.file_type();
-            if file_type.is_dir() {
-                if skip.as_deref() == Some(abs.as_path()) {
-                    continue;
-                }
-                out.push(Walked {
-                    rel: rel.clone(),
-                    abs: abs.clone(),
-                    size: 0,
-                    meta: None,
-                    kind: WalkKind::Dir { mode: mode(&meta) },
-                });
-                subdirs.push((abs, rel));
-            } else if file_type.is_file() {
-                out.push(Walked {
-                    rel,
-                    abs,
-                    size: meta.len(),
-                    meta: FileMeta::of(&meta),
-                    kind: WalkKind::File { mode: mode(&meta) },
-                });
-            } else if file_type.is_symlink() {
-                let target = fs::read_link(&abs)
-                    .map_err(StoreError::io(|| format!("read link {}", abs.display())))?;
-                let Some(target) = target.to_str() else {
-                    return Err(StoreError::NonUtf8Path { path: abs });
-                };
-                out.push(Walked {
-                    rel,
-                    abs,
-                    size: 0,
-                    meta: None,
-                    kind: WalkKind::Symlink {
-                        target: target.to_owned(),
-                    },
-                });
-            }
-        }
-        // Reversed so that popping visits subdirectories in name order.
-        pending.extend(subdirs.into_iter().rev());
-    }
-    Ok(out)
-}
-
-#[cfg(unix)]
-fn mode(meta: &fs::Metadata) -> u32 {
-    use std::os::unix::fs::PermissionsExt;
-    meta.permissions().mode() & 0o7777
-}
-
-#[cfg(not(unix))]
-fn mode(meta: &fs::Metadata) -> u32 {
-    if meta.is_dir() {
-        0o755
-    } else if meta.permissions().readonly() {
-        0o444
-    } else {
-        0o644
-    }
-}
-
-/// Where the object with this hash lives.
-pub(crate) fn object_path(root: &Path, hash: &str) -> PathBuf {
-    let fanout = hash.get(..2).unwrap_or("00");
-    root.join(OBJECTS).join(fanout).join(hash)
-}
-
-/// The manifests in the store, as (id, path), sorted by id; files that are not named
-/// `<valid id>.json` are ignored.
-pub(crate) fn manifest_files(root: &Path) -> Result<Vec<(String, PathBuf)>, StoreError> {
-    let dir = root.join(BACKUPS);
-    let mut out: Vec<(String, PathBuf)> = read_dir_names(&dir)?
-        .into_iter()
-        .filter_map(|name| {
-            let id = name.strip_suffix(".json")?;
-            is_valid_id(id).then(|| (id.to_owned(), dir.join(&name)))
-        })
-        .collect();
-    out.sort();
-    Ok(out)
-}
-
-/// Reads and checks a manifest: known format (format 1 is upgraded, see
-/// [`Manifest::upgrade`]), and the id inside matches the file name.
-pub(crate) fn read_manifest(path: &Path, id: &str) -> Result<Manifest, StoreError> {
-    let bad = |reason: String| StoreError::BadManifest {
-        path: path.to_path_buf(),
-        reason,
-    };
-    let bytes = fs::read(path).map_err(|err| bad(err.to_string()))?;
-    let mut manifest: Manifest =
-        serde_json::from_slice(&bytes).map_err(|err| bad(err.to_string()))?;
-    manifest.upgrade().map_err(bad)?;
-    if manifest.backup.id != id {
-        return Err(bad(format!(
-            "names backup {:?}, not {id:?}",
-            manifest.backup.id
-        )));
-    }
-    Ok(manifest)
 }
 
 fn now_millis() -> u64 {
