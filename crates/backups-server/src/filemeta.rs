@@ -152,7 +152,7 @@ mod tests {
                 .build()
                 .expect("runtime");
             let shared = runtime.block_on(store.share());
-            let before = store.content_read.load(Ordering::Relaxed);
+            let before = store.objects.content_read.load(Ordering::Relaxed);
             let backup = store
                 .create(
                     &shared,
@@ -162,7 +162,7 @@ mod tests {
                     &mut Unwatched,
                 )
                 .expect("create");
-            let read = store.content_read.load(Ordering::Relaxed) - before;
+            let read = store.objects.content_read.load(Ordering::Relaxed) - before;
             (store.manifest(&backup.id).expect("manifest"), read)
         }
 

@@ -78,6 +78,7 @@ mod jobs;
 mod layout;
 mod listing;
 mod manifest;
+mod objects;
 mod origin;
 mod progress;
 mod record;

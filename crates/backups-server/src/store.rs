@@ -12,7 +12,7 @@
 //! Creates hold the store gate shared and deletes hold it exclusively, so garbage collection
 //! never removes an object that a create in flight has found already present and reused.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -24,15 +24,13 @@ use backups_models::Backup;
 use tokio::sync::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock};
 
 use crate::StoreError;
-use crate::chunking;
-use crate::control::{Canceled, Control, Tally};
-use crate::filemeta::{self, Cached, FileMeta};
-use crate::fsio::{create_new, empty_dir, read_dir_names, rename, sync_dir, sync_dirs, sync_files};
+use crate::control::{Control, Tally};
+use crate::filemeta::{self, Cached};
+use crate::fsio::{create_new, empty_dir, read_dir_names, rename, sync_dir};
 use crate::id::{IdClock, NewId, is_valid_id};
-use crate::layout::{
-    BACKUPS, LOCK, OBJECTS, TMP, TRASH, manifest_files, object_path, read_manifest,
-};
-use crate::manifest::{self, Chunk, Entry, Manifest};
+use crate::layout::{BACKUPS, LOCK, OBJECTS, TMP, TRASH, manifest_files, read_manifest};
+use crate::manifest::{self, Entry, Manifest};
+use crate::objects::{ObjectWriter, Objects, Pending, StoredFile};
 use crate::origin::Origin;
 use crate::record::backup_record;
 use crate::swap;
@@ -51,10 +49,8 @@ pub(crate) struct Store {
     /// (`listing.rs`). Starts at 0 with the index as read at open.
     pub(crate) generation: AtomicU64,
     clock: Mutex<IdClock>,
-    tmp_seq: AtomicU64,
-    /// Bytes of file content read by creates, for tests that prove the cache avoids reads.
-    #[cfg(test)]
-    pub(crate) content_read: AtomicU64,
+    /// The objects, and the names of temporary files.
+    pub(crate) objects: Objects,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -125,9 +121,7 @@ impl Store {
             index: Mutex::new(index),
             generation: AtomicU64::new(0),
             clock: Mutex::new(clock),
-            tmp_seq: AtomicU64::new(0),
-            #[cfg(test)]
-            content_read: AtomicU64::new(0),
+            objects: Objects::new(root),
         };
         if all_readable {
             store.remove_unreferenced(&referenced)?;
@@ -277,7 +271,7 @@ impl Store {
         let tally = Mutex::new(copied);
         let report = |n: u64| lock(&tally).add(n);
         let worker = || -> Result<Pending, StoreError> {
-            let mut writer = ObjectWriter::new(self, claimed);
+            let mut writer = ObjectWriter::new(&self.objects, claimed);
             while !stop.load(Ordering::Relaxed) {
                 let Some(&index) = files.get(next.fetch_add(1, Ordering::Relaxed)) else {
                     break;
@@ -313,7 +307,7 @@ impl Store {
         let results = on_threads(workers, "create", &worker);
         // Every thread's pending objects in one writer, so that an error anywhere removes them
         // all and a success commits them together.
-        let mut writer = ObjectWriter::new(self, claimed);
+        let mut writer = ObjectWriter::new(&self.objects, claimed);
         let mut failure = None;
         for result in results {
             match result {
@@ -425,7 +419,7 @@ impl Store {
             && cached
                 .chunks
                 .iter()
-                .all(|chunk| self.has_object(&chunk.blake3)))
+                .all(|chunk| self.objects.has_object(&chunk.blake3)))
         .then_some(cached)
     }
 
@@ -433,44 +427,15 @@ impl Store {
         self.root.join(BACKUPS).join(format!("{id}.json"))
     }
 
-    fn has_object(&self, hash: &str) -> bool {
-        object_path(&self.root, hash).is_file()
-    }
-
-    fn tmp_path(&self) -> PathBuf {
-        let seq = self.tmp_seq.fetch_add(1, Ordering::Relaxed);
-        self.root
-            .join(TMP)
-            .join(format!("{}-{seq}.tmp", std::process::id()))
-    }
-
     /// Writes `bytes` to a new synced temporary file and returns its path.
     pub(crate) fn write_tmp(&self, bytes: &[u8]) -> Result<PathBuf, StoreError> {
-        let path = self.tmp_path();
+        let path = self.objects.tmp_path();
         let mut file = create_new(&path)?;
         file.write_all(bytes)
             .and_then(|()| file.sync_data())
             .map_err(StoreError::io(|| format!("write {}", path.display())))?;
         Ok(path)
     }
-}
-
-/// Writes the new objects of one create into `tmp/`, then makes them durable and renames them
-/// into place all at once in [`ObjectWriter::commit`]. Syncing once for the whole batch instead
-/// of once per file is what keeps a create of many small files close to the speed of a copy.
-struct ObjectWriter<'a> {
-    store: &'a Store,
-    buf: Vec<u8>,
-    /// Temporary files and the object each becomes.
-    pending: Vec<(PathBuf, String)>,
-    /// The writer's own directories under `tmp/`, removed once empty. Each storing thread
-    /// creates its files in a directory of its own: creating a file locks its directory while
-    /// the file system allocates an inode (slow on ext4 without a journal right after many
-    /// deletes), and in one shared `tmp/` the threads would wait for each other there.
-    dirs: Vec<PathBuf>,
-    /// Hashes written by this create on any of its threads, so identical files in one snapshot
-    /// are written once.
-    claimed: &'a Mutex<HashSet<String>>,
 }
 
 /// What [`Store::store_files`] made: the pending objects, and each file by its index in the walk
@@ -480,173 +445,8 @@ struct StoredFiles<'a> {
     files: HashMap<usize, Option<StoredFile>>,
 }
 
-/// One file as the manifest records it.
-struct StoredFile {
-    size: u64,
-    chunks: Vec<Chunk>,
-    /// Its metadata, if settled when it was read (see [`FileMeta::settled_before`]).
-    meta: Option<FileMeta>,
-}
-
 /// The most threads a create stores files with.
 const MAX_STORE_THREADS: usize = 4;
-
-/// What a storing thread hands over for the commit: its temporary files with their objects,
-/// and its temporary directories.
-type Pending = (Vec<(PathBuf, String)>, Vec<PathBuf>);
-
-impl<'a> ObjectWriter<'a> {
-    fn new(store: &'a Store, claimed: &'a Mutex<HashSet<String>>) -> Self {
-        Self {
-            store,
-            buf: Vec::new(),
-            pending: Vec::new(),
-            dirs: Vec::new(),
-            claimed,
-        }
-    }
-
-    /// Hands this writer's temporary files and directories over (to the writer that commits).
-    fn take_pending(&mut self) -> Pending {
-        (
-            std::mem::take(&mut self.pending),
-            std::mem::take(&mut self.dirs),
-        )
-    }
-
-    /// A new temporary file name in this writer's own directory, made on first use.
-    fn tmp_path(&mut self) -> Result<PathBuf, StoreError> {
-        let dir = match self.dirs.first() {
-            Some(dir) => dir.clone(),
-            None => {
-                let dir = self.store.tmp_path();
-                fs::create_dir(&dir)
-                    .map_err(StoreError::io(|| format!("create {}", dir.display())))?;
-                self.dirs.push(dir.clone());
-                dir
-            }
-        };
-        let seq = self.store.tmp_seq.fetch_add(1, Ordering::Relaxed);
-        Ok(dir.join(seq.to_string()))
-    }
-
-    /// Stores one file, read once and cut into content-defined chunks, each written unless the
-    /// store or this create already has it; `None` if the file no longer exists.
-    fn store_file(
-        &mut self,
-        path: &Path,
-        report: &mut dyn FnMut(u64) -> Result<(), Canceled>,
-    ) -> Result<Option<StoredFile>, StoreError> {
-        // Taken before the file is looked at: its metadata is trusted by the next create only if
-        // both its times are clearly older than this.
-        let looked = SystemTime::now();
-        let mut file = match File::open(path) {
-            Ok(file) => file,
-            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(source) => {
-                return Err(StoreError::Io {
-                    context: format!("open {}", path.display()),
-                    source,
-                });
-            }
-        };
-        // Before reading: a change during or after the read then shows in the next create's stat.
-        let before = file
-            .metadata()
-            .map_err(StoreError::io(|| format!("stat {}", path.display())))?;
-        let mut chunks = Vec::new();
-        let mut buf = std::mem::take(&mut self.buf);
-        let read = chunking::for_each_chunk(&mut file, &mut buf, &mut |data| {
-            let hash = blake3::hash(data).to_hex().to_string();
-            self.put(&hash, data)?;
-            chunks.push(Chunk {
-                blake3: hash,
-                size: data.len() as u64,
-            });
-            report(data.len() as u64).map_err(StoreError::from)
-        });
-        self.buf = buf;
-        let read = read.map_err(|err| err.into_store_error(path))?;
-        #[cfg(test)]
-        self.store.content_read.fetch_add(read, Ordering::Relaxed);
-        let meta = FileMeta::of(&before)
-            .filter(|meta| read == before.len() && meta.settled_before(looked));
-        Ok(Some(StoredFile {
-            size: read,
-            chunks,
-            meta,
-        }))
-    }
-
-    /// Writes one chunk to a temporary object, pending until [`ObjectWriter::commit`], unless the
-    /// store has it or a thread of this create claimed it first.
-    fn put(&mut self, hash: &str, data: &[u8]) -> Result<(), StoreError> {
-        if self.store.has_object(hash) || !self.claim(hash) {
-            return Ok(());
-        }
-        let tmp = self.tmp_path()?;
-        let mut out = create_new(&tmp)?;
-        let written = out
-            .write_all(data)
-            .map_err(StoreError::io(|| format!("write {}", tmp.display())));
-        // Pending even if the write failed, so that dropping the writer removes it.
-        self.pending.push((tmp, hash.to_owned()));
-        written
-    }
-
-    /// Claims `hash` for this writer: false when a thread of this create already wrote it.
-    fn claim(&self, hash: &str) -> bool {
-        lock(self.claimed).insert(hash.to_owned())
-    }
-
-    /// Makes every pending object durable, renames each into `objects/`, and makes the
-    /// renames durable: after this, the manifest may name them.
-    fn commit(&mut self) -> Result<(), StoreError> {
-        if self.pending.is_empty() {
-            return Ok(());
-        }
-        let tmps: Vec<&Path> = self.pending.iter().map(|(tmp, _)| tmp.as_path()).collect();
-        sync_files(&self.store.root, &tmps)?;
-        let mut touched = BTreeSet::new();
-        let mut new_fanout = false;
-        for (tmp, hash) in &self.pending {
-            let dest = object_path(&self.store.root, hash);
-            let dir = dest.parent().map(Path::to_path_buf).unwrap_or_default();
-            if !touched.contains(&dir) && !dir.is_dir() {
-                fs::create_dir_all(&dir)
-                    .map_err(StoreError::io(|| format!("create {}", dir.display())))?;
-                new_fanout = true;
-            }
-            rename(tmp, &dest)?;
-            touched.insert(dir);
-        }
-        if new_fanout {
-            touched.insert(self.store.root.join(OBJECTS));
-        }
-        self.pending.clear();
-        self.remove_dirs();
-        let dirs: Vec<&Path> = touched.iter().map(PathBuf::as_path).collect();
-        sync_dirs(&self.store.root, &dirs).map_err(StoreError::from)
-    }
-
-    /// Removes the writer's temporary directories (those still holding files stay, for startup
-    /// to empty).
-    fn remove_dirs(&mut self) {
-        for dir in self.dirs.drain(..) {
-            let _ = fs::remove_dir(dir);
-        }
-    }
-}
-
-impl Drop for ObjectWriter<'_> {
-    /// A failed create leaves no temporary files behind (a crash's are removed at startup).
-    fn drop(&mut self) {
-        for (tmp, _) in &self.pending {
-            let _ = fs::remove_file(tmp);
-        }
-        self.remove_dirs();
-    }
-}
 
 fn now_millis() -> u64 {
     SystemTime::now()
