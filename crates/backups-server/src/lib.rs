@@ -78,6 +78,7 @@ mod jobs;
 mod layout;
 mod listing;
 mod manifest;
+mod metacache;
 mod objects;
 mod origin;
 mod progress;

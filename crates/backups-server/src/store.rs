@@ -25,11 +25,11 @@ use tokio::sync::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock};
 
 use crate::StoreError;
 use crate::control::{Control, Tally};
-use crate::filemeta::{self, Cached};
 use crate::fsio::{create_new, empty_dir, read_dir_names, rename, sync_dir};
 use crate::id::{IdClock, NewId, is_valid_id};
 use crate::layout::{BACKUPS, LOCK, OBJECTS, TMP, TRASH, manifest_files, read_manifest};
 use crate::manifest::{self, Entry, Manifest};
+use crate::metacache::{self, Cached};
 use crate::objects::{ObjectWriter, Objects, Pending, StoredFile};
 use crate::origin::Origin;
 use crate::record::backup_record;
@@ -395,7 +395,7 @@ impl Store {
             return HashMap::new();
         };
         match read_manifest(&self.manifest_path(&id), &id) {
-            Ok(manifest) => filemeta::cache_of(manifest),
+            Ok(manifest) => metacache::cache_of(manifest),
             Err(_) => HashMap::new(),
         }
     }
