@@ -13,7 +13,7 @@ use crate::control::Control;
 use crate::jobs::{JobHandle, Kind, Refusal};
 use crate::progress;
 use crate::record::backup_record;
-use crate::routes::AppState;
+use crate::state::AppState;
 use crate::swap;
 
 /// How a create or restore ended.
