@@ -1,4 +1,4 @@
-//! Where things are in a store directory:
+//! The layout of a store directory, and reading the manifests in it:
 //!
 //! ```text
 //! <store>/
@@ -8,8 +8,6 @@
 //!   tmp/                  files being written; emptied at startup
 //!   trash/                manifests being deleted; emptied at startup
 //! ```
-//!
-//! and reading its manifests.
 
 use std::fs;
 use std::path::{Path, PathBuf};

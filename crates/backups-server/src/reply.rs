@@ -16,9 +16,8 @@ use crate::progress::StreamCut;
 /// (`ServerConfig::drop_streams_after`), which makes hyper drop the connection mid-body.
 pub(crate) type ResBody = BoxBody<Bytes, StreamCut>;
 
-/// The content type of a reason.
-pub(crate) const TEXT: &str = "text/plain; charset=utf-8";
-/// The content type of a JSON answer.
+const TEXT: &str = "text/plain; charset=utf-8";
+/// The content type of JSON answers.
 pub(crate) const JSON: &str = "application/json";
 
 /// A `text/plain` answer: `message` and a newline.
