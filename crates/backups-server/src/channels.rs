@@ -11,8 +11,9 @@ use http::header::{
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode, Version};
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 
-use crate::routes::{AppState, ResBody, empty, text};
+use crate::reply::{ResBody, empty, text};
 use crate::socket::{self, Channel, Feed};
+use crate::state::{AppState, stopped};
 use crate::tasks::{self, Started};
 
 /// What a plain GET on a channel path is told.
@@ -108,7 +109,7 @@ fn upgrade<B>(
         // Past the shutdown's bound the socket is dropped, whatever it was waiting for.
         tokio::select! {
             () = serving => {}
-            () = crate::server::stopped(&mut halt) => {}
+            () = stopped(&mut halt) => {}
         }
     });
     switching(accept)

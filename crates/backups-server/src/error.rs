@@ -4,6 +4,8 @@ use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use crate::fsio::FsError;
+
 /// A failure of the backup store.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -104,6 +106,12 @@ impl StoreError {
             context: context(),
             source,
         }
+    }
+}
+
+impl From<FsError> for StoreError {
+    fn from(FsError { context, source }: FsError) -> Self {
+        StoreError::Io { context, source }
     }
 }
 

@@ -1,4 +1,6 @@
-//! The per-file metadata cache: what lets a create skip reading files that did not change.
+//! The per-file metadata cache: what lets a create skip reading files that did not change. This
+//! module holds [`FileMeta`], what is compared, and why comparing it is safe; the cache built from
+//! the newest backup is in `metacache.rs`.
 //!
 //! A manifest's file entry may carry the file's change time, modification time, inode and device
 //! as seen just before its content was read. The next create compares them (and the size) with
@@ -13,13 +15,10 @@
 //! ([`RACY_MARGIN`]); a file touched just before its read is recorded without metadata and read
 //! again by the next create.
 
-use std::collections::HashMap;
 use std::fs::Metadata;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
-
-use crate::manifest::{Chunk, Entry, Manifest};
 
 /// How much older than the read both times must be to be trusted: more than the coarsest
 /// timestamp granularity of common file systems (FAT's 2 s; ext4 and most others record
@@ -78,35 +77,6 @@ impl FileMeta {
     }
 }
 
-/// What the previous backup knew of one file: reused when the walk sees the same size and
-/// metadata.
-#[derive(Debug, Clone)]
-pub(crate) struct Cached {
-    pub(crate) size: u64,
-    pub(crate) meta: FileMeta,
-    pub(crate) chunks: Vec<Chunk>,
-}
-
-/// The cache a create trusts: the files of `manifest` (the newest readable backup) recorded with
-/// metadata, by path. Files recorded without it (racy when read, or written by format 1) are
-/// left out, and so read again.
-pub(crate) fn cache_of(manifest: Manifest) -> HashMap<String, Cached> {
-    manifest
-        .entries
-        .into_iter()
-        .filter_map(|entry| match entry {
-            Entry::File {
-                path,
-                size,
-                chunks,
-                meta: Some(meta),
-                ..
-            } => Some((path, Cached { size, meta, chunks })),
-            _ => None,
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,7 +122,7 @@ mod tests {
                 .build()
                 .expect("runtime");
             let shared = runtime.block_on(store.share());
-            let before = store.content_read.load(Ordering::Relaxed);
+            let before = store.objects.content_read.load(Ordering::Relaxed);
             let backup = store
                 .create(
                     &shared,
@@ -162,7 +132,7 @@ mod tests {
                     &mut Unwatched,
                 )
                 .expect("create");
-            let read = store.content_read.load(Ordering::Relaxed) - before;
+            let read = store.objects.content_read.load(Ordering::Relaxed) - before;
             (store.manifest(&backup.id).expect("manifest"), read)
         }
 
@@ -255,7 +225,7 @@ mod tests {
 
             // A cached file whose chunk was removed by hand is read and stored again.
             let chunk = &after["sub/big.bin"].0[0];
-            fs::remove_file(crate::store::object_path(store_dir.path(), &chunk.blake3))
+            fs::remove_file(crate::layout::object_path(store_dir.path(), &chunk.blake3))
                 .expect("remove");
             let (_, read) = create(&store, data);
             assert_eq!(read, 200_000 + (3 << 20));

@@ -426,7 +426,7 @@ mod tests {
     use super::*;
     use crate::id::NewId;
     use crate::origin::Origin;
-    use crate::store::backup_record;
+    use crate::record::backup_record;
     use crate::watchers::Next;
     use std::future::Future;
 

@@ -71,16 +71,24 @@ mod control;
 mod error;
 mod fault;
 mod filemeta;
+mod fsio;
+mod hashing;
 mod id;
 mod jobs;
+mod layout;
 mod listing;
 mod manifest;
+mod metacache;
+mod objects;
 mod origin;
 mod progress;
+mod record;
+mod reply;
 mod restore;
 mod routes;
 mod server;
 mod socket;
+mod state;
 mod store;
 mod swap;
 mod tasks;
@@ -88,7 +96,9 @@ mod tasks;
 #[cfg(any(test, feature = "temp"))]
 #[cfg_attr(docsrs, doc(cfg(feature = "temp")))]
 pub mod temp;
+mod threads;
 mod verify;
+mod walk;
 mod watchers;
 
 pub use config::{DEFAULT_PORT_FILE_NAME, DEFAULT_PORTS, ServerConfig};

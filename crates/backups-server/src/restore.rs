@@ -8,9 +8,12 @@ use std::sync::{Mutex, PoisonError};
 
 use crate::StoreError;
 use crate::control::{Canceled, Control, Tally, Unwatched};
+use crate::fsio::{sync_dirs, sync_files};
+use crate::hashing::hash_copy;
 use crate::id::is_valid_id;
+use crate::layout::{object_path, read_manifest};
 use crate::manifest::{Chunk, Entry, Manifest, checked_chunks, safe_relative};
-use crate::store::{hash_copy, object_path, on_threads, read_manifest, sync_dirs, sync_files};
+use crate::threads::on_threads;
 
 /// What [`restore_backup`] wrote.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -1,7 +1,6 @@
 //! The HTTP routes: which path and method does what, and the answers to bad requests.
 
 use std::convert::Infallible;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use backups_models::{Backup, SeededBackup};
@@ -9,57 +8,18 @@ use bytes::Bytes;
 use http::header::{ALLOW, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 use http_body::Body;
-use http_body_util::combinators::BoxBody;
-use http_body_util::{BodyExt, Empty, Full, LengthLimitError, Limited};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use percent_encoding::percent_decode_str;
-use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tokio::sync::{RwLock, watch};
 
-use crate::Fault;
 use crate::accept::{NDJSON, accepts_ndjson};
 use crate::channels;
 use crate::id::is_valid_id;
-use crate::jobs::{Jobs, Kind, Pace};
-use crate::listing::Listing;
-use crate::origin::Origin;
-use crate::progress::{self, ChannelBody, StreamCut};
-use crate::store::Store;
+use crate::jobs::Kind;
+use crate::progress::{self, ChannelBody};
+use crate::reply::{JSON, ResBody, empty, json, text, whole, with_type};
+use crate::state::AppState;
 use crate::tasks::{self, Outcome, Started};
-
-/// The body of every response. Its one error is a progress stream cut on purpose
-/// (`ServerConfig::drop_streams_after`), which makes hyper drop the connection mid-body.
-pub(crate) type ResBody = BoxBody<Bytes, StreamCut>;
-
-const TEXT: &str = "text/plain; charset=utf-8";
-const JSON: &str = "application/json";
-
-/// What every request handler shares.
-#[derive(Debug)]
-pub(crate) struct AppState {
-    pub(crate) store: Arc<Store>,
-    /// The encoded answer of `GET /backups`, rebuilt when the store's index changes.
-    pub(crate) listing: Listing,
-    pub(crate) data_dir: PathBuf,
-    pub(crate) origin: Origin,
-    pub(crate) fault: Option<Fault>,
-    /// `progress_delay` and `silent_phase` of the configuration.
-    pub(crate) pace: Pace,
-    /// Progress streams and operation sockets break after this many events.
-    pub(crate) drop_streams_after: Option<u32>,
-    pub(crate) max_body_bytes: usize,
-    /// The running and recently finished creates and restores.
-    pub(crate) jobs: Arc<Jobs>,
-    /// Held shared by creates and exclusively by a restore while it swaps the data directory,
-    /// so that no snapshot mixes the old tree and the restored one.
-    pub(crate) data_gate: Arc<RwLock<()>>,
-    /// Turns true when the server shuts down. Each connection and each WebSocket holds a
-    /// receiver, so that shutdown can tell them to finish and wait until they have.
-    pub(crate) stop: watch::Sender<bool>,
-    /// Turns true when the shutdown's bound has passed: every connection and WebSocket still
-    /// open is dropped.
-    pub(crate) halt: watch::Sender<bool>,
-}
 
 /// A path the server knows.
 #[derive(Debug, PartialEq, Eq)]
@@ -423,44 +383,6 @@ where
             &format!("malformed JSON body: {err}"),
         )
     })
-}
-
-/// A `text/plain` answer: `message` and a newline.
-pub(crate) fn text(status: StatusCode, message: &str) -> Response<ResBody> {
-    let mut body = message.to_owned();
-    body.push('\n');
-    with_type(status, TEXT, whole(Full::new(Bytes::from(body))))
-}
-
-fn json<T: Serialize>(status: StatusCode, value: &T) -> Response<ResBody> {
-    match serde_json::to_vec(value) {
-        Ok(bytes) => with_type(status, JSON, whole(Full::new(Bytes::from(bytes)))),
-        Err(err) => text(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            &format!("could not encode the response: {err}"),
-        ),
-    }
-}
-
-/// An answer with no body.
-pub(crate) fn empty(status: StatusCode) -> Response<ResBody> {
-    let mut response = Response::new(whole(Empty::new()));
-    *response.status_mut() = status;
-    response
-}
-
-/// A body that cannot fail, as a [`ResBody`].
-fn whole(body: impl Body<Data = Bytes, Error = Infallible> + Send + Sync + 'static) -> ResBody {
-    body.map_err(|never| match never {}).boxed()
-}
-
-fn with_type(status: StatusCode, content_type: &'static str, body: ResBody) -> Response<ResBody> {
-    let mut response = Response::new(body);
-    *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-    response
 }
 
 #[cfg(test)]

@@ -15,7 +15,8 @@ use tokio::task::JoinHandle;
 use crate::config::DEFAULT_PORTS;
 use crate::jobs::{Jobs, Pace};
 use crate::origin::Origin;
-use crate::routes::{self, AppState};
+use crate::routes;
+use crate::state::{AppState, stopped};
 use crate::store::Store;
 use crate::swap;
 use crate::{ServerConfig, ServerError, StoreError};
@@ -179,13 +180,6 @@ async fn write_port_file(path: &Path, port: u16) -> Result<(), ServerError> {
         .await
         .map_err(error)?;
     tokio::fs::rename(&tmp, path).await.map_err(error)
-}
-
-/// Resolves once the server stops (`stop` turns true, or its sender is gone); also used for
-/// `halt`.
-pub(crate) async fn stopped(stop: &mut watch::Receiver<bool>) {
-    // The guard `wait_for` returns is not `Send`; it is dropped here, before any other await.
-    let _ = stop.wait_for(|stop| *stop).await.map(drop);
 }
 
 async fn serve(

@@ -22,6 +22,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 
+use crate::state::stopped;
 use crate::watchers::{Next, QUEUE, Subscription};
 
 /// The largest message (and frame) a client may send: inputs are small JSON documents. A larger
@@ -297,7 +298,7 @@ async fn write(
         }
         let text = tokio::select! {
             biased;
-            () = crate::server::stopped(stop) => {
+            () = stopped(stop) => {
                 return End::Close(CloseCode::Away, "the server is shutting down".into());
             }
             item = feed.next() => match item {

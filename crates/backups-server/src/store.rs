@@ -1,13 +1,5 @@
-//! The backup store: content-addressed objects plus one manifest per backup.
-//!
-//! ```text
-//! <store>/
-//!   .lock                 held (flock) by the one server that owns the store
-//!   objects/ab/ab12…ef    chunks of file contents, named by their BLAKE3 hash, written once
-//!   backups/<id>.json     one manifest per completed backup
-//!   tmp/                  files being written; emptied at startup
-//!   trash/                manifests being deleted; emptied at startup
-//! ```
+//! The backup store: content-addressed objects plus one manifest per backup (where each lives:
+//! [`crate::layout`]).
 //!
 //! Ordering rules that make a crash at any moment harmless:
 //! - new objects are written to `tmp/`, synced, and only then renamed into `objects/`, so an
@@ -20,33 +12,30 @@
 //! Creates hold the store gate shared and deletes hold it exclusively, so garbage collection
 //! never removes an object that a create in flight has found already present and reused.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::{self, File};
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use backups_models::{Backup, BackupParts, GroupedTimestamp, Number};
-use time::OffsetDateTime;
-use time::macros::format_description;
+use backups_models::Backup;
 use tokio::sync::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock};
 
 use crate::StoreError;
-use crate::chunking;
-use crate::control::{Canceled, Control, Tally};
-use crate::filemeta::{self, Cached, FileMeta};
+use crate::control::{Control, Tally};
+use crate::fsio::{create_new, empty_dir, read_dir_names, rename, sync_dir};
 use crate::id::{IdClock, NewId, is_valid_id};
-use crate::manifest::{self, Chunk, Entry, Manifest};
+use crate::layout::{BACKUPS, LOCK, OBJECTS, TMP, TRASH, manifest_files, read_manifest};
+use crate::manifest::{self, Entry, Manifest};
+use crate::metacache::{self, Cached};
+use crate::objects::{ObjectWriter, Objects, Pending, StoredFile};
 use crate::origin::Origin;
+use crate::record::backup_record;
 use crate::swap;
-
-const OBJECTS: &str = "objects";
-const BACKUPS: &str = "backups";
-const TMP: &str = "tmp";
-const TRASH: &str = "trash";
-const LOCK: &str = ".lock";
+use crate::threads::on_threads;
+use crate::walk::{WalkKind, Walked, walk};
 
 /// A store opened for writing by the one server that owns it.
 #[derive(Debug)]
@@ -60,10 +49,8 @@ pub(crate) struct Store {
     /// (`listing.rs`). Starts at 0 with the index as read at open.
     pub(crate) generation: AtomicU64,
     clock: Mutex<IdClock>,
-    tmp_seq: AtomicU64,
-    /// Bytes of file content read by creates, for tests that prove the cache avoids reads.
-    #[cfg(test)]
-    pub(crate) content_read: AtomicU64,
+    /// The objects, and the names of temporary files.
+    pub(crate) objects: Objects,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -134,9 +121,7 @@ impl Store {
             index: Mutex::new(index),
             generation: AtomicU64::new(0),
             clock: Mutex::new(clock),
-            tmp_seq: AtomicU64::new(0),
-            #[cfg(test)]
-            content_read: AtomicU64::new(0),
+            objects: Objects::new(root),
         };
         if all_readable {
             store.remove_unreferenced(&referenced)?;
@@ -286,7 +271,7 @@ impl Store {
         let tally = Mutex::new(copied);
         let report = |n: u64| lock(&tally).add(n);
         let worker = || -> Result<Pending, StoreError> {
-            let mut writer = ObjectWriter::new(self, claimed);
+            let mut writer = ObjectWriter::new(&self.objects, claimed);
             while !stop.load(Ordering::Relaxed) {
                 let Some(&index) = files.get(next.fetch_add(1, Ordering::Relaxed)) else {
                     break;
@@ -322,7 +307,7 @@ impl Store {
         let results = on_threads(workers, "create", &worker);
         // Every thread's pending objects in one writer, so that an error anywhere removes them
         // all and a success commits them together.
-        let mut writer = ObjectWriter::new(self, claimed);
+        let mut writer = ObjectWriter::new(&self.objects, claimed);
         let mut failure = None;
         for result in results {
             match result {
@@ -410,7 +395,7 @@ impl Store {
             return HashMap::new();
         };
         match read_manifest(&self.manifest_path(&id), &id) {
-            Ok(manifest) => filemeta::cache_of(manifest),
+            Ok(manifest) => metacache::cache_of(manifest),
             Err(_) => HashMap::new(),
         }
     }
@@ -434,7 +419,7 @@ impl Store {
             && cached
                 .chunks
                 .iter()
-                .all(|chunk| self.has_object(&chunk.blake3)))
+                .all(|chunk| self.objects.has_object(&chunk.blake3)))
         .then_some(cached)
     }
 
@@ -442,44 +427,15 @@ impl Store {
         self.root.join(BACKUPS).join(format!("{id}.json"))
     }
 
-    fn has_object(&self, hash: &str) -> bool {
-        object_path(&self.root, hash).is_file()
-    }
-
-    fn tmp_path(&self) -> PathBuf {
-        let seq = self.tmp_seq.fetch_add(1, Ordering::Relaxed);
-        self.root
-            .join(TMP)
-            .join(format!("{}-{seq}.tmp", std::process::id()))
-    }
-
     /// Writes `bytes` to a new synced temporary file and returns its path.
     pub(crate) fn write_tmp(&self, bytes: &[u8]) -> Result<PathBuf, StoreError> {
-        let path = self.tmp_path();
+        let path = self.objects.tmp_path();
         let mut file = create_new(&path)?;
         file.write_all(bytes)
             .and_then(|()| file.sync_data())
             .map_err(StoreError::io(|| format!("write {}", path.display())))?;
         Ok(path)
     }
-}
-
-/// Writes the new objects of one create into `tmp/`, then makes them durable and renames them
-/// into place all at once in [`ObjectWriter::commit`]. Syncing once for the whole batch instead
-/// of once per file is what keeps a create of many small files close to the speed of a copy.
-struct ObjectWriter<'a> {
-    store: &'a Store,
-    buf: Vec<u8>,
-    /// Temporary files and the object each becomes.
-    pending: Vec<(PathBuf, String)>,
-    /// The writer's own directories under `tmp/`, removed once empty. Each storing thread
-    /// creates its files in a directory of its own: creating a file locks its directory while
-    /// the file system allocates an inode (slow on ext4 without a journal right after many
-    /// deletes), and in one shared `tmp/` the threads would wait for each other there.
-    dirs: Vec<PathBuf>,
-    /// Hashes written by this create on any of its threads, so identical files in one snapshot
-    /// are written once.
-    claimed: &'a Mutex<HashSet<String>>,
 }
 
 /// What [`Store::store_files`] made: the pending objects, and each file by its index in the walk
@@ -489,550 +445,8 @@ struct StoredFiles<'a> {
     files: HashMap<usize, Option<StoredFile>>,
 }
 
-/// One file as the manifest records it.
-struct StoredFile {
-    size: u64,
-    chunks: Vec<Chunk>,
-    /// Its metadata, if settled when it was read (see [`FileMeta::settled_before`]).
-    meta: Option<FileMeta>,
-}
-
 /// The most threads a create stores files with.
 const MAX_STORE_THREADS: usize = 4;
-
-/// What a storing thread hands over for the commit: its temporary files with their objects,
-/// and its temporary directories.
-type Pending = (Vec<(PathBuf, String)>, Vec<PathBuf>);
-
-impl<'a> ObjectWriter<'a> {
-    fn new(store: &'a Store, claimed: &'a Mutex<HashSet<String>>) -> Self {
-        Self {
-            store,
-            buf: Vec::new(),
-            pending: Vec::new(),
-            dirs: Vec::new(),
-            claimed,
-        }
-    }
-
-    /// Hands this writer's temporary files and directories over (to the writer that commits).
-    fn take_pending(&mut self) -> Pending {
-        (
-            std::mem::take(&mut self.pending),
-            std::mem::take(&mut self.dirs),
-        )
-    }
-
-    /// A new temporary file name in this writer's own directory, made on first use.
-    fn tmp_path(&mut self) -> Result<PathBuf, StoreError> {
-        let dir = match self.dirs.first() {
-            Some(dir) => dir.clone(),
-            None => {
-                let dir = self.store.tmp_path();
-                fs::create_dir(&dir)
-                    .map_err(StoreError::io(|| format!("create {}", dir.display())))?;
-                self.dirs.push(dir.clone());
-                dir
-            }
-        };
-        let seq = self.store.tmp_seq.fetch_add(1, Ordering::Relaxed);
-        Ok(dir.join(seq.to_string()))
-    }
-
-    /// Stores one file, read once and cut into content-defined chunks, each written unless the
-    /// store or this create already has it; `None` if the file no longer exists.
-    fn store_file(
-        &mut self,
-        path: &Path,
-        report: &mut dyn FnMut(u64) -> Result<(), Canceled>,
-    ) -> Result<Option<StoredFile>, StoreError> {
-        // Taken before the file is looked at: its metadata is trusted by the next create only if
-        // both its times are clearly older than this.
-        let looked = SystemTime::now();
-        let mut file = match File::open(path) {
-            Ok(file) => file,
-            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(source) => {
-                return Err(StoreError::Io {
-                    context: format!("open {}", path.display()),
-                    source,
-                });
-            }
-        };
-        // Before reading: a change during or after the read then shows in the next create's stat.
-        let before = file
-            .metadata()
-            .map_err(StoreError::io(|| format!("stat {}", path.display())))?;
-        let mut chunks = Vec::new();
-        let mut buf = std::mem::take(&mut self.buf);
-        let read = chunking::for_each_chunk(&mut file, &mut buf, &mut |data| {
-            let hash = blake3::hash(data).to_hex().to_string();
-            self.put(&hash, data)?;
-            chunks.push(Chunk {
-                blake3: hash,
-                size: data.len() as u64,
-            });
-            report(data.len() as u64).map_err(StoreError::from)
-        });
-        self.buf = buf;
-        let read = read.map_err(|err| err.into_store_error(path))?;
-        #[cfg(test)]
-        self.store.content_read.fetch_add(read, Ordering::Relaxed);
-        let meta = FileMeta::of(&before)
-            .filter(|meta| read == before.len() && meta.settled_before(looked));
-        Ok(Some(StoredFile {
-            size: read,
-            chunks,
-            meta,
-        }))
-    }
-
-    /// Writes one chunk to a temporary object, pending until [`ObjectWriter::commit`], unless the
-    /// store has it or a thread of this create claimed it first.
-    fn put(&mut self, hash: &str, data: &[u8]) -> Result<(), StoreError> {
-        if self.store.has_object(hash) || !self.claim(hash) {
-            return Ok(());
-        }
-        let tmp = self.tmp_path()?;
-        let mut out = create_new(&tmp)?;
-        let written = out
-            .write_all(data)
-            .map_err(StoreError::io(|| format!("write {}", tmp.display())));
-        // Pending even if the write failed, so that dropping the writer removes it.
-        self.pending.push((tmp, hash.to_owned()));
-        written
-    }
-
-    /// Claims `hash` for this writer: false when a thread of this create already wrote it.
-    fn claim(&self, hash: &str) -> bool {
-        lock(self.claimed).insert(hash.to_owned())
-    }
-
-    /// Makes every pending object durable, renames each into `objects/`, and makes the
-    /// renames durable: after this, the manifest may name them.
-    fn commit(&mut self) -> Result<(), StoreError> {
-        if self.pending.is_empty() {
-            return Ok(());
-        }
-        let tmps: Vec<&Path> = self.pending.iter().map(|(tmp, _)| tmp.as_path()).collect();
-        sync_files(&self.store.root, &tmps)?;
-        let mut touched = BTreeSet::new();
-        let mut new_fanout = false;
-        for (tmp, hash) in &self.pending {
-            let dest = object_path(&self.store.root, hash);
-            let dir = dest.parent().map(Path::to_path_buf).unwrap_or_default();
-            if !touched.contains(&dir) && !dir.is_dir() {
-                fs::create_dir_all(&dir)
-                    .map_err(StoreError::io(|| format!("create {}", dir.display())))?;
-                new_fanout = true;
-            }
-            rename(tmp, &dest)?;
-            touched.insert(dir);
-        }
-        if new_fanout {
-            touched.insert(self.store.root.join(OBJECTS));
-        }
-        self.pending.clear();
-        self.remove_dirs();
-        let dirs: Vec<&Path> = touched.iter().map(PathBuf::as_path).collect();
-        sync_dirs(&self.store.root, &dirs)
-    }
-
-    /// Removes the writer's temporary directories (those still holding files stay, for startup
-    /// to empty).
-    fn remove_dirs(&mut self) {
-        for dir in self.dirs.drain(..) {
-            let _ = fs::remove_dir(dir);
-        }
-    }
-}
-
-impl Drop for ObjectWriter<'_> {
-    /// A failed create leaves no temporary files behind (a crash's are removed at startup).
-    fn drop(&mut self) {
-        for (tmp, _) in &self.pending {
-            let _ = fs::remove_file(tmp);
-        }
-        self.remove_dirs();
-    }
-}
-
-/// Runs `worker` on `workers` scoped threads and returns each one's result; a thread that
-/// panicked counts as an error of `operation`, so the caller cleans up as for any other failure.
-pub(crate) fn on_threads<T: Send>(
-    workers: usize,
-    operation: &str,
-    worker: &(dyn Fn() -> Result<T, StoreError> + Sync),
-) -> Vec<Result<T, StoreError>> {
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers).map(|_| scope.spawn(worker)).collect();
-        handles
-            .into_iter()
-            .map(|handle| {
-                handle.join().unwrap_or_else(|_| {
-                    Err(StoreError::Io {
-                        context: operation.into(),
-                        source: io::Error::other(format!("a thread of the {operation} panicked")),
-                    })
-                })
-            })
-            .collect()
-    })
-}
-
-/// The record of backup `new_id` holding `bytes` bytes, made here now: the final one, and the
-/// one a running create reports with the bytes so far.
-pub(crate) fn backup_record(new_id: &NewId, origin: &Origin, bytes: u64) -> Backup {
-    // The creation time is the id's millisecond, so `created` and `timestamp` agree and carry
-    // the millisecond precision the Dart and TypeScript clients write.
-    let created = OffsetDateTime::from_unix_timestamp_nanos(i128::from(new_id.millis) * 1_000_000)
-        .unwrap_or_else(|_| OffsetDateTime::now_utc());
-    let readable = created
-        .format(format_description!(
-            "[year]-[month]-[day] [hour]:[minute]:[second] UTC"
-        ))
-        .unwrap_or_default();
-    Backup::new(BackupParts {
-        id: new_id.id.clone(),
-        bytes: Number::from(bytes),
-        created: GroupedTimestamp::new(created).with_readable(readable),
-        device_name: origin.device_name.clone(),
-        platform: origin.platform.clone(),
-        timestamp: new_id.millis.to_string(),
-        version: origin.version.clone(),
-    })
-}
-
-/// [`hash_copy`] that keeps nothing: hashes what remains of `file` with BLAKE3, calling
-/// `on_chunk` with each read's length; returns the hash in lower hex and the number of bytes read.
-pub(crate) fn hash_stream(
-    file: &mut File,
-    buf: &mut [u8],
-    on_chunk: &mut dyn FnMut(u64) -> Result<(), Canceled>,
-) -> Result<(String, u64), CopyError> {
-    hash_copy(file, &mut io::sink(), buf, on_chunk)
-}
-
-/// Why a [`hash_copy`] stopped: callers name the file in the error.
-#[derive(Debug)]
-pub(crate) enum CopyError {
-    Read(io::Error),
-    Write(io::Error),
-    /// `on_chunk` asked to stop.
-    Canceled,
-}
-
-impl From<CopyError> for io::Error {
-    fn from(err: CopyError) -> Self {
-        match err {
-            CopyError::Read(err) | CopyError::Write(err) => err,
-            CopyError::Canceled => io::Error::other("canceled"),
-        }
-    }
-}
-
-impl CopyError {
-    /// The store error, naming `from` for a read failure and `to` for a write failure.
-    pub(crate) fn into_store_error(self, from: &Path, to: &Path) -> StoreError {
-        match self {
-            CopyError::Read(source) => StoreError::Io {
-                context: format!("read {}", from.display()),
-                source,
-            },
-            CopyError::Write(source) => StoreError::Io {
-                context: format!("write {}", to.display()),
-                source,
-            },
-            CopyError::Canceled => StoreError::Canceled,
-        }
-    }
-}
-
-/// Hashes what remains of `file` with BLAKE3 while writing it to `out`, calling `on_chunk` with
-/// each read's length; returns the hash in lower hex and the number of bytes read. The one
-/// hashing loop of the server: creating, restoring and verifying backups all go through it, so
-/// they agree on what a file's hash is.
-pub(crate) fn hash_copy(
-    file: &mut File,
-    out: &mut impl Write,
-    buf: &mut [u8],
-    on_chunk: &mut dyn FnMut(u64) -> Result<(), Canceled>,
-) -> Result<(String, u64), CopyError> {
-    let mut hasher = blake3::Hasher::new();
-    let mut read = 0u64;
-    loop {
-        let n = match file.read(buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-            Err(err) => return Err(CopyError::Read(err)),
-        };
-        hasher.update(&buf[..n]);
-        out.write_all(&buf[..n]).map_err(CopyError::Write)?;
-        read += n as u64;
-        on_chunk(n as u64).map_err(|Canceled| CopyError::Canceled)?;
-    }
-    Ok((hasher.finalize().to_hex().to_string(), read))
-}
-
-/// One thing found in the data directory.
-struct Walked {
-    rel: String,
-    abs: PathBuf,
-    size: u64,
-    /// For files: what the metadata cache compares.
-    meta: Option<FileMeta>,
-    kind: WalkKind,
-}
-
-enum WalkKind {
-    Dir { mode: u32 },
-    File { mode: u32 },
-    Symlink { target: String },
-}
-
-/// Everything under `data_dir`, parents before children, names sorted; the store itself is
-/// skipped when it lies inside the data directory. Sockets, FIFOs and devices are skipped.
-fn walk(data_dir: &Path, store_root: &Path) -> Result<Vec<Walked>, StoreError> {
-    let data_err = |reason: String| StoreError::DataDir {
-        path: data_dir.to_path_buf(),
-        reason,
-    };
-    let base = fs::canonicalize(data_dir).map_err(|err| data_err(err.to_string()))?;
-    if !base.is_dir() {
-        return Err(data_err("not a directory".into()));
-    }
-    let skip = fs::canonicalize(store_root).ok();
-    let mut out = Vec::new();
-    let mut pending = vec![(base.clone(), String::new())];
-    while let Some((dir, rel_dir)) = pending.pop() {
-        let mut names = Vec::new();
-        for entry in
-            fs::read_dir(&dir).map_err(StoreError::io(|| format!("read {}", dir.display())))?
-        {
-            let entry = entry.map_err(StoreError::io(|| format!("read {}", dir.display())))?;
-            names.push(entry.file_name());
-        }
-        names.sort();
-        let mut subdirs = Vec::new();
-        for name in names {
-            let abs = dir.join(&name);
-            let Some(name) = name.to_str() else {
-                return Err(StoreError::NonUtf8Path { path: abs });
-            };
-            let rel = if rel_dir.is_empty() {
-                name.to_owned()
-            } else {
-                format!("{rel_dir}/{name}")
-            };
-            let meta = match fs::symlink_metadata(&abs) {
-                Ok(meta) => meta,
-                Err(err) if err.kind() == io::ErrorKind::NotFound => continue,
-                Err(source) => {
-                    return Err(StoreError::Io {
-                        context: format!("stat {}", abs.display()),
-                        source,
-                    });
-                }
-            };
-            let file_type = meta.file_type();
-            if file_type.is_dir() {
-                if skip.as_deref() == Some(abs.as_path()) {
-                    continue;
-                }
-                out.push(Walked {
-                    rel: rel.clone(),
-                    abs: abs.clone(),
-                    size: 0,
-                    meta: None,
-                    kind: WalkKind::Dir { mode: mode(&meta) },
-                });
-                subdirs.push((abs, rel));
-            } else if file_type.is_file() {
-                out.push(Walked {
-                    rel,
-                    abs,
-                    size: meta.len(),
-                    meta: FileMeta::of(&meta),
-                    kind: WalkKind::File { mode: mode(&meta) },
-                });
-            } else if file_type.is_symlink() {
-                let target = fs::read_link(&abs)
-                    .map_err(StoreError::io(|| format!("read link {}", abs.display())))?;
-                let Some(target) = target.to_str() else {
-                    return Err(StoreError::NonUtf8Path { path: abs });
-                };
-                out.push(Walked {
-                    rel,
-                    abs,
-                    size: 0,
-                    meta: None,
-                    kind: WalkKind::Symlink {
-                        target: target.to_owned(),
-                    },
-                });
-            }
-        }
-        // Reversed so that popping visits subdirectories in name order.
-        pending.extend(subdirs.into_iter().rev());
-    }
-    Ok(out)
-}
-
-#[cfg(unix)]
-fn mode(meta: &fs::Metadata) -> u32 {
-    use std::os::unix::fs::PermissionsExt;
-    meta.permissions().mode() & 0o7777
-}
-
-#[cfg(not(unix))]
-fn mode(meta: &fs::Metadata) -> u32 {
-    if meta.is_dir() {
-        0o755
-    } else if meta.permissions().readonly() {
-        0o444
-    } else {
-        0o644
-    }
-}
-
-/// Where the object with this hash lives.
-pub(crate) fn object_path(root: &Path, hash: &str) -> PathBuf {
-    let fanout = hash.get(..2).unwrap_or("00");
-    root.join(OBJECTS).join(fanout).join(hash)
-}
-
-/// The manifests in the store, as (id, path), sorted by id; files that are not named
-/// `<valid id>.json` are ignored.
-pub(crate) fn manifest_files(root: &Path) -> Result<Vec<(String, PathBuf)>, StoreError> {
-    let dir = root.join(BACKUPS);
-    let mut out: Vec<(String, PathBuf)> = read_dir_names(&dir)?
-        .into_iter()
-        .filter_map(|name| {
-            let id = name.strip_suffix(".json")?;
-            is_valid_id(id).then(|| (id.to_owned(), dir.join(&name)))
-        })
-        .collect();
-    out.sort();
-    Ok(out)
-}
-
-/// Reads and checks a manifest: known format (format 1 is upgraded, see
-/// [`Manifest::upgrade`]), and the id inside matches the file name.
-pub(crate) fn read_manifest(path: &Path, id: &str) -> Result<Manifest, StoreError> {
-    let bad = |reason: String| StoreError::BadManifest {
-        path: path.to_path_buf(),
-        reason,
-    };
-    let bytes = fs::read(path).map_err(|err| bad(err.to_string()))?;
-    let mut manifest: Manifest =
-        serde_json::from_slice(&bytes).map_err(|err| bad(err.to_string()))?;
-    manifest.upgrade().map_err(bad)?;
-    if manifest.backup.id != id {
-        return Err(bad(format!(
-            "names backup {:?}, not {id:?}",
-            manifest.backup.id
-        )));
-    }
-    Ok(manifest)
-}
-
-/// The UTF-8 names in a directory (others cannot be ours).
-fn read_dir_names(dir: &Path) -> Result<Vec<String>, StoreError> {
-    let mut names = Vec::new();
-    for entry in fs::read_dir(dir).map_err(StoreError::io(|| format!("read {}", dir.display())))? {
-        let entry = entry.map_err(StoreError::io(|| format!("read {}", dir.display())))?;
-        if let Ok(name) = entry.file_name().into_string() {
-            names.push(name);
-        }
-    }
-    Ok(names)
-}
-
-pub(crate) fn empty_dir(dir: &Path) -> Result<(), StoreError> {
-    for entry in fs::read_dir(dir).map_err(StoreError::io(|| format!("read {}", dir.display())))? {
-        let entry = entry.map_err(StoreError::io(|| format!("read {}", dir.display())))?;
-        let path = entry.path();
-        let result = if entry.file_type().is_ok_and(|t| t.is_dir()) {
-            fs::remove_dir_all(&path)
-        } else {
-            fs::remove_file(&path)
-        };
-        result.map_err(StoreError::io(|| format!("remove {}", path.display())))?;
-    }
-    Ok(())
-}
-
-fn create_new(path: &Path) -> Result<File, StoreError> {
-    File::options()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .map_err(StoreError::io(|| format!("create {}", path.display())))
-}
-
-pub(crate) fn rename(from: &Path, to: &Path) -> Result<(), StoreError> {
-    fs::rename(from, to).map_err(StoreError::io(|| {
-        format!("rename {} to {}", from.display(), to.display())
-    }))
-}
-
-/// Makes the content of these files, all on the file system of `root`, durable. On Linux one `syncfs` of the
-/// store's file system does it for any number of files.
-#[cfg(target_os = "linux")]
-pub(crate) fn sync_files(root: &Path, _files: &[&Path]) -> Result<(), StoreError> {
-    syncfs(root)
-}
-
-#[cfg(not(target_os = "linux"))]
-pub(crate) fn sync_files(_root: &Path, files: &[&Path]) -> Result<(), StoreError> {
-    for file in files {
-        File::options()
-            .write(true)
-            .open(file)
-            .and_then(|file| file.sync_data())
-            .map_err(StoreError::io(|| format!("sync {}", file.display())))?;
-    }
-    Ok(())
-}
-
-/// Makes the entries of these directories, all on the file system of `root`, durable.
-#[cfg(target_os = "linux")]
-pub(crate) fn sync_dirs(root: &Path, _dirs: &[&Path]) -> Result<(), StoreError> {
-    syncfs(root)
-}
-
-#[cfg(not(target_os = "linux"))]
-pub(crate) fn sync_dirs(_root: &Path, dirs: &[&Path]) -> Result<(), StoreError> {
-    for dir in dirs {
-        sync_dir(dir)?;
-    }
-    Ok(())
-}
-
-#[cfg(target_os = "linux")]
-fn syncfs(root: &Path) -> Result<(), StoreError> {
-    let dir = File::open(root).map_err(StoreError::io(|| format!("open {}", root.display())))?;
-    rustix::fs::syncfs(&dir)
-        .map_err(io::Error::from)
-        .map_err(StoreError::io(|| {
-            format!("sync the file system of {}", root.display())
-        }))
-}
-
-/// Makes a directory's entries (new names, renames) durable.
-#[cfg(unix)]
-pub(crate) fn sync_dir(dir: &Path) -> Result<(), StoreError> {
-    File::open(dir)
-        .and_then(|file| file.sync_all())
-        .map_err(StoreError::io(|| format!("sync {}", dir.display())))
-}
-
-/// Directories cannot be opened for syncing here; renames are made durable by the OS.
-#[cfg(not(unix))]
-pub(crate) fn sync_dir(_dir: &Path) -> Result<(), StoreError> {
-    Ok(())
-}
 
 fn now_millis() -> u64 {
     SystemTime::now()

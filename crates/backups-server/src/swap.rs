@@ -27,9 +27,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::StoreError;
 use crate::control::Control;
+use crate::fsio::{remove_tree, rename, sync_dir};
 use crate::manifest::Manifest;
 use crate::restore::{RestoreSummary, write_tree};
-use crate::store::{rename, sync_dir};
 
 /// The journal's file name in the store.
 const JOURNAL: &str = "restore.json";
@@ -78,7 +78,11 @@ pub(crate) fn stage(
         }))
         .and_then(|()| copy_root_mode(&journal.data, &journal.staging))
         .and_then(|()| write_tree(store_root, manifest, &journal.staging, control))
-        .and_then(|summary| sync_dir(parent(&journal.data)).map(|()| summary));
+        .and_then(|summary| {
+            sync_dir(parent(&journal.data))
+                .map(|()| summary)
+                .map_err(StoreError::from)
+        });
     match staged {
         Ok(summary) => Ok(Staged {
             journal,
@@ -238,7 +242,7 @@ fn finish_swap(journal: &Journal) -> Result<(), StoreError> {
         });
     }
     remove_tree(&journal.old)?;
-    sync_dir(parent(&journal.data))
+    sync_dir(parent(&journal.data)).map_err(StoreError::from)
 }
 
 fn parent(path: &Path) -> &Path {
@@ -261,13 +265,13 @@ fn write_journal(store_root: &Path, journal: &Journal) -> Result<(), StoreError>
         })
         .map_err(StoreError::io(|| format!("write {}", tmp.display())))?;
     rename(&tmp, &path)?;
-    sync_dir(store_root)
+    sync_dir(store_root).map_err(StoreError::from)
 }
 
 fn remove_journal(store_root: &Path) -> Result<(), StoreError> {
     let path = store_root.join(JOURNAL);
     match fs::remove_file(&path) {
-        Ok(()) => sync_dir(store_root),
+        Ok(()) => sync_dir(store_root).map_err(StoreError::from),
         Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(()),
         Err(source) => Err(StoreError::Io {
             context: format!("remove {}", path.display()),
@@ -284,50 +288,6 @@ fn copy_root_mode(from: &Path, to: &Path) -> Result<(), StoreError> {
         .permissions();
     fs::set_permissions(to, permissions)
         .map_err(StoreError::io(|| format!("set mode of {}", to.display())))
-}
-
-/// Removes a tree if it exists, read-only directories included (a restored backup may hold some).
-pub(crate) fn remove_tree(path: &Path) -> Result<(), StoreError> {
-    let result = match fs::remove_dir_all(path) {
-        Err(err) if err.kind() == io::ErrorKind::PermissionDenied => {
-            make_writable(path);
-            fs::remove_dir_all(path)
-        }
-        other => other,
-    };
-    match result {
-        Ok(()) => Ok(()),
-        Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(()),
-        Err(source) => Err(StoreError::Io {
-            context: format!("remove {}", path.display()),
-            source,
-        }),
-    }
-}
-
-/// Makes every directory under `path` writable by its owner, so its entries can be removed.
-fn make_writable(path: &Path) {
-    let mut pending = vec![path.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        let Ok(meta) = fs::symlink_metadata(&dir) else {
-            continue;
-        };
-        if !meta.is_dir() {
-            continue;
-        }
-        let mut permissions = meta.permissions();
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            permissions.set_mode(permissions.mode() | 0o700);
-        }
-        #[cfg(not(unix))]
-        permissions.set_readonly(false);
-        let _ = fs::set_permissions(&dir, permissions);
-        if let Ok(entries) = fs::read_dir(&dir) {
-            pending.extend(entries.flatten().map(|entry| entry.path()));
-        }
-    }
 }
 
 #[cfg(test)]
@@ -407,24 +367,5 @@ mod tests {
             Err(StoreError::RestoreJournal { .. })
         ));
         assert!(interrupted(root.path()), "kept for a person to look at");
-    }
-
-    #[test]
-    fn read_only_trees_are_removed() {
-        let root = tempfile::tempdir().expect("tempdir");
-        let tree = root.path().join("t");
-        fs::create_dir_all(tree.join("ro/inner")).expect("mkdir");
-        fs::write(tree.join("ro/inner/f"), "x").expect("write");
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            for dir in ["ro/inner", "ro"] {
-                fs::set_permissions(tree.join(dir), fs::Permissions::from_mode(0o555))
-                    .expect("chmod");
-            }
-        }
-        remove_tree(&tree).expect("removed");
-        assert!(!tree.exists());
-        remove_tree(&tree).expect("absent is fine");
     }
 }

@@ -12,8 +12,8 @@ use crate::StoreError;
 use crate::control::Control;
 use crate::jobs::{JobHandle, Kind, Refusal};
 use crate::progress;
-use crate::routes::AppState;
-use crate::store::backup_record;
+use crate::record::backup_record;
+use crate::state::AppState;
 use crate::swap;
 
 /// How a create or restore ended.

@@ -7,8 +7,9 @@ use std::io;
 use std::path::Path;
 
 use crate::StoreError;
+use crate::hashing::hash_stream;
+use crate::layout::{manifest_files, object_path, read_manifest};
 use crate::manifest::{Entry, is_hash, safe_relative};
-use crate::store::{hash_stream, manifest_files, object_path, read_manifest};
 
 /// What [`verify_store`] found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
