@@ -312,6 +312,21 @@ impl ClientBuilder {
     }
 }
 
+// Here rather than in client.rs, which the builder's `build` depends on: the client's module
+// stays below the builder's.
+impl BackupsClient {
+    /// A builder for every setting: base URL, timeouts, limits, headers, retries.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::new()
+    }
+
+    /// Finds the running Pieces OS with the default [`Discovery`](crate::discovery::Discovery) and
+    /// returns a client for it with every default.
+    pub async fn discover() -> Result<Self, DiscoveryError> {
+        ClientBuilder::new().discover().await
+    }
+}
+
 /// [`BackupsClient::discover`] or [`ClientBuilder::discover`] failed.
 #[derive(Debug)]
 #[non_exhaustive]

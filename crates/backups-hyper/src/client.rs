@@ -4,7 +4,6 @@ use core::ops::Deref;
 
 use backups_proto::{Client, Endpoint};
 
-use crate::builder::{ClientBuilder, DiscoveryError};
 use crate::transport::HyperTransport;
 
 /// A Backups API client over [`HyperTransport`].
@@ -39,17 +38,6 @@ impl BackupsClient {
     /// The same as [`localhost`](Self::localhost).
     pub fn new() -> Self {
         Self::localhost()
-    }
-
-    /// A builder for every setting: base URL, timeouts, limits, headers, retries.
-    pub fn builder() -> ClientBuilder {
-        ClientBuilder::new()
-    }
-
-    /// Finds the running Pieces OS with the default [`Discovery`](crate::discovery::Discovery) and
-    /// returns a client for it with every default.
-    pub async fn discover() -> Result<Self, DiscoveryError> {
-        ClientBuilder::new().discover().await
     }
 
     /// Wraps a client built by hand.
