@@ -7,11 +7,8 @@ use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue};
 
 use backups_hyper::{BackupsClient, DiscoveryError, IntoBaseUrl, RetryPolicy, Timeouts};
-use backups_proto::models::{Backup, BackupStatus, BackupStreamedProgress, Backups, SeededBackup};
-use backups_proto::operations::{
-    AnyOperation, AnyOutput, ApiOperation, ChannelOperation, CreateBackupStreamed, RestoreBackup,
-    RestoreBackupStreamed,
-};
+use backups_proto::models::{Backup, BackupStreamedProgress, SeededBackup};
+use backups_proto::operations::{AnyOperation, AnyOutput, ApiOperation, ChannelOperation};
 use backups_proto::{
     BaseUrl, Client as ProtoClient, Endpoint, Error, IntoBackupId, Limits, Operation, Polling,
     SafeRestore,
@@ -124,25 +121,6 @@ impl Client {
         self.inner.polling()
     }
 
-    /// `GET /backups`: every backup.
-    ///
-    /// # Errors
-    ///
-    /// Any [`Error`] of the call (the same as [`backups_proto::Client::list`]), and
-    /// [`Error::InvalidRequest`] inside an async runtime; so for every call of this client.
-    pub fn list(&self) -> Result<Backups, Error> {
-        wait("Client::list", self.inner.list())
-    }
-
-    /// `POST /backups/create` without a seed: makes a backup and returns it.
-    ///
-    /// # Errors
-    ///
-    /// As [`list`](Self::list).
-    pub fn create(&self) -> Result<Backup, Error> {
-        wait("Client::create", self.inner.create())
-    }
-
     /// `POST /backups/create` with a seed.
     ///
     /// # Errors
@@ -150,79 +128,6 @@ impl Client {
     /// As [`list`](Self::list).
     pub fn create_with(&self, seed: SeededBackup) -> Result<Backup, Error> {
         wait("Client::create_with", self.inner.create_with(seed))
-    }
-
-    /// `POST /backups/create/streamed`: makes a backup, returning its progress events as they
-    /// come.
-    ///
-    /// # Errors
-    ///
-    /// As [`list`](Self::list), for the answer's head; the events' errors are the iterator's.
-    pub fn create_streamed(&self) -> Result<Progress, Error> {
-        let stream = wait("Client::create_streamed", self.inner.create_streamed())?;
-        Ok(Progress::new(stream, self.inner.clone()))
-    }
-
-    /// `POST /backups/create/streamed` with the operation spelled out (to pass a seed).
-    ///
-    /// # Errors
-    ///
-    /// As [`create_streamed`](Self::create_streamed).
-    pub fn create_streamed_with(&self, operation: CreateBackupStreamed) -> Result<Progress, Error> {
-        let stream = wait(
-            "Client::create_streamed_with",
-            self.inner.create_streamed_with(operation),
-        )?;
-        Ok(Progress::new(stream, self.inner.clone()))
-    }
-
-    /// `POST /backups/{backup}/delete`.
-    ///
-    /// # Errors
-    ///
-    /// As [`list`](Self::list).
-    pub fn delete(&self, id: impl IntoBackupId) -> Result<(), Error> {
-        wait("Client::delete", self.inner.delete(id))
-    }
-
-    /// `GET /backup/{backup}`: one backup; [`Error::NotFound`] if there is none with that id.
-    ///
-    /// # Errors
-    ///
-    /// As [`list`](Self::list).
-    pub fn get(&self, id: impl IntoBackupId) -> Result<Backup, Error> {
-        wait("Client::get", self.inner.get(id))
-    }
-
-    /// `POST /backup/{backup}/restore`: replaces the local database with the backup's content
-    /// (nothing is merged) and returns the backup.
-    ///
-    /// No request timeout cuts it: its status is polled alongside, and a broken connection is
-    /// followed by the status to the restore's real end, as
-    /// [`backups_proto::Client::restore`] says.
-    ///
-    /// # Errors
-    ///
-    /// As [`list`](Self::list), and as [`Progress::follow`] once the restore has started.
-    pub fn restore(&self, id: impl IntoBackupId) -> Result<Backup, Error> {
-        wait("Client::restore", self.inner.restore(id))
-    }
-
-    /// A plain restore given as a value, with each change of the status polled alongside
-    /// reported to `on_event`; as [`backups_proto::Client::restore_watched`].
-    ///
-    /// # Errors
-    ///
-    /// As [`restore`](Self::restore).
-    pub fn restore_watched(
-        &self,
-        operation: RestoreBackup,
-        on_event: impl FnMut(&BackupStreamedProgress),
-    ) -> Result<Backup, Error> {
-        wait(
-            "Client::restore_watched",
-            self.inner.restore_watched(operation, on_event),
-        )
     }
 
     /// A safety backup of the local data, then the restore; as
@@ -258,79 +163,6 @@ impl Client {
         wait(
             "Client::follow_status",
             self.inner.follow_status(operation, id, on_event),
-        )
-    }
-
-    /// `POST /backup/{backup}/restore/streamed`: a restore, returning its progress events as
-    /// they come.
-    ///
-    /// # Errors
-    ///
-    /// As [`create_streamed`](Self::create_streamed).
-    pub fn restore_streamed(&self, id: impl IntoBackupId) -> Result<Progress, Error> {
-        let stream = wait("Client::restore_streamed", self.inner.restore_streamed(id))?;
-        Ok(Progress::new(stream, self.inner.clone()))
-    }
-
-    /// `POST /backup/{backup}/restore/streamed` with the operation spelled out (to pass a body).
-    ///
-    /// # Errors
-    ///
-    /// As [`create_streamed`](Self::create_streamed).
-    pub fn restore_streamed_with(
-        &self,
-        operation: RestoreBackupStreamed,
-    ) -> Result<Progress, Error> {
-        let stream = wait(
-            "Client::restore_streamed_with",
-            self.inner.restore_streamed_with(operation),
-        )?;
-        Ok(Progress::new(stream, self.inner.clone()))
-    }
-
-    /// `GET /backup/{backup}/creation/status`: how a create goes, or how it ended;
-    /// [`Error::NotFound`] for an id the server knows no creation of.
-    ///
-    /// # Errors
-    ///
-    /// As [`list`](Self::list).
-    pub fn creation_status(&self, id: impl IntoBackupId) -> Result<BackupStatus, Error> {
-        wait("Client::creation_status", self.inner.creation_status(id))
-    }
-
-    /// `POST /backup/{backup}/creation/cancel`: stops a create in progress; [`Error::Internal`]
-    /// with the server's reason when none is.
-    ///
-    /// # Errors
-    ///
-    /// As [`list`](Self::list).
-    pub fn cancel_creation(&self, id: impl IntoBackupId) -> Result<(), Error> {
-        wait("Client::cancel_creation", self.inner.cancel_creation(id))
-    }
-
-    /// `GET /backup/{backup}/restoration/status`: how a restore goes, or how it ended;
-    /// [`Error::NotFound`] for an id the server knows no restoration of.
-    ///
-    /// # Errors
-    ///
-    /// As [`list`](Self::list).
-    pub fn restoration_status(&self, id: impl IntoBackupId) -> Result<BackupStatus, Error> {
-        wait(
-            "Client::restoration_status",
-            self.inner.restoration_status(id),
-        )
-    }
-
-    /// `POST /backup/{backup}/restoration/cancel`: stops a restore in progress and puts the
-    /// original database back; [`Error::Internal`] with the server's reason when none is.
-    ///
-    /// # Errors
-    ///
-    /// As [`list`](Self::list).
-    pub fn cancel_restoration(&self, id: impl IntoBackupId) -> Result<(), Error> {
-        wait(
-            "Client::cancel_restoration",
-            self.inner.cancel_restoration(id),
         )
     }
 

@@ -77,6 +77,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod client;
+mod methods;
 mod progress;
 mod thread;
 mod wait;

@@ -14,8 +14,8 @@ use backups_models::{Backup, BackupStatus, BackupStreamedProgress, Backups, Seed
 use crate::operations::{
     AnyOperation, AnyOutput, ApiOperation, CancelCreation, CancelRestoration, ChannelOperation,
     CreateBackup, CreateBackupStreamed, CreateOverSocket, DeleteBackup, GetBackup,
-    GetCreationStatus, GetRestorationStatus, ListBackups, RestoreBackupStreamed, RestoreOverSocket,
-    WatchProgress, stream,
+    GetCreationStatus, GetRestorationStatus, ListBackups, RestoreBackup, RestoreBackupStreamed,
+    RestoreOverSocket, WatchProgress, stream,
 };
 use crate::progress_stream::BodyEvents;
 use crate::{
@@ -168,85 +168,116 @@ impl<T> Client<T> {
     }
 }
 
-impl<T: Transport> Client<T> {
-    /// `GET /backups`: every backup.
-    pub async fn list(&self) -> Result<Backups, Error> {
-        self.execute(&ListBackups).await
-    }
+/// Expands the table's HTTP entries into the client's methods, one family per kind.
+macro_rules! client_methods {
+    (
+        http {
+            $(
+                $(#[doc = $doc:expr])*
+                $Variant:ident = $Value:ident {
+                    kind: $kind:ident,
+                    inputs: ($($input:ident),*),
+                    output: $Output:ty,
+                    any: $Any:ident,
+                    methods: [$($method:ident),+],
+                    spec: { $($spec:tt)* } $(,)?
+                }
+            ),* $(,)?
+        }
+        sockets { $($sockets:tt)* }
+    ) => {
+        impl<T: Transport> Client<T> {
+            $(
+                client_method!($kind $Value ($($input),*) $Output [$($method),+] $(#[doc = $doc])*);
+            )*
+        }
+    };
+}
 
+/// The methods of one operation: by its kind, and by whether its path names a backup.
+macro_rules! client_method {
+    ($kind:ident $Value:ident (id $(, $backup:ident)?) $Output:ty [$method:ident] $(#[doc = $doc:expr])*) => {
+        $(#[doc = $doc])*
+        pub async fn $method(&self, id: impl IntoBackupId) -> Result<$Output, Error> {
+            self.execute(&$Value::new(id.into_backup_id()?)).await
+        }
+    };
+    ($kind:ident $Value:ident ($($input:ident)?) $Output:ty [$method:ident] $(#[doc = $doc:expr])*) => {
+        $(#[doc = $doc])*
+        pub async fn $method(&self) -> Result<$Output, Error> {
+            self.execute(&$Value::default()).await
+        }
+    };
+    (stream $Value:ident (id $(, $backup:ident)?) $Output:ty [$method:ident, $with:ident] $(#[doc = $doc:expr])*) => {
+        $(#[doc = $doc])*
+        pub async fn $method(
+            &self,
+            id: impl IntoBackupId,
+        ) -> Result<ProgressStream<BodyEvents<T::Body>>, Error> {
+            self.open_stream(&$Value::new(id.into_backup_id()?)).await
+        }
+
+        #[doc = concat!("[`", stringify!($method), "`](Self::", stringify!($method), ") with the operation given as a value (to pass a body).")]
+        pub async fn $with(
+            &self,
+            operation: $Value,
+        ) -> Result<ProgressStream<BodyEvents<T::Body>>, Error> {
+            self.open_stream(&operation).await
+        }
+    };
+    (stream $Value:ident ($($seed:ident)?) $Output:ty [$method:ident, $with:ident] $(#[doc = $doc:expr])*) => {
+        $(#[doc = $doc])*
+        pub async fn $method(&self) -> Result<ProgressStream<BodyEvents<T::Body>>, Error> {
+            self.open_stream(&$Value::default()).await
+        }
+
+        #[doc = concat!("[`", stringify!($method), "`](Self::", stringify!($method), ") with the operation given as a value (to pass a body).")]
+        pub async fn $with(
+            &self,
+            operation: $Value,
+        ) -> Result<ProgressStream<BodyEvents<T::Body>>, Error> {
+            self.open_stream(&operation).await
+        }
+    };
+    (work $Value:ident (id $(, $backup:ident)?) $Output:ty [$method:ident, $watched:ident] $(#[doc = $doc:expr])*) => {
+        $(#[doc = $doc])*
+        pub async fn $method(&self, id: impl IntoBackupId) -> Result<Backup, Error> {
+            self.run_watched(&$Value::new(id.into_backup_id()?), &mut |_| {})
+                .await
+        }
+
+        #[doc = concat!("[`", stringify!($method), "`](Self::", stringify!($method), ") with the operation given as a value (to pass a body), each change polled alongside reported to `on_event`.")]
+        pub async fn $watched(
+            &self,
+            operation: $Value,
+            mut on_event: impl FnMut(&BackupStreamedProgress),
+        ) -> Result<Backup, Error> {
+            self.run_watched(&operation, &mut on_event).await
+        }
+    };
+    (work $Value:ident ($($seed:ident)?) $Output:ty [$method:ident, $watched:ident] $(#[doc = $doc:expr])*) => {
+        $(#[doc = $doc])*
+        pub async fn $method(&self) -> Result<Backup, Error> {
+            self.run_watched(&$Value::default(), &mut |_| {}).await
+        }
+
+        #[doc = concat!("[`", stringify!($method), "`](Self::", stringify!($method), ") with the operation given as a value (to pass a body), each change polled alongside reported to `on_event`.")]
+        pub async fn $watched(
+            &self,
+            operation: $Value,
+            mut on_event: impl FnMut(&BackupStreamedProgress),
+        ) -> Result<Backup, Error> {
+            self.run_watched(&operation, &mut on_event).await
+        }
+    };
+}
+
+crate::__operations!(client_methods);
+
+impl<T: Transport> Client<T> {
     /// `POST /backups/create` with a seed; see [`create`](Self::create).
     pub async fn create_with(&self, seed: SeededBackup) -> Result<Backup, Error> {
-        self.create_watched(CreateBackup { seed: Some(seed) }).await
-    }
-
-    /// `POST /backups/create/streamed`: makes a backup, returning its progress events as they
-    /// come.
-    pub async fn create_streamed(&self) -> Result<ProgressStream<BodyEvents<T::Body>>, Error> {
-        self.open_stream(&CreateBackupStreamed::default()).await
-    }
-
-    /// `POST /backups/create/streamed` with the operation spelled out (to pass a seed).
-    pub async fn create_streamed_with(
-        &self,
-        operation: CreateBackupStreamed,
-    ) -> Result<ProgressStream<BodyEvents<T::Body>>, Error> {
-        self.open_stream(&operation).await
-    }
-
-    /// `POST /backups/{backup}/delete`.
-    pub async fn delete(&self, id: impl IntoBackupId) -> Result<(), Error> {
-        self.execute(&DeleteBackup::new(id.into_backup_id()?)).await
-    }
-
-    /// `GET /backup/{backup}`: one backup; [`Error::NotFound`] if there is none with that id.
-    pub async fn get(&self, id: impl IntoBackupId) -> Result<Backup, Error> {
-        let id = id.into_backup_id()?;
-        self.execute(&GetBackup { id }).await
-    }
-
-    /// `POST /backup/{backup}/restore/streamed`: a restore, returning its progress events as
-    /// they come.
-    pub async fn restore_streamed(
-        &self,
-        id: impl IntoBackupId,
-    ) -> Result<ProgressStream<BodyEvents<T::Body>>, Error> {
-        self.open_stream(&RestoreBackupStreamed::new(id.into_backup_id()?))
-            .await
-    }
-
-    /// `POST /backup/{backup}/restore/streamed` with the operation spelled out (to pass a body).
-    pub async fn restore_streamed_with(
-        &self,
-        operation: RestoreBackupStreamed,
-    ) -> Result<ProgressStream<BodyEvents<T::Body>>, Error> {
-        self.open_stream(&operation).await
-    }
-
-    /// `GET /backup/{backup}/creation/status`: how a create goes, or how it ended;
-    /// [`Error::NotFound`] for an id the server knows no creation of.
-    pub async fn creation_status(&self, id: impl IntoBackupId) -> Result<BackupStatus, Error> {
-        let id = id.into_backup_id()?;
-        self.execute(&GetCreationStatus { id }).await
-    }
-
-    /// `POST /backup/{backup}/creation/cancel`: stops a create in progress; [`Error::Internal`]
-    /// with the server's reason when none is.
-    pub async fn cancel_creation(&self, id: impl IntoBackupId) -> Result<(), Error> {
-        let id = id.into_backup_id()?;
-        self.execute(&CancelCreation { id }).await
-    }
-
-    /// `GET /backup/{backup}/restoration/status`: how a restore goes, or how it ended;
-    /// [`Error::NotFound`] for an id the server knows no restoration of.
-    pub async fn restoration_status(&self, id: impl IntoBackupId) -> Result<BackupStatus, Error> {
-        let id = id.into_backup_id()?;
-        self.execute(&GetRestorationStatus { id }).await
-    }
-
-    /// `POST /backup/{backup}/restoration/cancel`: stops a restore in progress and puts the
-    /// original database back; [`Error::Internal`] with the server's reason when none is.
-    pub async fn cancel_restoration(&self, id: impl IntoBackupId) -> Result<(), Error> {
-        self.execute(&CancelRestoration::new(id.into_backup_id()?))
+        self.create_watched(CreateBackup { seed: Some(seed) }, |_| {})
             .await
     }
 

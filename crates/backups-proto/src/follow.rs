@@ -1,6 +1,7 @@
 //! Seeing a create or a restore through to its real end, whatever happens on the way:
-//! [`Client::follow`], the watched plain [`Client::create`] and [`Client::restore`], and
-//! [`Client::restore_safely`]; how long it waits, and for what, is [`Polling`](crate::Polling).
+//! [`Client::follow`], the watching behind the plain [`Client::create`] and
+//! [`Client::restore`], and [`Client::restore_safely`]; how long it waits, and for what, is
+//! [`Polling`](crate::Polling).
 //!
 //! A restore replaces the user's whole database and may run for many minutes, so a broken
 //! connection is not the end of the operation: the server goes on. Whenever the stream or the
@@ -16,9 +17,7 @@ use std::time::Duration;
 
 use backups_models::{Backup, BackupStatus, BackupStreamedProgress, ProgressStatus};
 
-use crate::operations::{
-    ApiOperation, CreateBackup, GetCreationStatus, GetRestorationStatus, RestoreBackup,
-};
+use crate::operations::{ApiOperation, GetCreationStatus, GetRestorationStatus, RestoreBackup};
 use crate::progress_stream::{End, EventSource};
 use crate::race::{Either, race};
 use crate::{
@@ -171,47 +170,17 @@ impl<T: Transport> Client<T> {
         self.capped(operation, tracked).await
     }
 
-    /// `POST /backup/{backup}/restore`: replaces the local database with the backup's content
-    /// (nothing is merged) and returns the backup.
-    ///
-    /// The answer comes only when the restore is done, which may take many minutes, so no
-    /// request timeout cuts it ([`Operation::runs_long`]). Its status is asked alongside every
-    /// [`Polling::interval`](crate::Polling::interval): if the status goes unanswered for [`Polling::unanswered`](crate::Polling::unanswered) the call
-    /// fails as [`TimeoutKind::Unanswered`]; if the call's connection breaks, the restore is
-    /// followed by its status to its real end, as [`follow`](Self::follow) does.
-    pub async fn restore(&self, id: impl IntoBackupId) -> Result<Backup, Error> {
-        self.restore_watched(RestoreBackup::new(id.into_backup_id()?), |_| {})
-            .await
-    }
-
-    /// A plain restore given as a value (to pass a body), as [`restore`](Self::restore), with
-    /// each change of the status polled alongside reported to `on_event`.
-    pub async fn restore_watched(
+    /// A plain create or restore with its status (or Pieces OS's health) polled alongside, each
+    /// change reported to `on_event`, followed by its status if its connection breaks; bound
+    /// by the caller's [`Polling::deadline`](crate::Polling::deadline). What the `work` methods
+    /// of the table (`create`, `restore` and their `_watched` forms) run.
+    pub(crate) async fn run_watched<O: ApiOperation<Output = Backup>>(
         &self,
-        operation: RestoreBackup,
-        mut on_event: impl FnMut(&BackupStreamedProgress),
+        operation: &O,
+        on_event: &mut impl FnMut(&BackupStreamedProgress),
     ) -> Result<Backup, Error> {
-        let watched = self.watched(&operation, &mut on_event);
-        self.capped(Operation::Restore, watched).await
-    }
-
-    /// `POST /backups/create` without a seed: makes a backup and returns it.
-    ///
-    /// The answer comes only when the backup is made, so no request timeout cuts it
-    /// ([`Operation::runs_long`]). Pieces OS's health check is asked alongside every
-    /// [`Polling::interval`](crate::Polling::interval): if it goes unanswered for [`Polling::unanswered`](crate::Polling::unanswered), the call fails
-    /// as [`TimeoutKind::Unanswered`]. A create names its backup only in its answer, so a
-    /// broken connection cannot be followed: the break is the error, and the backup may still
-    /// appear in `list`.
-    pub async fn create(&self) -> Result<Backup, Error> {
-        self.create_watched(CreateBackup::default()).await
-    }
-
-    /// A plain create given as a value (to pass a seed), watched as [`create`](Self::create).
-    pub async fn create_watched(&self, operation: CreateBackup) -> Result<Backup, Error> {
-        let mut quiet = |_: &BackupStreamedProgress| {};
-        let watched = self.watched(&operation, &mut quiet);
-        self.capped(Operation::Create, watched).await
+        self.capped(O::OPERATION, self.watched(operation, on_event))
+            .await
     }
 
     /// A restore that cannot lose the local data: first a backup of the local data as it is

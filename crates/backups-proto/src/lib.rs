@@ -52,6 +52,7 @@ mod race;
 mod response;
 mod retry;
 mod socket;
+mod table;
 mod transport;
 
 pub use backup_id::{BackupId, IntoBackupId};

@@ -1,61 +1,12 @@
-//! [`Operation`]: which API call a request or an error belongs to, and every wire fact about it
-//! in one table.
+//! [`Operation`]: which API call a request or an error belongs to, and every wire fact about it.
 //!
-//! To add an operation, add its variant, its entry in [`Operation::ALL`] and its row in `SPECS`;
-//! everything generic (headers, URIs, retries, names in reports) follows from the row.
+//! The enum, [`Operation::ALL`] and the facts come from the table of operations
+//! (`src/table.rs`); everything generic (headers, URIs, retries, names in reports) follows
+//! from an operation's row.
 
 use core::fmt;
 
 use http::{Method, StatusCode};
-
-/// One operation of the Backups API.
-///
-/// Every request this crate builds carries its `Operation` in the request's extensions, so a
-/// [`Transport`](crate::Transport) can tell a stream from a plain call, or an idempotent call from
-/// one that must never be sent twice, without parsing paths.
-///
-/// ```
-/// use backups_proto::Operation;
-///
-/// let delete = Operation::from_name("delete").unwrap();
-/// assert_eq!(delete.path_template(), "/backups/{backup}/delete");
-/// assert!(!delete.is_idempotent());
-/// assert!(Operation::ALL.iter().all(|op| Operation::from_name(op.name()) == Some(*op)));
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Operation {
-    /// `GET /backups` (`backups_snapshot` in the official SDKs).
-    List,
-    /// `POST /backups/create`.
-    Create,
-    /// `POST /backups/create/streamed`.
-    CreateStreamed,
-    /// `POST /backups/{backup}/delete`.
-    Delete,
-    /// `GET /backup/{backup}`: one backup.
-    Get,
-    /// `POST /backup/{backup}/restore`: replaces the local database with the backup's content.
-    Restore,
-    /// `POST /backup/{backup}/restore/streamed`: a restore answering with progress events.
-    RestoreStreamed,
-    /// `GET /backup/{backup}/creation/status`.
-    CreationStatus,
-    /// `POST /backup/{backup}/creation/cancel`.
-    CancelCreation,
-    /// `GET /backup/{backup}/restoration/status`.
-    RestorationStatus,
-    /// `POST /backup/{backup}/restoration/cancel`: puts the original database back.
-    CancelRestoration,
-    /// WebSocket `GET /backups/streamed/progress`: a snapshot of every creation and restoration
-    /// in progress, then one on every change.
-    WatchProgress,
-    /// WebSocket `GET /backups/create/streamed/websocket`: a create with its progress events.
-    CreateOverSocket,
-    /// WebSocket `GET /backup/{backup}/restore/streamed/websocket`: a restore with its progress
-    /// events.
-    RestoreOverSocket,
-}
 
 /// The `Accept` header of a progress stream: NDJSON first, a single JSON object understood too.
 pub const STREAM_ACCEPT: &str = "application/x-ndjson, application/json";
@@ -126,223 +77,112 @@ pub struct OperationSpec {
     pub describe: &'static str,
 }
 
-/// The table: one row per operation, in the order of the enum's variants.
-static SPECS: [OperationSpec; Operation::ALL.len()] = [
-    OperationSpec {
-        name: "list",
-        official_name: "backups_snapshot",
-        method: Method::GET,
-        path: "/backups",
-        accept: "application/json",
-        request: RequestBody::None,
-        success: StatusCode::OK,
-        response: ResponseBody::Backups,
-        documented_errors: SIGN_IN_UPDATE_FAIL,
-        status: None,
-        cancel: None,
-        websocket: false,
-        describe: "list backups",
-    },
-    OperationSpec {
-        name: "create",
-        official_name: "backups_create_new_backup",
-        method: Method::POST,
-        path: "/backups/create",
-        accept: "application/json",
-        request: RequestBody::Seed,
-        success: StatusCode::OK,
-        response: ResponseBody::Backup,
-        documented_errors: SIGN_IN_UPDATE_FAIL,
-        status: Some(Operation::CreationStatus),
-        cancel: Some(Operation::CancelCreation),
-        websocket: false,
-        describe: "create a backup",
-    },
-    OperationSpec {
-        name: "create_streamed",
-        official_name: "backups_create_new_backup_streamed",
-        method: Method::POST,
-        path: "/backups/create/streamed",
-        accept: STREAM_ACCEPT,
-        request: RequestBody::Seed,
-        success: StatusCode::OK,
-        response: ResponseBody::Progress,
-        documented_errors: SIGN_IN_UPDATE_FAIL,
-        status: Some(Operation::CreationStatus),
-        cancel: Some(Operation::CancelCreation),
-        websocket: false,
-        describe: "create a backup (streamed)",
-    },
-    OperationSpec {
-        name: "delete",
-        official_name: "backups_delete_specific_backup",
-        method: Method::POST,
-        path: "/backups/{backup}/delete",
-        // The official client's; a success has no body.
-        accept: "text/plain",
-        request: RequestBody::Backup,
-        success: StatusCode::NO_CONTENT,
-        response: ResponseBody::Empty,
-        documented_errors: SIGN_IN_UPDATE_FAIL,
-        status: None,
-        cancel: None,
-        websocket: false,
-        describe: "delete a backup",
-    },
-    OperationSpec {
-        name: "get",
-        official_name: "backup_specific_backup_snapshot",
-        method: Method::GET,
-        path: "/backup/{backup}",
-        accept: "application/json",
-        request: RequestBody::None,
-        success: StatusCode::OK,
-        response: ResponseBody::Backup,
-        documented_errors: SIGN_IN_UPDATE_FAIL,
-        status: None,
-        cancel: None,
-        websocket: false,
-        describe: "read a backup",
-    },
-    OperationSpec {
-        name: "restore",
-        official_name: "backup_restore_specific_backup",
-        method: Method::POST,
-        path: "/backup/{backup}/restore",
-        accept: "application/json",
-        request: RequestBody::Backup,
-        success: StatusCode::OK,
-        response: ResponseBody::Backup,
-        documented_errors: SIGN_IN_UPDATE_FAIL,
-        status: Some(Operation::RestorationStatus),
-        cancel: Some(Operation::CancelRestoration),
-        websocket: false,
-        describe: "restore a backup",
-    },
-    OperationSpec {
-        name: "restore_streamed",
-        official_name: "backup_restore_specific_backup_streamed",
-        method: Method::POST,
-        path: "/backup/{backup}/restore/streamed",
-        // Negotiated like the streamed create (the official client sends application/json and
-        // gets the single final event).
-        accept: STREAM_ACCEPT,
-        request: RequestBody::Backup,
-        success: StatusCode::OK,
-        response: ResponseBody::Progress,
-        documented_errors: SIGN_IN_UPDATE_FAIL,
-        status: Some(Operation::RestorationStatus),
-        cancel: Some(Operation::CancelRestoration),
-        websocket: false,
-        describe: "restore a backup (streamed)",
-    },
-    OperationSpec {
-        name: "creation_status",
-        official_name: "backup_specific_creation_status",
-        method: Method::GET,
-        path: "/backup/{backup}/creation/status",
-        accept: "application/json",
-        request: RequestBody::None,
-        success: StatusCode::OK,
-        response: ResponseBody::Status,
-        documented_errors: UNKNOWN_OR_FAIL,
-        status: None,
-        cancel: None,
-        websocket: false,
-        describe: "read the status of a backup's creation",
-    },
-    OperationSpec {
-        name: "cancel_creation",
-        official_name: "backup_specific_creation_cancel",
-        method: Method::POST,
-        path: "/backup/{backup}/creation/cancel",
-        accept: "text/plain",
-        // The official client sends no body and no Content-Type here.
-        request: RequestBody::None,
-        success: StatusCode::NO_CONTENT,
-        response: ResponseBody::Empty,
-        documented_errors: NOTHING_RUNNING,
-        status: None,
-        cancel: None,
-        websocket: false,
-        describe: "cancel the creation of a backup",
-    },
-    OperationSpec {
-        name: "restoration_status",
-        official_name: "backup_specific_restoration_status",
-        method: Method::GET,
-        path: "/backup/{backup}/restoration/status",
-        accept: "application/json",
-        request: RequestBody::None,
-        success: StatusCode::OK,
-        response: ResponseBody::Status,
-        documented_errors: UNKNOWN_OR_FAIL,
-        status: None,
-        cancel: None,
-        websocket: false,
-        describe: "read the status of a restoration",
-    },
-    OperationSpec {
-        name: "cancel_restoration",
-        official_name: "backup_specific_restoration_cancel",
-        method: Method::POST,
-        path: "/backup/{backup}/restoration/cancel",
-        accept: "text/plain",
-        request: RequestBody::Backup,
-        success: StatusCode::NO_CONTENT,
-        response: ResponseBody::Empty,
-        documented_errors: NOTHING_RUNNING,
-        status: None,
-        cancel: None,
-        websocket: false,
-        describe: "cancel a restoration",
-    },
-    OperationSpec {
-        name: "watch_progress",
-        official_name: "backups_streamed_progress",
-        method: Method::GET,
-        path: "/backups/streamed/progress",
-        accept: "",
-        request: RequestBody::None,
-        success: StatusCode::SWITCHING_PROTOCOLS,
-        response: ResponseBody::Snapshots,
-        documented_errors: &[],
-        status: None,
-        cancel: None,
-        websocket: true,
-        describe: "watch backups and restores in progress",
-    },
-    OperationSpec {
-        name: "create_websocket",
-        official_name: "backups_create_new_backup_streamed_websocket",
-        method: Method::GET,
-        path: "/backups/create/streamed/websocket",
-        accept: "",
-        request: RequestBody::Seed,
-        success: StatusCode::SWITCHING_PROTOCOLS,
-        response: ResponseBody::Progress,
-        documented_errors: &[],
-        status: Some(Operation::CreationStatus),
-        cancel: Some(Operation::CancelCreation),
-        websocket: true,
-        describe: "create a backup (over a WebSocket)",
-    },
-    OperationSpec {
-        name: "restore_websocket",
-        official_name: "backup_restore_specific_backup_streamed_websocket",
-        method: Method::GET,
-        path: "/backup/{backup}/restore/streamed/websocket",
-        accept: "",
-        request: RequestBody::Backup,
-        success: StatusCode::SWITCHING_PROTOCOLS,
-        response: ResponseBody::Progress,
-        documented_errors: &[],
-        status: Some(Operation::RestorationStatus),
-        cancel: Some(Operation::CancelRestoration),
-        websocket: true,
-        describe: "restore a backup (over a WebSocket)",
-    },
-];
+/// Expands the table into the enum, [`Operation::ALL`] and the rows behind [`Operation::spec`].
+macro_rules! operation_enum {
+    (
+        http {
+            $(
+                $(#[doc = $doc:expr])*
+                $Variant:ident = $Value:ident {
+                    kind: $kind:ident,
+                    inputs: ($($input:ident),*),
+                    output: $Output:ty,
+                    any: $Any:ident,
+                    methods: [$($method:ident),+],
+                    spec: { $($spec:tt)* } $(,)?
+                }
+            ),* $(,)?
+        }
+        sockets {
+            $(
+                $(#[doc = $sdoc:expr])*
+                $SVariant:ident = $SValue:ident {
+                    spec: { $($sspec:tt)* } $(,)?
+                }
+            ),* $(,)?
+        }
+    ) => {
+        /// One operation of the Backups API.
+        ///
+        /// Every request this crate builds carries its `Operation` in the request's extensions, so a
+        /// [`Transport`](crate::Transport) can tell a stream from a plain call, or an idempotent call from
+        /// one that must never be sent twice, without parsing paths.
+        ///
+        /// ```
+        /// use backups_proto::Operation;
+        ///
+        /// let delete = Operation::from_name("delete").unwrap();
+        /// assert_eq!(delete.path_template(), "/backups/{backup}/delete");
+        /// assert!(!delete.is_idempotent());
+        /// assert!(Operation::ALL.iter().all(|op| Operation::from_name(op.name()) == Some(*op)));
+        /// ```
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum Operation {
+            $( $(#[doc = $doc])* $Variant, )*
+            $( $(#[doc = $sdoc])* $SVariant, )*
+        }
+
+        impl Operation {
+            /// Every operation, in the order of the enum: the HTTP calls (`BackupsApi`'s, then
+            /// `BackupApi`'s), then the WebSocket channels.
+            pub const ALL: [Operation; [$(stringify!($Variant),)* $(stringify!($SVariant),)*].len()] =
+                [$(Self::$Variant,)* $(Self::$SVariant,)*];
+        }
+
+        /// The table: one row per operation, in the order of the enum's variants.
+        static SPECS: [OperationSpec; Operation::ALL.len()] = [
+            $( spec_row!(false, $($spec)*), )*
+            $( spec_row!(true, $($sspec)*), )*
+        ];
+    };
+}
+
+/// One row of the table, from an entry's facts.
+macro_rules! spec_row {
+    (
+        $websocket:literal,
+        name: $name:literal,
+        official_name: $official:literal,
+        method: $method:ident,
+        path: $path:literal,
+        accept: $accept:expr,
+        request: $request:ident,
+        success: $success:ident,
+        response: $response:ident,
+        errors: $errors:ident,
+        follow: [$($status:ident, $cancel:ident)?],
+        describe: $describe:literal $(,)?
+    ) => {
+        OperationSpec {
+            name: $name,
+            official_name: $official,
+            method: Method::$method,
+            path: $path,
+            accept: $accept,
+            request: RequestBody::$request,
+            success: StatusCode::$success,
+            response: ResponseBody::$response,
+            documented_errors: $errors,
+            status: follows!($($status)?),
+            cancel: follows!($($cancel)?),
+            websocket: $websocket,
+            describe: $describe,
+        }
+    };
+}
+
+/// `Some` operation of the table, or `None`.
+macro_rules! follows {
+    () => {
+        None
+    };
+    ($operation:ident) => {
+        Some(Operation::$operation)
+    };
+}
+
+crate::__operations!(operation_enum);
 
 /// The errors the API pages document for the four operations of `BackupsApi` and for reading
 /// and restoring one backup.
@@ -352,30 +192,13 @@ const SIGN_IN_UPDATE_FAIL: &[u16] = &[500, 505, 511];
 const UNKNOWN_OR_FAIL: &[u16] = &[404, 500];
 /// The error documented for the cancel endpoints: nothing of that kind is in progress.
 const NOTHING_RUNNING: &[u16] = &[500];
+/// None documented (the WebSocket channels).
+const NONE: &[u16] = &[];
 
 /// What stands for the backup id in a path template.
 pub(crate) const ID_PLACEHOLDER: &str = "{backup}";
 
 impl Operation {
-    /// Every operation, in the order of the enum: `BackupsApi`'s four HTTP calls, `BackupApi`'s
-    /// seven, then the three WebSocket channels.
-    pub const ALL: [Operation; 14] = [
-        Self::List,
-        Self::Create,
-        Self::CreateStreamed,
-        Self::Delete,
-        Self::Get,
-        Self::Restore,
-        Self::RestoreStreamed,
-        Self::CreationStatus,
-        Self::CancelCreation,
-        Self::RestorationStatus,
-        Self::CancelRestoration,
-        Self::WatchProgress,
-        Self::CreateOverSocket,
-        Self::RestoreOverSocket,
-    ];
-
     /// The HTTP calls of [`Operation::ALL`], the WebSocket channels left out.
     pub fn http() -> impl Iterator<Item = Operation> {
         Self::ALL.into_iter().filter(|op| !op.is_websocket())

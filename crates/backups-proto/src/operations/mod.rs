@@ -4,28 +4,16 @@
 //! same over a [`Transport`](crate::Transport).
 
 mod any;
-mod cancel;
 mod channel;
-mod create;
-mod create_streamed;
-mod delete;
-mod get;
-mod list;
-mod restore;
-mod status;
 pub(crate) mod stream;
+mod values;
 
-pub use crate::operation::STREAM_ACCEPT;
-pub use any::{AnyOperation, AnyOutput};
-pub use cancel::{CancelCreation, CancelRestoration};
 pub use channel::{ChannelOperation, CreateOverSocket, RestoreOverSocket, WatchProgress};
-pub use create::CreateBackup;
-pub use create_streamed::CreateBackupStreamed;
-pub use delete::DeleteBackup;
-pub use get::GetBackup;
-pub use list::ListBackups;
-pub use restore::{RestoreBackup, RestoreBackupStreamed};
-pub use status::{GetCreationStatus, GetRestorationStatus};
+pub use values::{
+    AnyOperation, AnyOutput, CancelCreation, CancelRestoration, CreateBackup, CreateBackupStreamed,
+    DeleteBackup, GetBackup, GetCreationStatus, GetRestorationStatus, ListBackups, RestoreBackup,
+    RestoreBackupStreamed,
+};
 
 use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, HeaderValue};

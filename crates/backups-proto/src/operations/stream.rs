@@ -6,7 +6,7 @@ use http::Response;
 
 use backups_models::BackupStreamedProgress;
 
-use super::STREAM_ACCEPT;
+use crate::STREAM_ACCEPT;
 use crate::response::{check_status, media_type};
 use crate::{Error, Operation, ProgressDecoder};
 

@@ -1,0 +1,153 @@
+//! The blocking client's methods for every HTTP operation: expanded from the table of
+//! operations of `backups-proto`, so that an operation is defined once for the whole SDK. Each
+//! blocks on the async client's method of the same name.
+
+// The table names its outputs by their model names: whichever a new entry names is in scope.
+#[allow(clippy::wildcard_imports)]
+use backups_proto::models::*;
+use backups_proto::operations;
+use backups_proto::{Error, IntoBackupId};
+
+use crate::client::Client;
+use crate::progress::Progress;
+use crate::wait::wait;
+
+/// Expands the table's HTTP entries into the blocking client's methods.
+macro_rules! blocking_methods {
+    (
+        http {
+            $(
+                $(#[doc = $doc:expr])*
+                $Variant:ident = $Value:ident {
+                    kind: $kind:ident,
+                    inputs: ($($input:ident),*),
+                    output: $Output:ty,
+                    any: $Any:ident,
+                    methods: [$($method:ident),+],
+                    spec: { $($spec:tt)* } $(,)?
+                }
+            ),* $(,)?
+        }
+        sockets { $($sockets:tt)* }
+    ) => {
+        impl Client {
+            $( blocking_method!($kind $Value ($($input),*) $Output [$($method),+]); )*
+        }
+    };
+}
+
+/// The doc of a blocking method: what it blocks on, and its errors.
+macro_rules! doc {
+    ($method:ident) => {
+        concat!(
+            "[`backups_proto::Client::",
+            stringify!($method),
+            "`], blocking: see there for what it does.\n\n# Errors\n\nAny [`Error`] of the \
+             call, and [`Error::InvalidRequest`] inside an async runtime."
+        )
+    };
+}
+
+/// The methods of one operation: by its kind, and by whether its path names a backup.
+macro_rules! blocking_method {
+    ($kind:ident $Value:ident (id $(, $backup:ident)?) $Output:ty [$method:ident]) => {
+        #[doc = doc!($method)]
+        pub fn $method(&self, id: impl IntoBackupId) -> Result<$Output, Error> {
+            wait(
+                concat!("Client::", stringify!($method)),
+                self.inner().$method(id),
+            )
+        }
+    };
+    ($kind:ident $Value:ident ($($seed:ident)?) $Output:ty [$method:ident]) => {
+        #[doc = doc!($method)]
+        pub fn $method(&self) -> Result<$Output, Error> {
+            wait(
+                concat!("Client::", stringify!($method)),
+                self.inner().$method(),
+            )
+        }
+    };
+    (stream $Value:ident (id $(, $backup:ident)?) $Output:ty [$method:ident, $with:ident]) => {
+        #[doc = doc!($method)]
+        ///
+        /// The events' errors are the iterator's.
+        pub fn $method(&self, id: impl IntoBackupId) -> Result<Progress, Error> {
+            let stream = wait(
+                concat!("Client::", stringify!($method)),
+                self.inner().$method(id),
+            )?;
+            Ok(Progress::new(stream, self.inner().clone()))
+        }
+
+        #[doc = doc!($with)]
+        pub fn $with(&self, operation: operations::$Value) -> Result<Progress, Error> {
+            let opened = self.inner().$with(operation);
+            let stream = wait(concat!("Client::", stringify!($with)), opened)?;
+            Ok(Progress::new(stream, self.inner().clone()))
+        }
+    };
+    (stream $Value:ident ($($seed:ident)?) $Output:ty [$method:ident, $with:ident]) => {
+        #[doc = doc!($method)]
+        ///
+        /// The events' errors are the iterator's.
+        pub fn $method(&self) -> Result<Progress, Error> {
+            let stream = wait(
+                concat!("Client::", stringify!($method)),
+                self.inner().$method(),
+            )?;
+            Ok(Progress::new(stream, self.inner().clone()))
+        }
+
+        #[doc = doc!($with)]
+        pub fn $with(&self, operation: operations::$Value) -> Result<Progress, Error> {
+            let opened = self.inner().$with(operation);
+            let stream = wait(concat!("Client::", stringify!($with)), opened)?;
+            Ok(Progress::new(stream, self.inner().clone()))
+        }
+    };
+    (work $Value:ident (id $(, $backup:ident)?) $Output:ty [$method:ident, $watched:ident]) => {
+        #[doc = doc!($method)]
+        pub fn $method(&self, id: impl IntoBackupId) -> Result<Backup, Error> {
+            wait(
+                concat!("Client::", stringify!($method)),
+                self.inner().$method(id),
+            )
+        }
+
+        #[doc = doc!($watched)]
+        ///
+        /// `on_event` is called on this thread.
+        pub fn $watched(
+            &self,
+            operation: operations::$Value,
+            on_event: impl FnMut(&BackupStreamedProgress),
+        ) -> Result<Backup, Error> {
+            let watched = self.inner().$watched(operation, on_event);
+            wait(concat!("Client::", stringify!($watched)), watched)
+        }
+    };
+    (work $Value:ident ($($seed:ident)?) $Output:ty [$method:ident, $watched:ident]) => {
+        #[doc = doc!($method)]
+        pub fn $method(&self) -> Result<Backup, Error> {
+            wait(
+                concat!("Client::", stringify!($method)),
+                self.inner().$method(),
+            )
+        }
+
+        #[doc = doc!($watched)]
+        ///
+        /// `on_event` is called on this thread.
+        pub fn $watched(
+            &self,
+            operation: operations::$Value,
+            on_event: impl FnMut(&BackupStreamedProgress),
+        ) -> Result<Backup, Error> {
+            let watched = self.inner().$watched(operation, on_event);
+            wait(concat!("Client::", stringify!($watched)), watched)
+        }
+    };
+}
+
+backups_proto::__operations!(blocking_methods);
