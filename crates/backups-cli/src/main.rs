@@ -29,8 +29,6 @@ mod args;
 mod ask;
 mod commands;
 mod connect;
-#[cfg(test)]
-mod coverage;
 mod exit;
 mod interrupt;
 mod ongoing;
@@ -44,7 +42,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::args::Cli;
+use crate::commands::Cli;
 use crate::exit::Exit;
 use crate::stop::Stop;
 

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use clap::CommandFactory;
 
-use crate::args::Cli;
+use super::Cli;
 use crate::stop::Stop;
 
 const NAME: &str = "pieces-backups";

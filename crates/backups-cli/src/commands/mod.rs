@@ -8,7 +8,9 @@ use std::io::Write;
 
 use backups_hyper::BackupsClient;
 
-use crate::args::{ApiCommand, Cli, Command};
+use clap::{Parser, Subcommand};
+
+use crate::args::{self, Global};
 use crate::connect;
 use crate::ongoing::Running;
 use crate::progress::{Channel, ProgressMode};
@@ -29,6 +31,196 @@ mod restore;
 mod show;
 mod status;
 mod watch;
+
+/// Manage Pieces OS backups: list, create, show, restore, follow, watch, cancel, delete, prune.
+///
+/// Without --host or PIECES_OS_URL, the running Pieces OS is discovered: its port file, then
+/// ports 39300 to 39333, then the legacy ports 1000 and 5323.
+#[derive(Debug, Parser)]
+#[command(name = "pieces-backups", version, after_help = args::EXIT_STATUSES)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: Global,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    #[command(flatten)]
+    Api(ApiCommand),
+
+    /// Run the whole API against a temporary in-process reference server
+    #[cfg_attr(
+        not(feature = "demo"),
+        command(
+            about = "Not in this build: it was built without the `demo` feature (the reference server)",
+            long_about = "Not in this build: it was built without the `demo` feature, which carries the \
+                reference server. Install with default features to get it."
+        )
+    )]
+    #[cfg_attr(
+        feature = "demo",
+        command(after_help = "Example:\n  pieces-backups demo")
+    )]
+    #[cfg_attr(
+        not(feature = "demo"),
+        command(
+            after_help = "Example:\n  pieces-backups demo   (in a build with the `demo` feature)"
+        )
+    )]
+    Demo,
+
+    /// Print a shell completion script to stdout
+    ///
+    /// Load it in the shell's startup file, or install it where the shell looks for
+    /// completions.
+    #[command(
+        after_help = "Example:\n  pieces-backups completions bash > ~/.local/share/bash-completion/completions/pieces-backups\n  pieces-backups completions zsh > ~/.zfunc/_pieces-backups\n  pieces-backups completions fish > ~/.config/fish/completions/pieces-backups.fish\n  pieces-backups completions powershell >> $PROFILE"
+    )]
+    Completions {
+        /// The shell to complete in
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+
+    /// Print the manual page (roff) to stdout, or write every page to a directory
+    ///
+    /// The page of `pieces-backups` itself, or with COMMAND the page of that subcommand
+    /// (`pieces-backups-COMMAND(1)`). With --out-dir, writes the pages of the command and of
+    /// every subcommand there as NAME.1 files instead, for packaging.
+    #[command(
+        after_help = "Example:\n  pieces-backups man | man -l -\n  pieces-backups man prune | man -l -\n  pieces-backups man --out-dir /usr/local/share/man/man1"
+    )]
+    Man {
+        /// The subcommand whose page to print
+        #[arg(value_name = "COMMAND", conflicts_with = "out_dir")]
+        command: Option<String>,
+        /// Write all the pages into this directory instead of printing one
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<std::path::PathBuf>,
+    },
+}
+
+/// The subcommands that talk to a running Pieces OS.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ApiCommand {
+    /// List every backup, newest first as the server orders them
+    #[command(after_help = "Example:\n  pieces-backups list\n  pieces-backups list --json")]
+    List,
+
+    /// Back the local database up and print the new backup
+    #[command(
+        after_help = "Example:\n  pieces-backups create\n  pieces-backups create --stream\n  pieces-backups create --stream --json > progress.ndjson\n  pieces-backups create --stream --websocket"
+    )]
+    Create {
+        /// Follow the backup's progress as it is made (a progress bar on a terminal)
+        #[arg(long)]
+        stream: bool,
+        #[arg(long, requires = "stream", help = args::WEBSOCKET_HELP, long_help = args::WEBSOCKET_LONG_HELP)]
+        websocket: bool,
+    },
+
+    /// Show one backup by its id
+    #[command(
+        after_help = "Example:\n  pieces-backups show 1764190800000\n  pieces-backups show 1764190800000 --json"
+    )]
+    Show {
+        /// The id of the backup, as `list` shows it
+        id: String,
+    },
+
+    /// Replace the local database with a backup's content (nothing is merged)
+    ///
+    /// First makes a safety backup of the local data as it is, and prints its id: restoring
+    /// that one undoes the restore (--no-safety-backup skips it). Asks for confirmation first
+    /// when stdin is a terminal; elsewhere, pass --yes. Ctrl-C during the restore asks Pieces
+    /// OS to cancel it, which puts the original database back. A restore is followed to its
+    /// real end: through a dropped connection, a silent phase or a Pieces OS restart.
+    #[command(
+        after_help = "Example:\n  pieces-backups restore 1764190800000\n  pieces-backups restore 1764190800000 --stream --yes\n  pieces-backups restore 1764190800000 --stream --json --yes > progress.ndjson\n  pieces-backups restore 1764190800000 --stream --websocket --yes"
+    )]
+    Restore {
+        /// The id of the backup, as `list` shows it
+        id: String,
+        /// Follow the restore's progress (a progress bar on a terminal)
+        #[arg(long)]
+        stream: bool,
+        #[arg(long, requires = "stream", help = args::WEBSOCKET_HELP, long_help = args::WEBSOCKET_LONG_HELP)]
+        websocket: bool,
+        /// Restore without asking: required when stdin is not a terminal
+        #[arg(long, short)]
+        yes: bool,
+        /// Do not back the local data up before replacing it (nothing to undo the restore with)
+        #[arg(long)]
+        no_safety_backup: bool,
+    },
+
+    /// Show how the creation (or, with --restore, the restoration) of a backup goes or ended
+    #[command(
+        after_help = "Example:\n  pieces-backups status 1764190800000\n  pieces-backups status 1764190800000 --restore --json"
+    )]
+    Status {
+        /// The id of the backup, as `list` or the first progress event shows it
+        id: String,
+        /// The status of its restoration rather than of its creation
+        #[arg(long)]
+        restore: bool,
+    },
+
+    /// Stop the creation (or, with --restore, the restoration) of a backup in progress
+    #[command(
+        after_help = "Example:\n  pieces-backups cancel 1764190800000\n  pieces-backups cancel 1764190800000 --restore"
+    )]
+    Cancel {
+        /// The id of the backup, as `list` or the first progress event shows it
+        id: String,
+        /// Cancel its restoration (which puts the original database back) rather than its
+        /// creation
+        #[arg(long)]
+        restore: bool,
+    },
+
+    /// Watch every backup and restore in progress, live, until Ctrl-C
+    ///
+    /// Reads Pieces OS's progress WebSocket. On a terminal: one bar per creation ("backup ID")
+    /// and restoration ("restore ID"), which appears when the operation starts and gives way
+    /// to a line saying how it ended once it ends. Elsewhere or with --json: each snapshot as
+    /// one line of JSON (NDJSON), the first one at once. Ctrl-C stops watching and exits 0;
+    /// nothing is cancelled. A channel silent for as long as --timeout (or the default idle timeout) is
+    /// reopened, which prints a fresh snapshot.
+    #[command(
+        after_help = "Example:\n  pieces-backups watch\n  pieces-backups watch --json > snapshots.ndjson"
+    )]
+    Watch,
+
+    /// Delete one backup by its id
+    #[command(after_help = "Example:\n  pieces-backups delete 1764190800000")]
+    Delete {
+        /// The id of the backup, as `list` shows it
+        id: String,
+    },
+
+    /// Delete all but the newest N backups (by creation time): a retention job for cron
+    ///
+    /// Lists what it will delete first, then asks when stdin is a terminal; elsewhere, pass
+    /// --yes (or --dry-run to only list). Reports each deletion; if one fails, says which
+    /// backups were deleted and which were not, and exits with that failure's status.
+    #[command(
+        after_help = "Example:\n  pieces-backups prune --keep-last 5 --dry-run\n  pieces-backups prune --keep-last 5\n  pieces-backups prune --keep-last 5 --yes --json   # from cron"
+    )]
+    Prune {
+        /// How many of the newest backups to keep (at least 1)
+        #[arg(long, value_name = "N", value_parser = args::parse_keep_last)]
+        keep_last: u64,
+        /// Only list what would be deleted; delete nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Delete without asking: required when stdin is not a terminal
+        #[arg(long, short)]
+        yes: bool,
+    },
+}
 
 /// `demo` in a client-only build: says what is missing rather than pretending not to exist,
 /// so that following the documentation gives a clear answer.
@@ -140,5 +332,105 @@ async fn api(
             };
             prune::prune(client, options, out).await
         }
+    }
+}
+
+/// How the command line covers one operation.
+#[cfg(test)]
+enum Coverage {
+    /// A command line (after `pieces-backups`) that makes the operation.
+    Command(&'static [&'static str]),
+}
+
+/// One line per operation, by `Operation::name`: the command that makes it. The test below fails
+/// when an operation of the table has no line here.
+#[cfg(test)]
+const COVERAGE: &[(&str, Coverage)] = &[
+    ("list", Coverage::Command(&["list"])),
+    ("create", Coverage::Command(&["create"])),
+    (
+        "create_streamed",
+        Coverage::Command(&["create", "--stream"]),
+    ),
+    ("delete", Coverage::Command(&["delete", "1764190800000"])),
+    ("get", Coverage::Command(&["show", "1764190800000"])),
+    (
+        "restore",
+        Coverage::Command(&["restore", "1764190800000", "--yes"]),
+    ),
+    (
+        "restore_streamed",
+        Coverage::Command(&["restore", "1764190800000", "--stream", "--yes"]),
+    ),
+    (
+        "creation_status",
+        Coverage::Command(&["status", "1764190800000"]),
+    ),
+    (
+        "cancel_creation",
+        Coverage::Command(&["cancel", "1764190800000"]),
+    ),
+    (
+        "restoration_status",
+        Coverage::Command(&["status", "1764190800000", "--restore"]),
+    ),
+    (
+        "cancel_restoration",
+        Coverage::Command(&["cancel", "1764190800000", "--restore"]),
+    ),
+    ("watch_progress", Coverage::Command(&["watch"])),
+    (
+        "create_websocket",
+        Coverage::Command(&["create", "--stream", "--websocket"]),
+    ),
+    (
+        "restore_websocket",
+        Coverage::Command(&[
+            "restore",
+            "1764190800000",
+            "--stream",
+            "--websocket",
+            "--yes",
+        ]),
+    ),
+];
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use backups_proto::Operation;
+
+    use super::*;
+
+    #[test]
+    fn every_operation_has_a_command_or_a_reason() {
+        for operation in Operation::ALL {
+            let line = COVERAGE.iter().find(|(name, _)| *name == operation.name());
+            let Some((_, coverage)) = line else {
+                panic!("{operation}: add its command, and its line in COVERAGE");
+            };
+            match coverage {
+                Coverage::Command(args) => {
+                    let argv = std::iter::once(&"pieces-backups").chain(args.iter());
+                    match Cli::try_parse_from(argv) {
+                        Ok(cli) => assert!(
+                            matches!(cli.command, Command::Api(_)),
+                            "{operation}: `pieces-backups {}` is not an API command",
+                            args.join(" ")
+                        ),
+                        Err(err) => panic!(
+                            "{operation}: `pieces-backups {}` does not parse: {err}",
+                            args.join(" ")
+                        ),
+                    }
+                }
+            }
+        }
+        assert_eq!(
+            COVERAGE.len(),
+            Operation::ALL.len(),
+            "a line names no operation"
+        );
     }
 }
