@@ -12,9 +12,7 @@ use http_body::Body;
 use backups_models::{Backup, BackupStatus, BackupStreamedProgress, Backups, SeededBackup};
 
 use crate::operations::{
-    AnyOperation, AnyOutput, ApiOperation, CancelCreation, CancelRestoration, ChannelOperation,
-    CreateBackup, CreateBackupStreamed, CreateOverSocket, DeleteBackup, GetBackup,
-    GetCreationStatus, GetRestorationStatus, ListBackups, RestoreBackup, RestoreBackupStreamed,
+    self, AnyOperation, AnyOutput, ApiOperation, ChannelOperation, CreateBackup, CreateOverSocket,
     RestoreOverSocket, WatchProgress, stream,
 };
 use crate::progress_stream::BodyEvents;
@@ -199,13 +197,14 @@ macro_rules! client_method {
     ($kind:ident $Value:ident (id $(, $backup:ident)?) $Output:ty [$method:ident] $(#[doc = $doc:expr])*) => {
         $(#[doc = $doc])*
         pub async fn $method(&self, id: impl IntoBackupId) -> Result<$Output, Error> {
-            self.execute(&$Value::new(id.into_backup_id()?)).await
+            self.execute(&operations::$Value::new(id.into_backup_id()?))
+                .await
         }
     };
     ($kind:ident $Value:ident ($($input:ident)?) $Output:ty [$method:ident] $(#[doc = $doc:expr])*) => {
         $(#[doc = $doc])*
         pub async fn $method(&self) -> Result<$Output, Error> {
-            self.execute(&$Value::default()).await
+            self.execute(&operations::$Value::default()).await
         }
     };
     (stream $Value:ident (id $(, $backup:ident)?) $Output:ty [$method:ident, $with:ident] $(#[doc = $doc:expr])*) => {
@@ -214,13 +213,14 @@ macro_rules! client_method {
             &self,
             id: impl IntoBackupId,
         ) -> Result<ProgressStream<BodyEvents<T::Body>>, Error> {
-            self.open_stream(&$Value::new(id.into_backup_id()?)).await
+            self.open_stream(&operations::$Value::new(id.into_backup_id()?))
+                .await
         }
 
         #[doc = concat!("[`", stringify!($method), "`](Self::", stringify!($method), ") with the operation given as a value (to pass a body).")]
         pub async fn $with(
             &self,
-            operation: $Value,
+            operation: operations::$Value,
         ) -> Result<ProgressStream<BodyEvents<T::Body>>, Error> {
             self.open_stream(&operation).await
         }
@@ -228,13 +228,13 @@ macro_rules! client_method {
     (stream $Value:ident ($($seed:ident)?) $Output:ty [$method:ident, $with:ident] $(#[doc = $doc:expr])*) => {
         $(#[doc = $doc])*
         pub async fn $method(&self) -> Result<ProgressStream<BodyEvents<T::Body>>, Error> {
-            self.open_stream(&$Value::default()).await
+            self.open_stream(&operations::$Value::default()).await
         }
 
         #[doc = concat!("[`", stringify!($method), "`](Self::", stringify!($method), ") with the operation given as a value (to pass a body).")]
         pub async fn $with(
             &self,
-            operation: $Value,
+            operation: operations::$Value,
         ) -> Result<ProgressStream<BodyEvents<T::Body>>, Error> {
             self.open_stream(&operation).await
         }
@@ -242,14 +242,14 @@ macro_rules! client_method {
     (work $Value:ident (id $(, $backup:ident)?) $Output:ty [$method:ident, $watched:ident] $(#[doc = $doc:expr])*) => {
         $(#[doc = $doc])*
         pub async fn $method(&self, id: impl IntoBackupId) -> Result<Backup, Error> {
-            self.run_watched(&$Value::new(id.into_backup_id()?), &mut |_| {})
+            self.run_watched(&operations::$Value::new(id.into_backup_id()?), &mut |_| {})
                 .await
         }
 
         #[doc = concat!("[`", stringify!($method), "`](Self::", stringify!($method), ") with the operation given as a value (to pass a body), each change polled alongside reported to `on_event`.")]
         pub async fn $watched(
             &self,
-            operation: $Value,
+            operation: operations::$Value,
             mut on_event: impl FnMut(&BackupStreamedProgress),
         ) -> Result<Backup, Error> {
             self.run_watched(&operation, &mut on_event).await
@@ -258,13 +258,14 @@ macro_rules! client_method {
     (work $Value:ident ($($seed:ident)?) $Output:ty [$method:ident, $watched:ident] $(#[doc = $doc:expr])*) => {
         $(#[doc = $doc])*
         pub async fn $method(&self) -> Result<Backup, Error> {
-            self.run_watched(&$Value::default(), &mut |_| {}).await
+            self.run_watched(&operations::$Value::default(), &mut |_| {})
+                .await
         }
 
         #[doc = concat!("[`", stringify!($method), "`](Self::", stringify!($method), ") with the operation given as a value (to pass a body), each change polled alongside reported to `on_event`.")]
         pub async fn $watched(
             &self,
-            operation: $Value,
+            operation: operations::$Value,
             mut on_event: impl FnMut(&BackupStreamedProgress),
         ) -> Result<Backup, Error> {
             self.run_watched(&operation, &mut on_event).await

@@ -9,11 +9,8 @@ pub(crate) mod stream;
 mod values;
 
 pub use channel::{ChannelOperation, CreateOverSocket, RestoreOverSocket, WatchProgress};
-pub use values::{
-    AnyOperation, AnyOutput, CancelCreation, CancelRestoration, CreateBackup, CreateBackupStreamed,
-    DeleteBackup, GetBackup, GetCreationStatus, GetRestorationStatus, ListBackups, RestoreBackup,
-    RestoreBackupStreamed,
-};
+// Every value type of the table, whatever a new entry names it.
+pub use values::*;
 
 use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, HeaderValue};
