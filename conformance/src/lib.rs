@@ -48,7 +48,7 @@ pub use case::{
 pub use matching::{
     Mismatch, SeenMessage, SeenRequest, differences, json_diff, message_difference,
 };
-pub use outcome::{ErrorReport, Outcome, OutcomeResult, error_kind};
+pub use outcome::{ErrorReport, Outcome, OutcomeResult};
 pub use replay::{ReplayBody, ReplayError, ReplaySocket, ReplayTransport, response_of};
 pub use report::{CaseResult, RESULTS_DIR_ENV, SuiteReport, render_table};
 pub use server::ReplayServer;

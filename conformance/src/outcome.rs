@@ -63,7 +63,7 @@ impl ErrorReport {
             _ => None,
         };
         Self {
-            kind: error_kind(err).to_owned(),
+            kind: err.kind().name().to_owned(),
             status: err.status().map(|s| s.as_u16()),
             operation: err.operation().map(|op| op.name().to_owned()),
             path,
@@ -71,11 +71,6 @@ impl ErrorReport {
             display: err.to_string(),
         }
     }
-}
-
-/// The name of an error's variant, as `_expect.error` and snapshots spell it.
-pub fn error_kind(err: &Error) -> &'static str {
-    err.kind().name()
 }
 
 impl Outcome {

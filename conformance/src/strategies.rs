@@ -186,7 +186,7 @@ pub fn backup() -> impl Strategy<Value = Backup> {
     )
         .prop_map(
             |((id, bytes, created, device_name), (platform, timestamp, version, schema))| {
-                let backup = Backup::new(BackupParts {
+                let backup = Backup::from(BackupParts {
                     id,
                     bytes,
                     created,

@@ -21,9 +21,7 @@ use backups_models::{
     EmbeddedModelSchema, GroupedTimestamp, Platform, ProgressStatus, Score, SeededBackup,
     SemanticVersion,
 };
-use backups_proto::operations::{
-    AnyOperation, ApiOperation, CreateBackup, CreateBackupStreamed, DeleteBackup, ListBackups,
-};
+use backups_proto::operations::{AnyOperation, ApiOperation, Create, CreateStreamed, Delete, List};
 use backups_proto::{BackupId, Endpoint, Operation, ProgressDecoder, RequestBody};
 
 /// Cases per property: enough to find the usual edge cases, few enough to keep the suite quick.
@@ -507,7 +505,7 @@ fn requests_satisfy_the_wire_contract() {
         (base_url(), ids, proptest::option::of(strategies::backup())),
         |(base, id, backup)| {
             let endpoint = Endpoint::new(base.parse().unwrap());
-            let mut delete = DeleteBackup::new(BackupId::new(id.clone()).unwrap());
+            let mut delete = Delete::new(BackupId::new(id.clone()).unwrap());
             delete.backup = backup.clone();
             let request = delete.request(&endpoint).unwrap();
             prop_assert_eq!(request.method(), http::Method::POST);
@@ -547,9 +545,7 @@ fn requests_satisfy_the_wire_contract() {
         ),
         |(base, seed)| {
             let endpoint = Endpoint::new(base.parse().unwrap());
-            let request = CreateBackup { seed: seed.clone() }
-                .request(&endpoint)
-                .unwrap();
+            let request = Create { seed: seed.clone() }.request(&endpoint).unwrap();
             prop_assert_eq!(request.uri().to_string(), format!("{base}/backups/create"));
             prop_assert_eq!(
                 request.extensions().get(),
@@ -571,7 +567,7 @@ fn requests_satisfy_the_wire_contract() {
         ),
         |(base, seed)| {
             let endpoint = Endpoint::new(base.parse().unwrap());
-            let op = CreateBackupStreamed { seed: seed.clone() };
+            let op = CreateStreamed { seed: seed.clone() };
             let request = op.request(&endpoint).unwrap();
             prop_assert_eq!(
                 request.uri().to_string(),
@@ -587,7 +583,7 @@ fn requests_satisfy_the_wire_contract() {
     );
     check("list request", "list", base_url(), |base| {
         let endpoint = Endpoint::new(base.parse().unwrap());
-        let request = ListBackups.request(&endpoint).unwrap();
+        let request = List.request(&endpoint).unwrap();
         prop_assert_eq!(request.method(), http::Method::GET);
         prop_assert_eq!(request.uri().to_string(), format!("{base}/backups"));
         prop_assert!(!request.headers().contains_key("content-length"));

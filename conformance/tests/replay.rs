@@ -135,7 +135,7 @@ fn every_operation_and_family_is_covered() {
     assert!(
         cases
             .iter()
-            .any(|c| c.operation() == Operation::RestoreOverSocket
+            .any(|c| c.operation() == Operation::RestoreOverWebSocket
                 && c.exchanges[0].expect.error.as_deref() == Some("NotFound")),
         "no refused restore socket of an unknown id"
     );
@@ -297,7 +297,7 @@ fn chunks_arrive_as_recorded() {
     assert!(chunks.iter().any(|c| std::str::from_utf8(c).is_err()));
     let replay = ReplayTransport::new(&case);
     let request = backups_proto::operations::ApiOperation::request(
-        &backups_proto::operations::CreateBackupStreamed::default(),
+        &backups_proto::operations::CreateStreamed::default(),
         &Endpoint::default(),
     )
     .unwrap();
@@ -396,12 +396,12 @@ fn a_wrong_or_missing_first_message_is_a_mismatch() {
         assert!(report.contains(expected), "{report}");
     };
     check(
-        "create_websocket_with_seed",
+        "create_over_websocket_with_seed",
         Some("{}"),
         "message differs as JSON",
     );
     check(
-        "restore_websocket_waits_for_input",
+        "restore_over_websocket_waits_for_input",
         None,
         "expected the client to send JSON text {}, it sent nothing",
     );
@@ -411,7 +411,7 @@ fn a_wrong_or_missing_first_message_is_a_mismatch() {
         "the recording has the client send nothing",
     );
     // The right first message passes.
-    let case = case("create_websocket_with_seed");
+    let case = case("create_over_websocket_with_seed");
     let run = run_replay(&case);
     assert!(run.passed(), "{:?}", run.problems);
 }
@@ -430,7 +430,7 @@ fn a_channel_case_must_fit_its_channel() {
             .to_string()
     };
     // A create socket that does not send its input first.
-    let text = load("create_websocket_waits_for_input", &|entry| {
+    let text = load("create_over_websocket_waits_for_input", &|entry| {
         entry["_webSocketMessages"]
             .as_array_mut()
             .unwrap()

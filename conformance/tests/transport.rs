@@ -122,8 +122,8 @@ async fn a_socket_transport_that_forgets_the_first_message_fails() {
     // The server that waits for the input never starts: the client times out; the server that
     // starts at once finishes, and still notices the missing message.
     let cases = vec![
-        case("create_websocket_waits_for_input"),
-        case("restore_websocket_starts_at_once"),
+        case("create_over_websocket_waits_for_input"),
+        case("restore_over_websocket_starts_at_once"),
     ];
     let transport = ForgetsFirst(StdNetTransport::with_timeout(Duration::from_millis(500)));
     let report = check_transport_with(transport, &cases).await;

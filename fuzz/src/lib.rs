@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use backups_proto::models::{BackupStreamedProgress, BackupsStreamedProgress};
-use backups_proto::operations::{AnyOperation, ApiOperation, DeleteBackup};
+use backups_proto::operations::{AnyOperation, ApiOperation, Delete};
 use backups_proto::{
     BackupId, EXCERPT_LIMIT, Endpoint, ErrorKind, Message, Operation, ProgressDecoder, read_message,
 };
@@ -122,7 +122,7 @@ pub fn check_delete_id(data: &[u8]) {
         assert!(id.is_empty());
         return;
     };
-    let request = DeleteBackup::new(backup_id)
+    let request = Delete::new(backup_id)
         .request(&Endpoint::default())
         .expect("a request");
     let path = request.uri().path();
@@ -205,8 +205,8 @@ pub fn check_socket_message(data: &[u8]) {
             .map(drop),
         ),
         (
-            Operation::CreateOverSocket,
-            read_message::<BackupStreamedProgress>(Operation::CreateOverSocket, message, max_frame)
+            Operation::CreateOverWebSocket,
+            read_message::<BackupStreamedProgress>(Operation::CreateOverWebSocket, message, max_frame)
                 .map(drop),
         ),
     ];

@@ -3,7 +3,9 @@
 //! [`ChannelCall`], a WebSocket channel's call as the client's typed value.
 
 use backups_models::{Backup, SeededBackup};
-use backups_proto::operations::{AnyOperation, CreateOverSocket, RestoreOverSocket, WatchProgress};
+use backups_proto::operations::{
+    AnyOperation, CreateOverWebSocket, RestoreOverWebSocket, WatchProgress,
+};
 use backups_proto::{BackupId, Operation, RequestBody};
 use percent_encoding::percent_decode_str;
 use serde_json::Value;
@@ -20,9 +22,9 @@ pub enum ChannelCall {
     /// The progress socket.
     Watch(WatchProgress),
     /// The create socket.
-    Create(CreateOverSocket),
+    Create(CreateOverWebSocket),
     /// The restore socket.
-    Restore(RestoreOverSocket),
+    Restore(RestoreOverWebSocket),
 }
 
 /// An SDK call with its inputs (the `_operation` field), run through [`Client::run`] as the
@@ -100,8 +102,10 @@ impl Call {
         };
         Ok(match op {
             Operation::WatchProgress => ChannelCall::Watch(WatchProgress),
-            Operation::CreateOverSocket => ChannelCall::Create(CreateOverSocket { seed: seed()? }),
-            Operation::RestoreOverSocket => ChannelCall::Restore(RestoreOverSocket {
+            Operation::CreateOverWebSocket => {
+                ChannelCall::Create(CreateOverWebSocket { seed: seed()? })
+            }
+            Operation::RestoreOverWebSocket => ChannelCall::Restore(RestoreOverWebSocket {
                 id: id.ok_or_else(|| invalid(format!("{op} needs a backup id")))?,
                 backup: backup()?,
             }),

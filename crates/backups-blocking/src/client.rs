@@ -399,11 +399,6 @@ impl ClientBuilder {
         self.inner.get_base_url()
     }
 
-    /// The async builder under this one.
-    pub fn into_async(self) -> backups_hyper::ClientBuilder {
-        self.inner
-    }
-
     /// Builds the client and starts its runtime thread. Works anywhere, inside an async runtime
     /// too (only the calls refuse there).
     ///

@@ -71,7 +71,7 @@
 //! features stay about the async client, and a user who wants blocking calls depends on one
 //! crate with one obvious API. This crate re-exports what a caller needs ([`BackupId`],
 //! [`Error`], the [`models`], [`RetryPolicy`], [`Timeouts`]), and [`backups_hyper`] and
-//! [`backups_proto`] for the rest.
+//! [`proto`] for the rest.
 
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -87,10 +87,10 @@ pub use progress::{Progress, Watch};
 pub use thread::{ChannelBody, ChannelSocket, ThreadTransport};
 
 pub use backups_hyper::{
-    self, DiscoveryError, IntoBaseUrl, RetryPolicy, Timeouts, discovery, proto as backups_proto,
+    self, DiscoveryError, IntoBaseUrl, RetryPolicy, Timeouts, discovery, proto,
 };
 pub use backups_proto::operations::{AnyOperation, AnyOutput};
 pub use backups_proto::{
-    BackupId, BaseUrl, Error, ErrorKind, Limits, Operation, SocketTransport, TimeoutKind,
-    Transport, TransportKind, models,
+    BackupId, BaseUrl, Error, ErrorKind, IntoBackupId, Limits, Operation, SocketTransport,
+    TimeoutKind, Transport, TransportKind, models,
 };

@@ -18,7 +18,7 @@ macro_rules! blocking_methods {
         http {
             $(
                 $(#[doc = $doc:expr])*
-                $Variant:ident = $Value:ident {
+                $Variant:ident {
                     kind: $kind:ident,
                     inputs: ($($input:ident),*),
                     output: $Output:ty,
@@ -31,7 +31,7 @@ macro_rules! blocking_methods {
         sockets { $($sockets:tt)* }
     ) => {
         impl Client {
-            $( blocking_method!($kind $Value ($($input),*) $Output [$($method),+]); )*
+            $( blocking_method!($kind $Variant ($($input),*) $Output [$($method),+]); )*
         }
     };
 }

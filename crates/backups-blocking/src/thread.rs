@@ -16,7 +16,7 @@ use http_body::{Body, Frame, SizeHint};
 use http_body_util::BodyExt;
 use tokio::sync::{mpsc, oneshot};
 
-use backups_hyper::{HyperTransport, ResponseBody, Socket};
+use backups_hyper::{HyperBody, HyperTransport, Socket};
 use backups_proto::{
     Error, Handshake, Locate, LocateFuture, Message, SocketTransport, Transport, TransportKind,
 };
@@ -279,7 +279,7 @@ impl SocketTransport for ThreadTransport {
 
 /// Reads `body` on the runtime thread into `frames`, until its end, an error, or the caller
 /// dropping the [`ChannelBody`].
-async fn forward_body(mut body: ResponseBody, frames: mpsc::Sender<Result<Frame<Bytes>, Error>>) {
+async fn forward_body(mut body: HyperBody, frames: mpsc::Sender<Result<Frame<Bytes>, Error>>) {
     loop {
         let frame = tokio::select! {
             biased;

@@ -4,7 +4,7 @@
 
 use backups_hyper::BackupsClient;
 use backups_models::{BackupStatus, ProgressStatus};
-use backups_proto::operations::{GetCreationStatus, GetRestorationStatus};
+use backups_proto::operations::{CreationStatus, RestorationStatus};
 use backups_proto::{BackupId, Error, ErrorKind, IntoBackupId, TimeoutKind};
 
 use crate::exit::Exit;
@@ -50,8 +50,8 @@ impl Running {
     ) -> Result<(BackupStatus, Vec<u8>), Error> {
         let id = id.into_backup_id()?;
         let (status, raw) = match self {
-            Self::Creation => client.execute_raw(&GetCreationStatus { id }).await?,
-            Self::Restoration => client.execute_raw(&GetRestorationStatus { id }).await?,
+            Self::Creation => client.execute_raw(&CreationStatus { id }).await?,
+            Self::Restoration => client.execute_raw(&RestorationStatus { id }).await?,
         };
         Ok((status, raw.to_vec()))
     }

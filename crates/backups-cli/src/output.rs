@@ -250,7 +250,7 @@ mod tests {
     const NOW: OffsetDateTime = datetime!(2025-11-26 21:00:00 UTC);
 
     fn backup(id: &str, bytes: u64, created: OffsetDateTime) -> Backup {
-        Backup::new(BackupParts {
+        Backup::from(BackupParts {
             id: id.to_owned(),
             bytes: bytes.into(),
             created: GroupedTimestamp::new(created),

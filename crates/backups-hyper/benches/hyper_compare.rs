@@ -418,7 +418,7 @@ fn listing_backups(count: usize) -> Vec<Backup> {
             let created =
                 time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
                     .expect("time");
-            Backup::new(BackupParts {
+            Backup::from(BackupParts {
                 id: format!("{millis}-{i:06}"),
                 bytes: Number::from(1_000_000 + i as u64),
                 created: GroupedTimestamp::new(created).with_readable("2023-11-14 22:13:20 UTC"),

@@ -1,4 +1,4 @@
-//! [`ResponseBody`]: hyper's response body with the SDK's timeouts and error mapping.
+//! [`HyperBody`]: hyper's response body with the SDK's timeouts and error mapping.
 
 use core::fmt;
 use std::future::Future;
@@ -27,7 +27,7 @@ use crate::trace::CallTrace;
 ///   are [`Error::Transport`] of kind [`Io`](backups_proto::TransportKind::Io).
 ///
 /// After an error, the body ends.
-pub struct ResponseBody {
+pub struct HyperBody {
     inner: Incoming,
     operation: Option<Operation>,
     timer: Option<Timer>,
@@ -45,7 +45,7 @@ struct Timer {
     idle: Option<Duration>,
 }
 
-impl ResponseBody {
+impl HyperBody {
     /// A body whose reading ends at `deadline`.
     pub(crate) fn with_deadline(
         inner: Incoming,
@@ -108,7 +108,7 @@ impl ResponseBody {
     }
 }
 
-impl Body for ResponseBody {
+impl Body for HyperBody {
     type Data = Bytes;
     type Error = Error;
 
@@ -193,9 +193,9 @@ pub(crate) fn after(duration: Duration) -> Instant {
         .unwrap_or(now)
 }
 
-impl fmt::Debug for ResponseBody {
+impl fmt::Debug for HyperBody {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ResponseBody")
+        f.debug_struct("HyperBody")
             .field("operation", &self.operation)
             .field("idle_timeout", &self.timer.as_ref().and_then(|t| t.idle))
             .field("finished", &self.finished)

@@ -124,8 +124,8 @@
 //! |---|---|---|---|
 //! | `websocket` | yes | [`Socket`], [`CLOSE_TIMEOUT`] and the [`SocketTransport`] implementation of [`HyperTransport`], so that `watch_progress`, `create_over_websocket` and `restore_over_websocket` work on a [`BackupsClient`] | `tokio-tungstenite` (framing and the handshake's key only: no TLS, no connector), `futures-core`, `futures-util` |
 //!
-//! With `default-features = false` the crate is the HTTP client alone: all eleven HTTP
-//! operations, discovery, retries, timeouts and tracing spans.
+//! With `default-features = false` the crate is the HTTP client alone: every HTTP operation,
+//! discovery, retries, timeouts and tracing spans.
 //!
 //! Two parts of the crate are not features, on purpose:
 //! - [`discovery`] uses only what the transport already compiles (hyper's HTTP/1 client
@@ -150,7 +150,7 @@ mod socket;
 mod trace;
 mod transport;
 
-pub use body::ResponseBody;
+pub use body::HyperBody;
 pub use builder::{APPLICATION_ID, ClientBuilder, DiscoveryError, IntoBaseUrl};
 pub use client::BackupsClient;
 #[cfg(feature = "websocket")]

@@ -29,7 +29,7 @@ use backups_proto::{
     Error, Handshake, Message, Operation, SocketTransport, TimeoutKind, TransportKind,
 };
 
-use crate::body::{ResponseBody, after};
+use crate::body::{HyperBody, after};
 use crate::errors::{Failure, from_socket_error};
 use crate::trace::CallTrace;
 use crate::transport::HyperTransport;
@@ -182,7 +182,7 @@ fn bad_upgrade(headers: &HeaderMap, key: &str) -> Option<&'static str> {
 /// error.
 async fn read_refused(
     operation: Operation,
-    response: Response<ResponseBody>,
+    response: Response<HyperBody>,
     limit: u64,
 ) -> Result<Response<Bytes>, Error> {
     let too_large = || Error::BodyTooLarge {

@@ -21,7 +21,7 @@ use tracing::instrument::Instrumented;
 
 use backups_proto::{Attempt, Error, Limits, Operation, TimeoutKind, Transport, TransportKind};
 
-use crate::body::{ResponseBody, after};
+use crate::body::{HyperBody, after};
 use crate::errors::from_client_error;
 use crate::trace::CallTrace;
 
@@ -117,7 +117,7 @@ impl Timeouts {
 /// - Connections are pooled and reused (HTTP keep-alive, TCP keep-alive, `TCP_NODELAY`).
 /// - The headers phase is bound by the request timeout; opening a connection by the connect
 ///   timeout. A plain call's body is bound by the same request deadline, a progress stream's by
-///   the idle timeout between chunks (see [`ResponseBody`]).
+///   the idle timeout between chunks (see [`HyperBody`]).
 /// - A refused connection is [`Error::Transport`] of kind
 ///   [`Connect`](backups_proto::TransportKind::Connect); anything failing after the connection
 ///   was made is kind [`Io`](backups_proto::TransportKind::Io).
@@ -221,7 +221,7 @@ impl HyperTransport {
     pub(crate) fn call(
         &self,
         request: Request<Bytes>,
-    ) -> impl Future<Output = Result<Response<ResponseBody>, Error>> + Send + '_ {
+    ) -> impl Future<Output = Result<Response<HyperBody>, Error>> + Send + '_ {
         let operation = request.extensions().get::<Operation>().copied();
         let attempt = request.extensions().get::<Attempt>().map_or(1, |a| a.0);
         if attempt > 1 {
@@ -266,11 +266,11 @@ impl HyperTransport {
 
 pin_project! {
     /// The future of one call: the request sent, bound by the request deadline, then the response
-    /// with its body wrapped in a [`ResponseBody`].
+    /// with its body wrapped in a [`HyperBody`].
     struct CallFuture<F> {
         #[pin]
         sent: Instrumented<F>,
-        // Armed the first time the answer has to be waited for, as in `ResponseBody`: creating the
+        // Armed the first time the answer has to be waited for, as in `HyperBody`: creating the
         // future needs no runtime.
         #[pin]
         timer: Option<Sleep>,
@@ -286,7 +286,7 @@ impl<F> Future for CallFuture<F>
 where
     F: Future<Output = Result<Response<Incoming>, Error>>,
 {
-    type Output = Result<Response<ResponseBody>, Error>;
+    type Output = Result<Response<HyperBody>, Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
@@ -327,21 +327,21 @@ where
         // whole like a plain call's.
         let body = if operation.is_some_and(|op| op.is_streamed() && !op.is_websocket()) {
             // A stream may legitimately last longer than any deadline; only silence is an error.
-            ResponseBody::with_idle_timeout(incoming, operation, *this.idle, trace)
+            HyperBody::with_idle_timeout(incoming, operation, *this.idle, trace)
         } else {
-            ResponseBody::with_deadline(incoming, operation, *this.deadline, trace)
+            HyperBody::with_deadline(incoming, operation, *this.deadline, trace)
         };
         Poll::Ready(Ok(Response::from_parts(head, body)))
     }
 }
 
 impl Transport for HyperTransport {
-    type Body = ResponseBody;
+    type Body = HyperBody;
 
     fn send(
         &self,
         request: Request<Bytes>,
-    ) -> impl Future<Output = Result<Response<ResponseBody>, Error>> + Send {
+    ) -> impl Future<Output = Result<Response<HyperBody>, Error>> + Send {
         self.call(request)
     }
 

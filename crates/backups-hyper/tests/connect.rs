@@ -152,10 +152,10 @@ async fn a_request_the_server_received_is_never_resent() {
 #[test]
 fn a_call_future_is_made_without_a_runtime_and_stays_small() {
     use backups_hyper::Transport;
-    use backups_hyper::proto::operations::{ApiOperation, ListBackups};
+    use backups_hyper::proto::operations::{ApiOperation, List};
 
     let client = client_for(free_port(), RetryPolicy::default());
-    let request = ListBackups.request(client.endpoint()).expect("request");
+    let request = List.request(client.endpoint()).expect("request");
     let sent = client.transport().send(request);
     let list = client.list();
     assert!(

@@ -198,10 +198,11 @@ async fn a_plain_restore_longer_than_the_request_timeout_succeeds() {
         .expect("client");
     let started = std::time::Instant::now();
     let mut events = Vec::new();
-    let restored = within(client.restore_watched(
-        backups_hyper::proto::operations::RestoreBackup::new(id),
-        |e| events.push(e.clone()),
-    ))
+    let restored = within(
+        client.restore_watched(backups_hyper::proto::operations::Restore::new(id), |e| {
+            events.push(e.clone())
+        }),
+    )
     .await
     .expect("a restore outlasting the request timeout");
     assert!(started.elapsed() > Duration::from_millis(300));

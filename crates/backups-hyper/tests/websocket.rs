@@ -146,7 +146,7 @@ async fn a_create_socket_sends_its_handshake_and_input_and_ends_at_completed() {
         .create_over_websocket()
         .await
         .expect("upgraded");
-    assert_eq!(stream.operation(), Operation::CreateOverSocket);
+    assert_eq!(stream.operation(), Operation::CreateOverWebSocket);
     let mut percentages = Vec::new();
     let backup = stream
         .finish(|event| percentages.push(event.percentage.map(|p| p.as_f64())))
@@ -239,7 +239,7 @@ async fn a_close_before_the_final_event_is_truncated() {
         .expect("upgraded");
     let err = stream.finish(|_| {}).await.expect_err("truncated");
     assert_eq!(err.kind(), ErrorKind::Truncated, "{err:?}");
-    assert_eq!(err.operation(), Some(Operation::CreateOverSocket));
+    assert_eq!(err.operation(), Some(Operation::CreateOverWebSocket));
 }
 
 #[tokio::test]
@@ -330,7 +330,7 @@ async fn a_silent_socket_hits_the_idle_timeout() {
             err,
             Error::Timeout {
                 kind: TimeoutKind::Idle,
-                operation: Some(Operation::CreateOverSocket)
+                operation: Some(Operation::CreateOverWebSocket)
             }
         ),
         "{err:?}"
@@ -432,5 +432,5 @@ async fn a_refused_connection_is_a_connect_error() {
         ErrorKind::Transport(backups_hyper::TransportKind::Connect),
         "{err:?}"
     );
-    assert_eq!(err.operation(), Some(Operation::CreateOverSocket));
+    assert_eq!(err.operation(), Some(Operation::CreateOverWebSocket));
 }

@@ -65,11 +65,6 @@ impl From<BackupParts> for Backup {
 }
 
 impl Backup {
-    /// Builds a backup from its required fields.
-    pub fn new(parts: BackupParts) -> Self {
-        parts.into()
-    }
-
     /// The same backup with a schema marker.
     pub fn with_schema(mut self, schema: EmbeddedModelSchema) -> Self {
         self.schema = Some(schema);

@@ -5,7 +5,7 @@ use std::hint::black_box;
 
 use backups_models::{BackupStreamedProgress, Backups, Number, ProgressStatus};
 use backups_proto::ProgressDecoder;
-use backups_proto::operations::{ApiOperation, ListBackups};
+use backups_proto::operations::{ApiOperation, List};
 use bytes::Bytes;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
@@ -82,7 +82,7 @@ fn listing(c: &mut Criterion) {
                 .header("content-type", "application/json")
                 .body(body.clone())
                 .expect("response");
-            black_box(ListBackups::parse_response(response).expect("parse"))
+            black_box(List::parse_response(response).expect("parse"))
         })
     });
     group.bench_function("serde_json_models", |b| {

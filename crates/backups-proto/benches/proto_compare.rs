@@ -1,6 +1,6 @@
 //! Side-by-side comparisons of the sans-IO hot paths, for `cargo xtask bench`.
 //!
-//! - `list-parse`: `ListBackups::parse_response` on a listing of 100,000 backups versus
+//! - `list-parse`: `List::parse_response` on a listing of 100,000 backups versus
 //!   `serde_json::from_slice` into plain derived structs with the same fields (MB/s).
 //! - `list-parse-peak-mem`: peak resident memory of one parse of each, in a fresh process.
 //! - `progress-decode`: 1,000,000 NDJSON progress events pushed to
@@ -22,7 +22,7 @@ use backups_models::{
     Number, Platform, ProgressStatus, SemanticVersion,
 };
 use backups_proto::ProgressDecoder;
-use backups_proto::operations::{ApiOperation, ListBackups};
+use backups_proto::operations::{ApiOperation, List};
 use bytes::Bytes;
 use serde::Deserialize;
 
@@ -121,7 +121,7 @@ fn listing(count: usize) -> Bytes {
             let created =
                 time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
                     .expect("valid time");
-            Backup::new(BackupParts {
+            Backup::from(BackupParts {
                 id: format!("{millis}-{i:06}"),
                 bytes: Number::from(1_000_000 + i as u64 * 977),
                 created: GroupedTimestamp::new(created).with_readable("2023-11-14 22:13:20 UTC"),
@@ -144,7 +144,7 @@ fn list_response(body: Bytes) -> http::Response<Bytes> {
 }
 
 fn sdk_parse(body: &Bytes) -> usize {
-    let parsed = ListBackups::parse_response(list_response(body.clone())).expect("parse");
+    let parsed = List::parse_response(list_response(body.clone())).expect("parse");
     black_box(&parsed);
     parsed.len()
 }

@@ -12,8 +12,8 @@ use http_body::Body;
 use backups_models::{Backup, BackupStatus, BackupStreamedProgress, Backups, SeededBackup};
 
 use crate::operations::{
-    self, AnyOperation, AnyOutput, ApiOperation, ChannelOperation, CreateBackup, CreateOverSocket,
-    RestoreOverSocket, WatchProgress, stream,
+    self, AnyOperation, AnyOutput, ApiOperation, ChannelOperation, Create, CreateOverWebSocket,
+    RestoreOverWebSocket, WatchProgress, stream,
 };
 use crate::progress_stream::BodyEvents;
 use crate::{
@@ -172,7 +172,7 @@ macro_rules! client_methods {
         http {
             $(
                 $(#[doc = $doc:expr])*
-                $Variant:ident = $Value:ident {
+                $Variant:ident {
                     kind: $kind:ident,
                     inputs: ($($input:ident),*),
                     output: $Output:ty,
@@ -186,7 +186,7 @@ macro_rules! client_methods {
     ) => {
         impl<T: Transport> Client<T> {
             $(
-                client_method!($kind $Value ($($input),*) $Output [$($method),+] $(#[doc = $doc])*);
+                client_method!($kind $Variant ($($input),*) $Output [$($method),+] $(#[doc = $doc])*);
             )*
         }
     };
@@ -278,7 +278,7 @@ crate::__operations!(client_methods);
 impl<T: Transport> Client<T> {
     /// `POST /backups/create` with a seed; see [`create`](Self::create).
     pub async fn create_with(&self, seed: SeededBackup) -> Result<Backup, Error> {
-        self.create_watched(CreateBackup { seed: Some(seed) }, |_| {})
+        self.create_watched(Create { seed: Some(seed) }, |_| {})
             .await
     }
 
@@ -464,7 +464,7 @@ impl<T: SocketTransport> Client<T> {
     pub async fn create_over_websocket(
         &self,
     ) -> Result<ProgressStream<SocketEvents<T::Socket>>, Error> {
-        self.open_progress_socket(&CreateOverSocket::default())
+        self.open_progress_socket(&CreateOverWebSocket::default())
             .await
     }
 
@@ -474,7 +474,7 @@ impl<T: SocketTransport> Client<T> {
         &self,
         id: impl IntoBackupId,
     ) -> Result<ProgressStream<SocketEvents<T::Socket>>, Error> {
-        self.open_progress_socket(&RestoreOverSocket::new(id.into_backup_id()?))
+        self.open_progress_socket(&RestoreOverWebSocket::new(id.into_backup_id()?))
             .await
     }
 

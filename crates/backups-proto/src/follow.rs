@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use backups_models::{Backup, BackupStatus, BackupStreamedProgress, ProgressStatus};
 
-use crate::operations::{ApiOperation, GetCreationStatus, GetRestorationStatus, RestoreBackup};
+use crate::operations::{ApiOperation, CreationStatus, RestorationStatus, Restore};
 use crate::progress_stream::{End, EventSource};
 use crate::race::{Either, race};
 use crate::{
@@ -198,7 +198,7 @@ impl<T: Transport> Client<T> {
         // Checked before the safety backup, which an empty id would make for nothing.
         let id = id.into_backup_id()?;
         let safety = self.create().await?;
-        let outcome = self.restore_watched(RestoreBackup::new(id), on_event).await;
+        let outcome = self.restore_watched(Restore::new(id), on_event).await;
         Ok(SafeRestore { safety, outcome })
     }
 
@@ -427,8 +427,8 @@ impl<T: Transport> Client<T> {
     async fn poll(&self, status: Operation, id: &BackupId, endpoint: &Endpoint) -> Polled {
         let id = id.clone();
         let request = match status {
-            Operation::CreationStatus => GetCreationStatus { id }.request(endpoint),
-            _ => GetRestorationStatus { id }.request(endpoint),
+            Operation::CreationStatus => CreationStatus { id }.request(endpoint),
+            _ => RestorationStatus { id }.request(endpoint),
         };
         let request = match request {
             Ok(request) => request,
@@ -437,8 +437,8 @@ impl<T: Transport> Client<T> {
         let call = async {
             let response = self.send_and_read(status, request).await?;
             match status {
-                Operation::CreationStatus => GetCreationStatus::parse_response(response),
-                _ => GetRestorationStatus::parse_response(response),
+                Operation::CreationStatus => CreationStatus::parse_response(response),
+                _ => RestorationStatus::parse_response(response),
             }
         };
         let answer = match self.transport.sleep(self.polling.poll_timeout) {

@@ -7,22 +7,22 @@
 //! `backups-hyper` is the default transport.
 //!
 //! ```
-//! use backups_proto::operations::{ApiOperation, DeleteBackup, ListBackups};
+//! use backups_proto::operations::{ApiOperation, Delete, List};
 //! use backups_proto::{BackupId, Endpoint};
 //!
 //! let endpoint = Endpoint::new("http://127.0.0.1:39300".parse()?);
-//! let request = ListBackups.request(&endpoint)?;
+//! let request = List.request(&endpoint)?;
 //! assert_eq!(request.uri(), "http://127.0.0.1:39300/backups");
 //! assert_eq!(request.headers()["accept"], "application/json");
 //!
-//! let delete = DeleteBackup::new(BackupId::new("../etc")?).request(&endpoint)?;
+//! let delete = Delete::new(BackupId::new("../etc")?).request(&endpoint)?;
 //! assert_eq!(delete.uri().path(), "/backups/%2E%2E%2Fetc/delete");
 //!
 //! let response = http::Response::builder()
 //!     .status(511)
 //!     .header("content-type", "text/plain; charset=utf-8")
 //!     .body(bytes::Bytes::from_static(b"User is not authenticated"))?;
-//! let err = ListBackups::parse_response(response).unwrap_err();
+//! let err = List::parse_response(response).unwrap_err();
 //! assert_eq!(err.status().map(|s| s.as_u16()), Some(511));
 //! assert!(err.to_string().contains("sign in"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())

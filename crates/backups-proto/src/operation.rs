@@ -83,7 +83,7 @@ macro_rules! operation_enum {
         http {
             $(
                 $(#[doc = $doc:expr])*
-                $Variant:ident = $Value:ident {
+                $Variant:ident {
                     kind: $kind:ident,
                     inputs: ($($input:ident),*),
                     output: $Output:ty,
@@ -96,7 +96,7 @@ macro_rules! operation_enum {
         sockets {
             $(
                 $(#[doc = $sdoc:expr])*
-                $SVariant:ident = $SValue:ident {
+                $SVariant:ident {
                     spec: { $($sspec:tt)* } $(,)?
                 }
             ),* $(,)?
@@ -337,7 +337,7 @@ mod tests {
             );
         }
         assert!(Operation::WatchProgress.is_idempotent());
-        assert!(!Operation::CreateOverSocket.is_idempotent());
+        assert!(!Operation::CreateOverWebSocket.is_idempotent());
     }
 
     #[test]

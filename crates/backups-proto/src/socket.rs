@@ -112,11 +112,11 @@ impl<T: SocketTransport + ?Sized> SocketTransport for &T {
 ///
 /// let text = Message::Text(r#"{"status":"IN-PROGRESS","percentage":5}"#.into());
 /// let event: Option<BackupStreamedProgress> =
-///     read_message(Operation::CreateOverSocket, text, 1024)?;
+///     read_message(Operation::CreateOverWebSocket, text, 1024)?;
 /// assert!(event.is_some());
 ///
 /// let binary = Message::Binary(vec![1, 2].into());
-/// let err = read_message::<BackupStreamedProgress>(Operation::CreateOverSocket, binary, 1024);
+/// let err = read_message::<BackupStreamedProgress>(Operation::CreateOverWebSocket, binary, 1024);
 /// assert!(matches!(err, Err(Error::UnexpectedMessage { .. })));
 /// # Ok::<(), Error>(())
 /// ```

@@ -40,7 +40,7 @@ macro_rules! __operations {
         $callback! {
             http {
                 /// `GET /backups`: every backup (`backups_snapshot` in the official SDKs).
-                List = ListBackups {
+                List {
                     kind: json,
                     inputs: (),
                     output: Backups,
@@ -71,7 +71,7 @@ macro_rules! __operations {
                 /// unanswered. A create names its backup only in its answer, so a broken
                 /// connection cannot be followed: the break is the error, and the backup may
                 /// still appear in `list`.
-                Create = CreateBackup {
+                Create {
                     kind: work,
                     inputs: (seed),
                     output: Backup,
@@ -93,7 +93,7 @@ macro_rules! __operations {
                 },
                 /// `POST /backups/create/streamed`: backs the local database up, answering with
                 /// its progress events as they come.
-                CreateStreamed = CreateBackupStreamed {
+                CreateStreamed {
                     kind: stream,
                     inputs: (seed),
                     output: Vec<BackupStreamedProgress>,
@@ -115,7 +115,7 @@ macro_rules! __operations {
                 },
                 /// `POST /backups/{backup}/delete`: deletes one backup; 204 (or any 2xx) on
                 /// success.
-                Delete = DeleteBackup {
+                Delete {
                     kind: empty,
                     inputs: (id, backup),
                     output: (),
@@ -139,7 +139,7 @@ macro_rules! __operations {
                 /// `GET /backup/{backup}`: one backup (`backup_specific_backup_snapshot` in the
                 /// official SDKs); [`Error::NotFound`](crate::Error::NotFound) if there is none
                 /// with that id.
-                Get = GetBackup {
+                Get {
                     kind: json,
                     inputs: (id),
                     output: Backup,
@@ -168,7 +168,7 @@ macro_rules! __operations {
                 /// call fails as [`TimeoutKind::Unanswered`](crate::TimeoutKind::Unanswered); if
                 /// the call's connection breaks, the restore is followed by its status to its
                 /// real end, as [`Client::follow`](crate::Client::follow) does.
-                Restore = RestoreBackup {
+                Restore {
                     kind: work,
                     inputs: (id, backup),
                     output: Backup,
@@ -190,7 +190,7 @@ macro_rules! __operations {
                 },
                 /// `POST /backup/{backup}/restore/streamed`: a restore answering with its
                 /// progress events as they come, negotiated like the streamed create.
-                RestoreStreamed = RestoreBackupStreamed {
+                RestoreStreamed {
                     kind: stream,
                     inputs: (id, backup),
                     output: Vec<BackupStreamedProgress>,
@@ -215,7 +215,7 @@ macro_rules! __operations {
                 /// `GET /backup/{backup}/creation/status`: how the creation of a backup goes, or
                 /// how it ended; [`Error::NotFound`](crate::Error::NotFound) for an id the server
                 /// knows no creation of.
-                CreationStatus = GetCreationStatus {
+                CreationStatus {
                     kind: json,
                     inputs: (id),
                     output: BackupStatus,
@@ -238,7 +238,7 @@ macro_rules! __operations {
                 /// `POST /backup/{backup}/creation/cancel`: stops a create (plain or streamed) in
                 /// progress. The API answers 500 when none is: that is
                 /// [`Error::Internal`](crate::Error::Internal) with the server's reason.
-                CancelCreation = CancelCreation {
+                CancelCreation {
                     kind: empty,
                     inputs: (id),
                     output: (),
@@ -262,7 +262,7 @@ macro_rules! __operations {
                 /// `GET /backup/{backup}/restoration/status`: how the restoration of a backup
                 /// goes, or how it ended; [`Error::NotFound`](crate::Error::NotFound) for an id
                 /// the server knows no restoration of.
-                RestorationStatus = GetRestorationStatus {
+                RestorationStatus {
                     kind: json,
                     inputs: (id),
                     output: BackupStatus,
@@ -285,7 +285,7 @@ macro_rules! __operations {
                 /// `POST /backup/{backup}/restoration/cancel`: stops a restore in progress and
                 /// puts the original database back. The API answers 500 when none is: that is
                 /// [`Error::Internal`](crate::Error::Internal) with the server's reason.
-                CancelRestoration = CancelRestoration {
+                CancelRestoration {
                     kind: empty,
                     inputs: (id, backup),
                     output: (),
@@ -309,7 +309,7 @@ macro_rules! __operations {
             sockets {
                 /// WebSocket `GET /backups/streamed/progress`: a snapshot of every creation and
                 /// restoration in progress, then one on every change.
-                WatchProgress = WatchProgress {
+                WatchProgress {
                     spec: {
                         name: "watch_progress",
                         official_name: "backups_streamed_progress",
@@ -326,9 +326,9 @@ macro_rules! __operations {
                 },
                 /// WebSocket `GET /backups/create/streamed/websocket`: a create with its progress
                 /// events.
-                CreateOverSocket = CreateOverSocket {
+                CreateOverWebSocket {
                     spec: {
-                        name: "create_websocket",
+                        name: "create_over_websocket",
                         official_name: "backups_create_new_backup_streamed_websocket",
                         method: GET,
                         path: "/backups/create/streamed/websocket",
@@ -343,9 +343,9 @@ macro_rules! __operations {
                 },
                 /// WebSocket `GET /backup/{backup}/restore/streamed/websocket`: a restore with its
                 /// progress events.
-                RestoreOverSocket = RestoreOverSocket {
+                RestoreOverWebSocket {
                     spec: {
-                        name: "restore_websocket",
+                        name: "restore_over_websocket",
                         official_name: "backup_restore_specific_backup_streamed_websocket",
                         method: GET,
                         path: "/backup/{backup}/restore/streamed/websocket",

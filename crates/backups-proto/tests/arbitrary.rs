@@ -4,7 +4,7 @@
 //! here the decoder must also give the same answer however arbitrary bytes are cut.
 
 use backups_models::{BackupStreamedProgress, BackupsStreamedProgress};
-use backups_proto::operations::{AnyOperation, ApiOperation, DeleteBackup};
+use backups_proto::operations::{AnyOperation, ApiOperation, Delete};
 use backups_proto::{
     BackupId, EXCERPT_LIMIT, Endpoint, ErrorKind, Message, Operation, ProgressDecoder, read_message,
 };
@@ -160,7 +160,7 @@ proptest! {
             prop_assert!(id.is_empty());
             return Ok(());
         };
-        let request = DeleteBackup::new(backup_id).request(&Endpoint::default()).unwrap();
+        let request = Delete::new(backup_id).request(&Endpoint::default()).unwrap();
         let path = request.uri().path();
         let segment = path
             .strip_prefix("/backups/")

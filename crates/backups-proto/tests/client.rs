@@ -268,10 +268,10 @@ fn a_method_naming_a_backup_takes_a_backup_an_id_or_a_string() {
 
 #[test]
 fn execute_raw_returns_the_value_and_the_body_as_sent() {
-    use backups_proto::operations::ListBackups;
+    use backups_proto::operations::List;
     let chunks: Vec<&[u8]> = LISTING.chunks(7).collect();
     let client = client_answering(200, "application/json", Chunks::new(&chunks));
-    let (backups, raw) = block_on(client.execute_raw(&ListBackups)).unwrap();
+    let (backups, raw) = block_on(client.execute_raw(&List)).unwrap();
     assert_eq!(backups.len(), 1);
     assert_eq!(&raw[..], LISTING);
 }

@@ -1,9 +1,7 @@
 //! The requests each operation builds, checked against the wire facts in wire.md.
 
 use backups_models::{Backup, SeededBackup};
-use backups_proto::operations::{
-    ApiOperation, CreateBackup, CreateBackupStreamed, DeleteBackup, ListBackups,
-};
+use backups_proto::operations::{ApiOperation, Create, CreateStreamed, Delete, List};
 use backups_proto::{BackupId, Endpoint, Error, Operation};
 use http::{HeaderName, HeaderValue, Method};
 use proptest::prelude::*;
@@ -19,7 +17,7 @@ fn header<'a>(request: &'a http::Request<bytes::Bytes>, name: &str) -> Option<&'
 
 #[test]
 fn list_is_a_bare_get() {
-    let request = ListBackups.request(&endpoint()).unwrap();
+    let request = List.request(&endpoint()).unwrap();
     assert_eq!(request.method(), Method::GET);
     assert_eq!(request.uri(), "http://127.0.0.1:39300/backups");
     assert_eq!(header(&request, "accept"), Some("application/json"));
@@ -48,7 +46,7 @@ fn host_is_written_as_http_clients_write_it() {
         ("http://user@h:39301", "h:39301"),
     ] {
         let endpoint = Endpoint::new(base.parse().unwrap());
-        let request = ListBackups.request(&endpoint).unwrap();
+        let request = List.request(&endpoint).unwrap();
         assert_eq!(header(&request, "host"), Some(host), "{base}");
     }
 }
@@ -58,7 +56,7 @@ fn endpoint_headers_replace_host_but_not_the_operation_headers() {
     let mut endpoint = endpoint();
     endpoint.insert_header(http::header::HOST, HeaderValue::from_static("proxy.test"));
     endpoint.insert_header(http::header::ACCEPT, HeaderValue::from_static("text/html"));
-    let request = CreateBackup::default().request(&endpoint).unwrap();
+    let request = Create::default().request(&endpoint).unwrap();
     assert_eq!(header(&request, "host"), Some("proxy.test"));
     assert_eq!(header(&request, "accept"), Some("application/json"));
     assert_eq!(request.headers().get_all("host").iter().count(), 1);
@@ -67,7 +65,7 @@ fn endpoint_headers_replace_host_but_not_the_operation_headers() {
 
 #[test]
 fn create_without_seed_sends_an_empty_json_request() {
-    let request = CreateBackup::default().request(&endpoint()).unwrap();
+    let request = Create::default().request(&endpoint()).unwrap();
     assert_eq!(request.method(), Method::POST);
     assert_eq!(request.uri().path(), "/backups/create");
     assert_eq!(header(&request, "content-type"), Some("application/json"));
@@ -78,7 +76,7 @@ fn create_without_seed_sends_an_empty_json_request() {
 
 #[test]
 fn create_with_seed_sends_its_json() {
-    let op = CreateBackup {
+    let op = Create {
         seed: Some(SeededBackup::new()),
     };
     let request = op.request(&endpoint()).unwrap();
@@ -88,9 +86,7 @@ fn create_with_seed_sends_its_json() {
 
 #[test]
 fn streamed_create_asks_for_ndjson_and_accepts_json() {
-    let request = CreateBackupStreamed::default()
-        .request(&endpoint())
-        .unwrap();
+    let request = CreateStreamed::default().request(&endpoint()).unwrap();
     assert_eq!(request.uri().path(), "/backups/create/streamed");
     let accept = header(&request, "accept").unwrap();
     assert!(accept.contains("application/x-ndjson"), "{accept}");
@@ -104,7 +100,7 @@ fn streamed_create_asks_for_ndjson_and_accepts_json() {
 #[test]
 fn delete_accepts_text_and_encodes_the_id_as_one_segment() {
     let id = BackupId::new("a/b c?d#e%f").unwrap();
-    let request = DeleteBackup::new(id).request(&endpoint()).unwrap();
+    let request = Delete::new(id).request(&endpoint()).unwrap();
     assert_eq!(request.method(), Method::POST);
     assert_eq!(
         request.uri().path(),
@@ -118,7 +114,7 @@ fn delete_accepts_text_and_encodes_the_id_as_one_segment() {
 #[test]
 fn dot_segments_cannot_change_the_path() {
     for id in [".", "..", "../..", "./x"] {
-        let request = DeleteBackup::new(BackupId::new(id).unwrap())
+        let request = Delete::new(BackupId::new(id).unwrap())
             .request(&endpoint())
             .unwrap();
         let path = request.uri().path();
@@ -142,7 +138,7 @@ fn delete_may_carry_the_backup() {
         "device_name": "d", "platform": "LINUX", "timestamp": "t", "version": "v"
     }))
     .unwrap();
-    let op = DeleteBackup {
+    let op = Delete {
         id: BackupId::try_from(&backup).unwrap(),
         backup: Some(backup),
     };
@@ -160,10 +156,10 @@ fn base_url_prefix_and_extra_headers_apply_to_every_request() {
     );
     endpoint.set_user_agent("my-tool/2").unwrap();
     let requests = [
-        ListBackups.request(&endpoint).unwrap(),
-        CreateBackup::default().request(&endpoint).unwrap(),
-        CreateBackupStreamed::default().request(&endpoint).unwrap(),
-        DeleteBackup::new(BackupId::new("x").unwrap())
+        List.request(&endpoint).unwrap(),
+        Create::default().request(&endpoint).unwrap(),
+        CreateStreamed::default().request(&endpoint).unwrap(),
+        Delete::new(BackupId::new("x").unwrap())
             .request(&endpoint)
             .unwrap(),
     ];
@@ -196,7 +192,7 @@ fn bad_base_urls_are_refused() {
 proptest! {
     #[test]
     fn every_id_travels_as_one_segment_and_decodes_back(id in "\\PC{1,40}|[./%?#\\\\ ]{1,10}") {
-        let request = DeleteBackup::new(BackupId::new(id.clone()).unwrap())
+        let request = Delete::new(BackupId::new(id.clone()).unwrap())
             .request(&endpoint())
             .unwrap();
         let path = request.uri().path();
@@ -214,7 +210,7 @@ proptest! {
     fn any_string_id_is_accepted_or_refused_without_panic(id in any::<String>()) {
         match BackupId::new(id.clone()) {
             Ok(id) => {
-                let request = DeleteBackup::new(id).request(&endpoint());
+                let request = Delete::new(id).request(&endpoint());
                 prop_assert!(request.is_ok());
             }
             Err(_) => prop_assert!(id.is_empty()),

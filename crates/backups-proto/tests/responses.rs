@@ -1,8 +1,6 @@
 //! How each operation reads responses: success, documented errors, and every kind of bad input.
 
-use backups_proto::operations::{
-    ApiOperation, CreateBackup, CreateBackupStreamed, DeleteBackup, ListBackups,
-};
+use backups_proto::operations::{ApiOperation, Create, CreateStreamed, Delete, List};
 use backups_proto::{Error, Operation};
 use bytes::Bytes;
 use http::Response;
@@ -24,20 +22,20 @@ fn json(body: &str) -> Response<Bytes> {
 #[test]
 fn list_parses_a_listing() {
     let body = format!(r#"{{"iterable":[{BACKUP}],"indices":{{"b1":0}}}}"#);
-    let backups = ListBackups::parse_response(json(&body)).unwrap();
+    let backups = List::parse_response(json(&body)).unwrap();
     assert_eq!(backups.len(), 1);
     assert_eq!(backups.get("b1").unwrap().bytes.as_f64(), 1.5);
 }
 
 #[test]
 fn create_parses_a_backup() {
-    let backup = CreateBackup::parse_response(json(BACKUP)).unwrap();
+    let backup = Create::parse_response(json(BACKUP)).unwrap();
     assert_eq!(backup.id, "b1");
 }
 
 #[test]
 fn delete_succeeds_on_204() {
-    DeleteBackup::parse_response(response(204, None, "")).unwrap();
+    Delete::parse_response(response(204, None, "")).unwrap();
 }
 
 #[test]
@@ -59,14 +57,11 @@ fn documented_statuses_become_their_variants_with_the_server_text() {
     ];
     for (status, is_variant, advice) in cases {
         let errors = [
-            ListBackups::parse_response(response(status, Some(text), "server says no"))
+            List::parse_response(response(status, Some(text), "server says no")).unwrap_err(),
+            Create::parse_response(response(status, Some(text), "server says no")).unwrap_err(),
+            CreateStreamed::parse_response(response(status, Some(text), "server says no"))
                 .unwrap_err(),
-            CreateBackup::parse_response(response(status, Some(text), "server says no"))
-                .unwrap_err(),
-            CreateBackupStreamed::parse_response(response(status, Some(text), "server says no"))
-                .unwrap_err(),
-            DeleteBackup::parse_response(response(status, Some(text), "server says no"))
-                .unwrap_err(),
+            Delete::parse_response(response(status, Some(text), "server says no")).unwrap_err(),
         ];
         for err in errors {
             assert!(is_variant(&err), "{status}: {err:?}");
@@ -81,7 +76,7 @@ fn documented_statuses_become_their_variants_with_the_server_text() {
 #[test]
 fn an_undocumented_status_keeps_status_and_a_bounded_excerpt() {
     let long = "x".repeat(10_000);
-    let err = ListBackups::parse_response(response(418, Some("text/plain"), &long)).unwrap_err();
+    let err = List::parse_response(response(418, Some("text/plain"), &long)).unwrap_err();
     match &err {
         Error::UnexpectedStatus {
             status, excerpt, ..
@@ -91,21 +86,21 @@ fn an_undocumented_status_keeps_status_and_a_bounded_excerpt() {
         }
         other => panic!("{other:?}"),
     }
-    let err = DeleteBackup::parse_response(response(404, Some("text/plain"), "no such backup"))
-        .unwrap_err();
+    let err =
+        Delete::parse_response(response(404, Some("text/plain"), "no such backup")).unwrap_err();
     assert!(err.to_string().contains("no such backup"), "{err}");
 }
 
 #[test]
 fn an_empty_body_where_json_is_due_is_a_decode_error() {
-    let err = ListBackups::parse_response(json("")).unwrap_err();
+    let err = List::parse_response(json("")).unwrap_err();
     assert!(matches!(err, Error::Decode { .. }), "{err:?}");
     assert!(err.to_string().contains("empty"), "{err}");
 }
 
 #[test]
 fn malformed_json_is_a_decode_error() {
-    let err = CreateBackup::parse_response(json(r#"{"id": nope}"#)).unwrap_err();
+    let err = Create::parse_response(json(r#"{"id": nope}"#)).unwrap_err();
     assert!(
         matches!(
             err,
@@ -120,13 +115,13 @@ fn malformed_json_is_a_decode_error() {
 
 #[test]
 fn truncated_json_is_reported_as_truncated() {
-    let err = CreateBackup::parse_response(json(&BACKUP[..40])).unwrap_err();
+    let err = Create::parse_response(json(&BACKUP[..40])).unwrap_err();
     assert!(matches!(err, Error::Truncated { .. }), "{err:?}");
 }
 
 #[test]
 fn trailing_data_is_refused() {
-    let err = CreateBackup::parse_response(json(&format!("{BACKUP}{BACKUP}"))).unwrap_err();
+    let err = Create::parse_response(json(&format!("{BACKUP}{BACKUP}"))).unwrap_err();
     assert!(matches!(err, Error::Decode { .. }), "{err:?}");
 }
 
@@ -134,7 +129,7 @@ fn trailing_data_is_refused() {
 fn a_missing_required_field_is_named_with_its_path() {
     let broken = BACKUP.replace(r#""value":"2026-11-26T21:00:00.123Z""#, r#""readable":"x""#);
     let body = format!(r#"{{"iterable":[{BACKUP},{BACKUP},{BACKUP},{broken}]}}"#);
-    let err = ListBackups::parse_response(json(&body)).unwrap_err();
+    let err = List::parse_response(json(&body)).unwrap_err();
     match &err {
         Error::Decode { path, .. } => assert_eq!(path, "iterable[3].created.value"),
         other => panic!("{other:?}"),
@@ -144,7 +139,7 @@ fn a_missing_required_field_is_named_with_its_path() {
 #[test]
 fn a_wrong_type_is_named_with_its_path() {
     let broken = BACKUP.replace(r#""bytes":1.5"#, r#""bytes":"big""#);
-    let err = CreateBackup::parse_response(json(&broken)).unwrap_err();
+    let err = Create::parse_response(json(&broken)).unwrap_err();
     match &err {
         Error::Decode { path, .. } => assert_eq!(path, "bytes"),
         other => panic!("{other:?}"),
@@ -153,13 +148,13 @@ fn a_wrong_type_is_named_with_its_path() {
 
 #[test]
 fn a_wrong_content_type_is_refused() {
-    let err = ListBackups::parse_response(response(200, Some("text/html"), "<html>")).unwrap_err();
+    let err = List::parse_response(response(200, Some("text/html"), "<html>")).unwrap_err();
     match &err {
         Error::UnexpectedContentType { content_type, .. } => assert_eq!(content_type, "text/html"),
         other => panic!("{other:?}"),
     }
-    let err = CreateBackupStreamed::parse_response(response(200, Some("text/html"), "<html>"))
-        .unwrap_err();
+    let err =
+        CreateStreamed::parse_response(response(200, Some("text/html"), "<html>")).unwrap_err();
     assert!(
         matches!(err, Error::UnexpectedContentType { .. }),
         "{err:?}"
@@ -174,12 +169,12 @@ fn media_types_are_matched_without_case_or_parameters() {
         " application/json ;charset=UTF-8",
         "application/problem+JSON",
     ] {
-        let parsed = CreateBackup::parse_response(response(200, Some(json), BACKUP));
+        let parsed = Create::parse_response(response(200, Some(json), BACKUP));
         assert!(parsed.is_ok(), "{json}: {parsed:?}");
     }
     for stream in ["Application/X-NDJSON", "application/jsonl; charset=utf-8"] {
         let body = format!(r#"{{"status":"COMPLETED","percentage":100,"backup":{BACKUP}}}"#);
-        let parsed = CreateBackupStreamed::parse_response(response(200, Some(stream), &body));
+        let parsed = CreateStreamed::parse_response(response(200, Some(stream), &body));
         assert!(parsed.is_ok(), "{stream}: {parsed:?}");
     }
     for (not_json, named) in [
@@ -187,7 +182,7 @@ fn media_types_are_matched_without_case_or_parameters() {
         ("application/jsonx", "application/jsonx"),
         ("json", "json"),
     ] {
-        match CreateBackup::parse_response(response(200, Some(not_json), BACKUP)) {
+        match Create::parse_response(response(200, Some(not_json), BACKUP)) {
             Err(Error::UnexpectedContentType { content_type, .. }) => {
                 assert_eq!(content_type, named)
             }
@@ -198,14 +193,14 @@ fn media_types_are_matched_without_case_or_parameters() {
 
 #[test]
 fn a_missing_content_type_is_read_as_json() {
-    let backup = CreateBackup::parse_response(response(200, None, BACKUP)).unwrap();
+    let backup = Create::parse_response(response(200, None, BACKUP)).unwrap();
     assert_eq!(backup.id, "b1");
 }
 
 #[test]
 fn streamed_create_reads_the_single_object_the_official_servers_send() {
     let body = format!(r#"{{"status":"COMPLETED","percentage":100,"backup":{BACKUP}}}"#);
-    let events = CreateBackupStreamed::parse_response(json(&body)).unwrap();
+    let events = CreateStreamed::parse_response(json(&body)).unwrap();
     assert_eq!(events.len(), 1);
     assert!(events[0].is_terminal());
     assert_eq!(events[0].backup.as_ref().unwrap().id, "b1");
@@ -217,6 +212,6 @@ fn unknown_fields_and_enum_values_pass_through() {
         r#""platform":"LINUX""#,
         r#""platform":"VISIONOS","extra":[1]"#,
     );
-    let backup = CreateBackup::parse_response(json(&body)).unwrap();
+    let backup = Create::parse_response(json(&body)).unwrap();
     assert_eq!(backup.platform.as_str(), "VISIONOS");
 }

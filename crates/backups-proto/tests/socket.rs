@@ -94,7 +94,7 @@ fn a_restore_socket_sends_its_handshake_and_input_and_ends_at_the_final_event() 
     let id = BackupId::new("a b").unwrap();
     let backup = block_on(async {
         let stream = client.restore_over_websocket(&id).await.unwrap();
-        assert_eq!(stream.operation(), Operation::RestoreOverSocket);
+        assert_eq!(stream.operation(), Operation::RestoreOverWebSocket);
         stream.finish(|_| {}).await
     })
     .unwrap();
@@ -133,7 +133,7 @@ fn a_close_before_the_final_event_is_truncated() {
     })
     .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Truncated);
-    assert_eq!(err.operation(), Some(Operation::CreateOverSocket));
+    assert_eq!(err.operation(), Some(Operation::CreateOverWebSocket));
 }
 
 #[test]

@@ -104,9 +104,11 @@ fn main() {
         return;
     }
 
+    // `cargo bench` runs this binary in the package directory: without CARGO_TARGET_DIR the data
+    // set goes under the workspace's target directory, never into the source tree.
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("target"));
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target")));
     let root = std::path::absolute(target.join("bench-create")).expect("absolute");
     let restic = Restic::find(root.join("restic-repo"));
     if let Err(why) = &restic {

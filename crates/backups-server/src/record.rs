@@ -19,7 +19,7 @@ pub(crate) fn backup_record(new_id: &NewId, origin: &Origin, bytes: u64) -> Back
             "[year]-[month]-[day] [hour]:[minute]:[second] UTC"
         ))
         .unwrap_or_default();
-    Backup::new(BackupParts {
+    Backup::from(BackupParts {
         id: new_id.id.clone(),
         bytes: Number::from(bytes),
         created: GroupedTimestamp::new(created).with_readable(readable),

@@ -36,9 +36,9 @@ enum Call {
     Create,
     CreateStreamed,
     /// WebSocket `/backups/streamed/progress`.
-    Progress,
+    WatchProgress,
     /// WebSocket `/backups/create/streamed/websocket`.
-    CreateSocket,
+    CreateOverWebSocket,
     /// The backup id, if the path segment decodes to a valid one.
     Delete(Option<String>),
     /// `/backup/{backup}…`: the operations on one backup.
@@ -52,11 +52,11 @@ enum One {
     Restore,
     RestoreStreamed,
     /// WebSocket `/backup/{backup}/restore/streamed/websocket`.
-    RestoreSocket,
+    RestoreOverWebSocket,
     CreationStatus,
-    CreationCancel,
+    CancelCreation,
     RestorationStatus,
-    RestorationCancel,
+    CancelRestoration,
 }
 
 impl Route {
@@ -66,8 +66,10 @@ impl Route {
             "/backups" => return Some(Route::Api(Call::List)),
             "/backups/create" => return Some(Route::Api(Call::Create)),
             "/backups/create/streamed" => return Some(Route::Api(Call::CreateStreamed)),
-            "/backups/streamed/progress" => return Some(Route::Api(Call::Progress)),
-            "/backups/create/streamed/websocket" => return Some(Route::Api(Call::CreateSocket)),
+            "/backups/streamed/progress" => return Some(Route::Api(Call::WatchProgress)),
+            "/backups/create/streamed/websocket" => {
+                return Some(Route::Api(Call::CreateOverWebSocket));
+            }
             _ => {}
         }
         if let Some(rest) = path.strip_prefix("/backup/") {
@@ -76,11 +78,11 @@ impl Route {
                 "" => One::Get,
                 "restore" => One::Restore,
                 "restore/streamed" => One::RestoreStreamed,
-                "restore/streamed/websocket" => One::RestoreSocket,
+                "restore/streamed/websocket" => One::RestoreOverWebSocket,
                 "creation/status" => One::CreationStatus,
-                "creation/cancel" => One::CreationCancel,
+                "creation/cancel" => One::CancelCreation,
                 "restoration/status" => One::RestorationStatus,
-                "restoration/cancel" => One::RestorationCancel,
+                "restoration/cancel" => One::CancelRestoration,
                 _ => return None,
             };
             return Some(Route::Api(Call::One(decode_id(segment), one)));
@@ -99,9 +101,11 @@ impl Route {
                 &[Method::GET, Method::HEAD]
             }
             // A handshake is a GET; HEAD cannot upgrade.
-            Route::Api(Call::Progress | Call::CreateSocket | Call::One(_, One::RestoreSocket)) => {
-                &[Method::GET]
-            }
+            Route::Api(
+                Call::WatchProgress
+                | Call::CreateOverWebSocket
+                | Call::One(_, One::RestoreOverWebSocket),
+            ) => &[Method::GET],
             Route::Api(Call::Create | Call::CreateStreamed | Call::Delete(_) | Call::One(..)) => {
                 &[Method::POST]
             }
@@ -179,9 +183,9 @@ where
                 Err(response) => response,
             }
         }
-        Call::Progress => channels::progress(&state, request),
-        Call::CreateSocket => channels::create(&state, request),
-        Call::One(id, One::RestoreSocket) => channels::restore(&state, id, request),
+        Call::WatchProgress => channels::progress(&state, request),
+        Call::CreateOverWebSocket => channels::create(&state, request),
+        Call::One(id, One::RestoreOverWebSocket) => channels::restore(&state, id, request),
         Call::Delete(id) => match read_json::<Backup, B>(&state, request).await {
             Ok(_backup) => delete(state, id).await,
             Err(response) => response,
@@ -206,7 +210,7 @@ where
     // Bodies are read (and refused when malformed) before the id is looked at, as for delete.
     if matches!(
         one,
-        One::Restore | One::RestoreStreamed | One::RestorationCancel
+        One::Restore | One::RestoreStreamed | One::CancelRestoration
     ) {
         if let Err(response) = read_json::<Backup, B>(&state, request).await {
             return response;
@@ -256,11 +260,11 @@ where
             }
         }
         // Routed to `channels` before this point.
-        One::RestoreSocket => text(StatusCode::INTERNAL_SERVER_ERROR, "misrouted handshake"),
+        One::RestoreOverWebSocket => text(StatusCode::INTERNAL_SERVER_ERROR, "misrouted handshake"),
         One::CreationStatus => status(Kind::Create, id.as_deref()),
         One::RestorationStatus => status(Kind::Restore, id.as_deref()),
-        One::CreationCancel => cancel(Kind::Create, id.as_deref()),
-        One::RestorationCancel => cancel(Kind::Restore, id.as_deref()),
+        One::CancelCreation => cancel(Kind::Create, id.as_deref()),
+        One::CancelRestoration => cancel(Kind::Restore, id.as_deref()),
     }
 }
 
@@ -417,17 +421,17 @@ mod tests {
         check("/backups/create/streamed/x", None);
         check(
             "/backups/streamed/progress",
-            Some(Route::Api(Call::Progress)),
+            Some(Route::Api(Call::WatchProgress)),
         );
         check(
             "/backups/create/streamed/websocket",
-            Some(Route::Api(Call::CreateSocket)),
+            Some(Route::Api(Call::CreateOverWebSocket)),
         );
         check(
             "/backup/a-b/restore/streamed/websocket",
             Some(Route::Api(Call::One(
                 Some("a-b".into()),
-                One::RestoreSocket,
+                One::RestoreOverWebSocket,
             ))),
         );
     }

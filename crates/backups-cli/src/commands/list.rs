@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use backups_hyper::BackupsClient;
-use backups_proto::operations::ListBackups;
+use backups_proto::operations::List;
 
 use crate::output;
 use crate::stop::Stop;
@@ -14,7 +14,7 @@ pub(crate) async fn list(
     json: bool,
     out: &mut impl Write,
 ) -> Result<(), Stop> {
-    let (backups, raw) = client.execute_raw(&ListBackups).await?;
+    let (backups, raw) = client.execute_raw(&List).await?;
     if json {
         out.write_all(&raw).and_then(|()| writeln!(out)).ok();
     } else {

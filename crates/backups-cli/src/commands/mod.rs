@@ -380,11 +380,11 @@ const COVERAGE: &[(&str, Coverage)] = &[
     ),
     ("watch_progress", Coverage::Command(&["watch"])),
     (
-        "create_websocket",
+        "create_over_websocket",
         Coverage::Command(&["create", "--stream", "--websocket"]),
     ),
     (
-        "restore_websocket",
+        "restore_over_websocket",
         Coverage::Command(&[
             "restore",
             "1764190800000",

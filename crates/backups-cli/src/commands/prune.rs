@@ -221,7 +221,7 @@ mod tests {
     use super::{failure_message, plan};
 
     fn backup(id: &str, hours_ago: i64) -> Backup {
-        Backup::new(BackupParts {
+        Backup::from(BackupParts {
             id: id.to_owned(),
             bytes: 100u64.into(),
             created: GroupedTimestamp::new(

@@ -6,7 +6,7 @@ use std::pin::pin;
 
 use backups_hyper::BackupsClient;
 use backups_models::Backup;
-use backups_proto::operations::RestoreBackup;
+use backups_proto::operations::Restore;
 use backups_proto::{BackupId, IntoBackupId};
 
 use crate::ask;
@@ -121,7 +121,7 @@ pub(crate) async fn restore(
 /// cancels it on the server.
 async fn plain(client: &BackupsClient, id: &BackupId, json: bool) -> Result<Backup, Stop> {
     let spinner = Spinner::start("Restoring…", json);
-    let operation = RestoreBackup::new(id.clone());
+    let operation = Restore::new(id.clone());
     let mut run = pin!(client.restore_watched(operation, |event| spinner.show(event)));
     let ended = until_ctrl_c(run.as_mut()).await;
     spinner.finish();

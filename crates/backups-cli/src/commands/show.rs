@@ -4,7 +4,7 @@ use std::io::Write;
 
 use backups_hyper::BackupsClient;
 use backups_proto::IntoBackupId;
-use backups_proto::operations::GetBackup;
+use backups_proto::operations::Get;
 
 use crate::output;
 use crate::stop::Stop;
@@ -17,7 +17,7 @@ pub(crate) async fn show(
     out: &mut impl Write,
 ) -> Result<(), Stop> {
     let id = id.into_backup_id()?;
-    let (backup, raw) = client.execute_raw(&GetBackup { id }).await?;
+    let (backup, raw) = client.execute_raw(&Get { id }).await?;
     if json {
         out.write_all(&raw).and_then(|()| writeln!(out)).ok();
     } else {

@@ -60,13 +60,13 @@ impl ChannelOperation for WatchProgress {
 /// WebSocket `GET /backups/create/streamed/websocket`: a create, with an optional seed as the
 /// first message.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CreateOverSocket {
+pub struct CreateOverWebSocket {
     /// The optional seed.
     pub seed: Option<SeededBackup>,
 }
 
-impl ChannelOperation for CreateOverSocket {
-    const OPERATION: Operation = Operation::CreateOverSocket;
+impl ChannelOperation for CreateOverWebSocket {
+    const OPERATION: Operation = Operation::CreateOverWebSocket;
 
     fn request(&self, endpoint: &Endpoint) -> Result<Request<Bytes>, Error> {
         build_request(Self::OPERATION, endpoint, None, None)
@@ -80,22 +80,22 @@ impl ChannelOperation for CreateOverSocket {
 /// WebSocket `GET /backup/{backup}/restore/streamed/websocket`: a restore, with the optional
 /// backup as the first message.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RestoreOverSocket {
+pub struct RestoreOverWebSocket {
     /// The backup to restore.
     pub id: BackupId,
     /// The optional input the API accepts (the backup being restored).
     pub backup: Option<Backup>,
 }
 
-impl RestoreOverSocket {
+impl RestoreOverWebSocket {
     /// Restores the backup with this id.
     pub fn new(id: BackupId) -> Self {
         Self { id, backup: None }
     }
 }
 
-impl ChannelOperation for RestoreOverSocket {
-    const OPERATION: Operation = Operation::RestoreOverSocket;
+impl ChannelOperation for RestoreOverWebSocket {
+    const OPERATION: Operation = Operation::RestoreOverWebSocket;
 
     fn request(&self, endpoint: &Endpoint) -> Result<Request<Bytes>, Error> {
         build_request(Self::OPERATION, endpoint, Some(&self.id), None)

@@ -8,7 +8,7 @@ mod channel;
 pub(crate) mod stream;
 mod values;
 
-pub use channel::{ChannelOperation, CreateOverSocket, RestoreOverSocket, WatchProgress};
+pub use channel::{ChannelOperation, CreateOverWebSocket, RestoreOverWebSocket, WatchProgress};
 // Every value type of the table, whatever a new entry names it.
 pub use values::*;
 

@@ -16,7 +16,7 @@ macro_rules! value_types {
         http {
             $(
                 $(#[doc = $doc:expr])*
-                $Variant:ident = $Value:ident {
+                $Variant:ident {
                     kind: $kind:ident,
                     inputs: ($($input:ident),*),
                     output: $Output:ty,
@@ -29,9 +29,9 @@ macro_rules! value_types {
         sockets { $($sockets:tt)* }
     ) => {
         $(
-            value_type!($(#[doc = $doc])* $Variant $Value ($($input),*));
+            value_type!($(#[doc = $doc])* $Variant ($($input),*));
 
-            impl ApiOperation for $Value {
+            impl ApiOperation for $Variant {
                 type Output = $Output;
                 const OPERATION: Operation = Operation::$Variant;
 
@@ -69,8 +69,8 @@ macro_rules! value_types {
         #[allow(clippy::large_enum_variant)]
         pub enum AnyOperation {
             $(
-                #[doc = concat!("[`", stringify!($Value), "`].")]
-                $Variant($Value),
+                #[doc = concat!("[`", stringify!($Variant), "`].")]
+                $Variant($Variant),
             )*
         }
 
@@ -85,7 +85,7 @@ macro_rules! value_types {
             ) -> Result<Self, Error> {
                 super::any::check_parts(operation, id.as_ref(), body)?;
                 Ok(match operation {
-                    $( Operation::$Variant => Self::$Variant($Value::from_parts(id, body)?), )*
+                    $( Operation::$Variant => Self::$Variant($Variant::from_parts(id, body)?), )*
                     _ => return Err(not_http(operation)),
                 })
             }
@@ -119,7 +119,7 @@ macro_rules! value_types {
                 match operation {
                     $(
                         Operation::$Variant => {
-                            $Value::parse_response(response).map(any_output!($Any))
+                            $Variant::parse_response(response).map(any_output!($Any))
                         }
                     )*
                     _ => Err(not_http(operation)),
@@ -136,10 +136,10 @@ macro_rules! value_types {
     };
 }
 
-/// A value type of the shape its inputs give, with what its request and [`AnyOperation`] need:
+/// A value type, named as its operation, of the shape its inputs give, with what its request and [`AnyOperation`] need:
 /// the backup id its path names, its body, and how it is built from parts.
 macro_rules! value_type {
-    ($(#[doc = $doc:expr])* $Variant:ident $Value:ident ()) => {
+    ($(#[doc = $doc:expr])* $Value:ident ()) => {
         $(#[doc = $doc])*
         #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
         pub struct $Value;
@@ -158,7 +158,7 @@ macro_rules! value_type {
             }
         }
     };
-    ($(#[doc = $doc:expr])* $Variant:ident $Value:ident (seed)) => {
+    ($(#[doc = $doc:expr])* $Value:ident (seed)) => {
         $(#[doc = $doc])*
         #[derive(Debug, Clone, Default, PartialEq, Eq)]
         pub struct $Value {
@@ -177,12 +177,12 @@ macro_rules! value_type {
 
             fn from_parts(_: Option<BackupId>, body: Option<&[u8]>) -> Result<Self, Error> {
                 Ok(Self {
-                    seed: body_of::<SeededBackup>(Operation::$Variant, body)?,
+                    seed: body_of::<SeededBackup>(Operation::$Value, body)?,
                 })
             }
         }
     };
-    ($(#[doc = $doc:expr])* $Variant:ident $Value:ident (id)) => {
+    ($(#[doc = $doc:expr])* $Value:ident (id)) => {
         $(#[doc = $doc])*
         #[derive(Debug, Clone, PartialEq, Eq)]
         pub struct $Value {
@@ -206,12 +206,12 @@ macro_rules! value_type {
 
             fn from_parts(id: Option<BackupId>, _: Option<&[u8]>) -> Result<Self, Error> {
                 Ok(Self {
-                    id: needs_id(Operation::$Variant, id)?,
+                    id: needs_id(Operation::$Value, id)?,
                 })
             }
         }
     };
-    ($(#[doc = $doc:expr])* $Variant:ident $Value:ident (id, backup)) => {
+    ($(#[doc = $doc:expr])* $Value:ident (id, backup)) => {
         $(#[doc = $doc])*
         #[derive(Debug, Clone, PartialEq)]
         pub struct $Value {
@@ -237,8 +237,8 @@ macro_rules! value_type {
 
             fn from_parts(id: Option<BackupId>, body: Option<&[u8]>) -> Result<Self, Error> {
                 Ok(Self {
-                    id: needs_id(Operation::$Variant, id)?,
-                    backup: body_of::<Backup>(Operation::$Variant, body)?,
+                    id: needs_id(Operation::$Value, id)?,
+                    backup: body_of::<Backup>(Operation::$Value, body)?,
                 })
             }
         }
