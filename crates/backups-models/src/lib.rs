@@ -49,6 +49,7 @@ mod number;
 mod object;
 mod progress;
 mod schema;
+mod select;
 mod timestamp;
 mod wire_enum;
 
@@ -57,6 +58,7 @@ pub use enums::{Platform, ProgressStatus, SemanticVersion};
 pub use number::Number;
 pub use progress::{BackupStatus, BackupStreamedProgress, BackupsStreamedProgress};
 pub use schema::{EmbeddedModelSchema, Score};
+pub use select::{Filter, Pick, SelectError};
 pub use timestamp::GroupedTimestamp;
 
 /// The date-time crate the models use, re-exported so that callers share one version.
