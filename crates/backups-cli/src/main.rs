@@ -33,6 +33,7 @@ mod exit;
 mod interrupt;
 mod ongoing;
 mod output;
+mod pick;
 mod progress;
 mod spinner;
 mod stop;

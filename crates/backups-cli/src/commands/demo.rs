@@ -5,6 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use backups_hyper::BackupsClient;
+use backups_models::Filter;
 
 use backups_server::temp::{TempDirs, pseudo_random};
 
@@ -126,7 +127,7 @@ pub(crate) async fn run(json: bool, out: &mut impl Write) -> Result<(), Stop> {
         create::create_streamed(&client, Channel::Http, mode, out).await?;
 
         step(out, "pieces-backups list");
-        list::list(&client, json, out).await?;
+        list::list(&client, &Filter::default(), json, out).await?;
 
         let listing = client.list().await?;
         let id = listing
@@ -154,7 +155,7 @@ pub(crate) async fn run(json: bool, out: &mut impl Write) -> Result<(), Stop> {
         delete::delete(&client, &id, json, out).await?;
 
         step(out, "pieces-backups list");
-        list::list(&client, json, out).await?;
+        list::list(&client, &Filter::default(), json, out).await?;
         Ok::<(), Stop>(())
     }
     .await;

@@ -13,6 +13,7 @@ use clap::{Parser, Subcommand};
 use crate::args::{self, Global};
 use crate::connect;
 use crate::ongoing::Running;
+use crate::pick;
 use crate::progress::{Channel, ProgressMode};
 use crate::stop::Stop;
 
@@ -106,8 +107,13 @@ pub(crate) enum Command {
 #[derive(Debug, Subcommand)]
 pub(crate) enum ApiCommand {
     /// List every backup, newest first as the server orders them
-    #[command(after_help = "Example:\n  pieces-backups list\n  pieces-backups list --json")]
-    List,
+    #[command(
+        after_help = "Example:\n  pieces-backups list\n  pieces-backups list --json\n  pieces-backups list --device \"Old Mac\" --since 2026-06-01"
+    )]
+    List {
+        #[command(flatten)]
+        filter: pick::Listed,
+    },
 
     /// Back the local database up and print the new backup
     #[command(
@@ -121,13 +127,13 @@ pub(crate) enum ApiCommand {
         websocket: bool,
     },
 
-    /// Show one backup by its id
+    /// Show one backup by its id, or the newest (`latest`)
     #[command(
-        after_help = "Example:\n  pieces-backups show 1764190800000\n  pieces-backups show 1764190800000 --json"
+        after_help = "Example:\n  pieces-backups show 1764190800000\n  pieces-backups show 1764190800000 --json\n  pieces-backups show latest --device \"Old Mac\""
     )]
     Show {
-        /// The id of the backup, as `list` shows it
-        id: String,
+        #[command(flatten)]
+        backup: pick::Chosen,
     },
 
     /// Replace the local database with a backup's content (nothing is merged)
@@ -138,11 +144,11 @@ pub(crate) enum ApiCommand {
     /// OS to cancel it, which puts the original database back. A restore is followed to its
     /// real end: through a dropped connection, a silent phase or a Pieces OS restart.
     #[command(
-        after_help = "Example:\n  pieces-backups restore 1764190800000\n  pieces-backups restore 1764190800000 --stream --yes\n  pieces-backups restore 1764190800000 --stream --json --yes > progress.ndjson\n  pieces-backups restore 1764190800000 --stream --websocket --yes"
+        after_help = "Example:\n  pieces-backups restore 1764190800000\n  pieces-backups restore latest --device \"Old Mac\"\n  pieces-backups restore 1764190800000 --stream --yes\n  pieces-backups restore 1764190800000 --stream --json --yes > progress.ndjson\n  pieces-backups restore 1764190800000 --stream --websocket --yes"
     )]
     Restore {
-        /// The id of the backup, as `list` shows it
-        id: String,
+        #[command(flatten)]
+        backup: pick::Chosen,
         /// Follow the restore's progress (a progress bar on a terminal)
         #[arg(long)]
         stream: bool,
@@ -161,8 +167,8 @@ pub(crate) enum ApiCommand {
         after_help = "Example:\n  pieces-backups status 1764190800000\n  pieces-backups status 1764190800000 --restore --json"
     )]
     Status {
-        /// The id of the backup, as `list` or the first progress event shows it
-        id: String,
+        #[command(flatten)]
+        backup: pick::Chosen,
         /// The status of its restoration rather than of its creation
         #[arg(long)]
         restore: bool,
@@ -173,8 +179,8 @@ pub(crate) enum ApiCommand {
         after_help = "Example:\n  pieces-backups cancel 1764190800000\n  pieces-backups cancel 1764190800000 --restore"
     )]
     Cancel {
-        /// The id of the backup, as `list` or the first progress event shows it
-        id: String,
+        #[command(flatten)]
+        backup: pick::Chosen,
         /// Cancel its restoration (which puts the original database back) rather than its
         /// creation
         #[arg(long)]
@@ -197,8 +203,8 @@ pub(crate) enum ApiCommand {
     /// Delete one backup by its id
     #[command(after_help = "Example:\n  pieces-backups delete 1764190800000")]
     Delete {
-        /// The id of the backup, as `list` shows it
-        id: String,
+        #[command(flatten)]
+        backup: pick::Chosen,
     },
 
     /// Delete all but the newest N backups (by creation time): a retention job for cron
@@ -274,7 +280,7 @@ async fn api(
     out: &mut impl Write,
 ) -> Result<(), Stop> {
     match command {
-        ApiCommand::List => list::list(client, json, out).await,
+        ApiCommand::List { filter } => list::list(client, &filter.filter(), json, out).await,
         ApiCommand::Create {
             stream: false,
             websocket: _,
@@ -287,9 +293,12 @@ async fn api(
             let channel = Channel::websocket_if(websocket);
             create::create_streamed(client, channel, mode, out).await
         }
-        ApiCommand::Show { id } => show::show(client, &id, json, out).await,
+        ApiCommand::Show { backup } => {
+            let id = backup.resolve(client).await?;
+            show::show(client, &id, json, out).await
+        }
         ApiCommand::Restore {
-            id,
+            backup,
             stream,
             websocket,
             yes,
@@ -301,13 +310,16 @@ async fn api(
             });
             let consent = Consent::from_yes(yes);
             let safety = Safety::skipped_if(no_safety_backup);
+            let id = backup.resolve(client).await?;
             restore::restore(client, &id, consent, safety, mode, json, out).await
         }
-        ApiCommand::Status { id, restore } => {
+        ApiCommand::Status { backup, restore } => {
+            let id = backup.resolve(client).await?;
             let running = Running::restoration_if(restore);
             status::status(client, &id, running, json, out).await
         }
-        ApiCommand::Cancel { id, restore } => {
+        ApiCommand::Cancel { backup, restore } => {
+            let id = backup.resolve(client).await?;
             let running = Running::restoration_if(restore);
             cancel::cancel(client, &id, running, json, out).await
         }
@@ -318,7 +330,10 @@ async fn api(
             };
             watch::watch(client, mode, out).await
         }
-        ApiCommand::Delete { id } => delete::delete(client, &id, json, out).await,
+        ApiCommand::Delete { backup } => {
+            let id = backup.resolve(client).await?;
+            delete::delete(client, &id, json, out).await
+        }
         ApiCommand::Prune {
             keep_last,
             dry_run,
