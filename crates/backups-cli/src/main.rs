@@ -34,6 +34,7 @@ mod interrupt;
 mod ongoing;
 mod output;
 mod progress;
+mod retention;
 mod spinner;
 mod stop;
 mod verbose;
