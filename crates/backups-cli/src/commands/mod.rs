@@ -212,7 +212,9 @@ pub(crate) enum ApiCommand {
     /// terminal; elsewhere, pass --yes. Deletes the oldest first and stops at the first
     /// failure, saying which backups were deleted and which were not, with that failure's exit
     /// status. A policy that keeps nothing (every rule 0) needs --allow-empty.
+    // Its own options after the global ones, rather than interleaved by declaration order.
     #[command(
+        next_display_order = 10,
         group(clap::ArgGroup::new("policy").multiple(true).required(true).args([
             "keep_last", "keep_hourly", "keep_daily", "keep_weekly", "keep_monthly",
             "keep_yearly", "keep_within",
