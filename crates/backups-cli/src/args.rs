@@ -78,17 +78,3 @@ pub(crate) fn parse_seconds(text: &str) -> Result<Duration, String> {
     }
     Duration::try_from_secs_f64(seconds).map_err(|err| err.to_string())
 }
-
-pub(crate) fn parse_keep_last(text: &str) -> Result<u64, String> {
-    match text.parse::<u64>() {
-        Ok(0) => Err(
-            "keep at least 1: --keep-last 0 would delete every backup (to do that, \
-             delete them one by one with `pieces-backups delete ID`)"
-                .into(),
-        ),
-        Ok(count) => Ok(count),
-        Err(_) => Err(format!(
-            "{text:?} is not a count of backups: give a whole number such as 5"
-        )),
-    }
-}

@@ -10,7 +10,7 @@
 //! pieces-backups status ID [--restore] [--json]
 //! pieces-backups cancel ID [--restore] [--json]
 //! pieces-backups delete ID
-//! pieces-backups prune --keep-last N [--dry-run] [--yes]   # all but the newest N, for cron
+//! pieces-backups prune --keep-daily 7 --keep-weekly 4 [--dry-run] [--yes]   # restic's policies, for cron
 //! pieces-backups completions bash|zsh|fish|powershell|elvish
 //! pieces-backups man [COMMAND] [--out-dir DIR]
 //! ```
@@ -35,6 +35,7 @@ mod ongoing;
 mod output;
 mod pick;
 mod progress;
+mod retention;
 mod spinner;
 mod stop;
 mod verbose;

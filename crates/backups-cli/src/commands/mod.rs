@@ -207,19 +207,59 @@ pub(crate) enum ApiCommand {
         backup: pick::Chosen,
     },
 
-    /// Delete all but the newest N backups (by creation time): a retention job for cron
+    /// Delete the backups a retention policy does not keep, as restic's forget: for cron
     ///
-    /// Lists what it will delete first, then asks when stdin is a terminal; elsewhere, pass
-    /// --yes (or --dry-run to only list). Reports each deletion; if one fails, says which
-    /// backups were deleted and which were not, and exits with that failure's status.
+    /// Each --keep-X N rule keeps the newest backup of each of the last N hours, days, ISO
+    /// weeks (Monday to Sunday), months or years that hold a backup (--keep-last: the newest N
+    /// backups); --keep-within keeps every backup within that long of the newest. A backup is
+    /// kept when any rule keeps it. The policy applies to each device's backups on its own
+    /// (--group-by), in local time (TZ, else /etc/localtime) unless --utc. Prints each backup,
+    /// keep or remove, and why (the whole plan with --dry-run), then asks when stdin is a
+    /// terminal; elsewhere, pass --yes. Deletes the oldest first and stops at the first
+    /// failure, saying which backups were deleted and which were not, with that failure's exit
+    /// status. A policy that keeps nothing (every rule 0) needs --allow-empty.
+    // Its own options after the global ones, rather than interleaved by declaration order.
     #[command(
-        after_help = "Example:\n  pieces-backups prune --keep-last 5 --dry-run\n  pieces-backups prune --keep-last 5\n  pieces-backups prune --keep-last 5 --yes --json   # from cron"
+        next_display_order = 10,
+        group(clap::ArgGroup::new("policy").multiple(true).required(true).args([
+            "keep_last", "keep_hourly", "keep_daily", "keep_weekly", "keep_monthly",
+            "keep_yearly", "keep_within",
+        ])),
+        after_help = "Example:\n  pieces-backups prune --keep-last 5 --dry-run\n  pieces-backups prune --keep-daily 7 --keep-weekly 4 --keep-monthly 12 --dry-run\n  pieces-backups prune --keep-within 2y5m7d3h --group-by none --utc --dry-run --json\n  pieces-backups prune --keep-last 3 --keep-daily 7 --yes --json   # from cron"
     )]
     Prune {
-        /// How many of the newest backups to keep (at least 1)
-        #[arg(long, value_name = "N", value_parser = args::parse_keep_last)]
-        keep_last: u64,
-        /// Only list what would be deleted; delete nothing
+        /// Keep the newest N backups
+        #[arg(long, value_name = "N", value_parser = crate::retention::parse_count, allow_negative_numbers = true)]
+        keep_last: Option<u32>,
+        /// Keep the newest backup of each of the last N hours that hold one
+        #[arg(long, value_name = "N", value_parser = crate::retention::parse_count, allow_negative_numbers = true)]
+        keep_hourly: Option<u32>,
+        /// Keep the newest backup of each of the last N days that hold one
+        #[arg(long, value_name = "N", value_parser = crate::retention::parse_count, allow_negative_numbers = true)]
+        keep_daily: Option<u32>,
+        /// Keep the newest backup of each of the last N ISO weeks that hold one
+        #[arg(long, value_name = "N", value_parser = crate::retention::parse_count, allow_negative_numbers = true)]
+        keep_weekly: Option<u32>,
+        /// Keep the newest backup of each of the last N months that hold one
+        #[arg(long, value_name = "N", value_parser = crate::retention::parse_count, allow_negative_numbers = true)]
+        keep_monthly: Option<u32>,
+        /// Keep the newest backup of each of the last N years that hold one
+        #[arg(long, value_name = "N", value_parser = crate::retention::parse_count, allow_negative_numbers = true)]
+        keep_yearly: Option<u32>,
+        /// Keep every backup within DURATION of the newest, such as 7d or 2y5m7d3h (y, m, d, h)
+        #[arg(long, value_name = "DURATION", value_parser = crate::retention::parse_within, allow_hyphen_values = true)]
+        keep_within: Option<crate::retention::Within>,
+        /// What the policy applies to on its own: each device's backups, each platform's, or
+        /// all together
+        #[arg(long, value_enum, default_value = "device", value_name = "GROUP")]
+        group_by: crate::retention::GroupBy,
+        /// Cut hours, days, weeks, months and years in UTC instead of local time
+        #[arg(long)]
+        utc: bool,
+        /// Allow a policy that keeps nothing (every rule 0) to delete every backup
+        #[arg(long)]
+        allow_empty: bool,
+        /// Only show what would be kept and deleted, and why; delete nothing
         #[arg(long)]
         dry_run: bool,
         /// Delete without asking: required when stdin is not a terminal
@@ -336,11 +376,32 @@ async fn api(
         }
         ApiCommand::Prune {
             keep_last,
+            keep_hourly,
+            keep_daily,
+            keep_weekly,
+            keep_monthly,
+            keep_yearly,
+            keep_within,
+            group_by,
+            utc,
+            allow_empty,
             dry_run,
             yes,
         } => {
+            let policy = crate::retention::Policy {
+                last: keep_last,
+                hourly: keep_hourly,
+                daily: keep_daily,
+                weekly: keep_weekly,
+                monthly: keep_monthly,
+                yearly: keep_yearly,
+                within: keep_within,
+            };
             let options = prune::Options {
-                keep_last,
+                policy,
+                group_by,
+                utc,
+                allow_empty,
                 dry_run,
                 yes,
                 json,

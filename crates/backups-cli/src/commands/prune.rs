@@ -1,22 +1,34 @@
-//! `prune --keep-last N`: deleting all but the newest backups, the retention job of a cron line.
+//! `prune --keep-*`: deleting the backups that a retention policy does not keep, the retention
+//! job of a cron line. The policy itself is `crate::retention`; this is its plan shown, agreed
+//! to and carried out.
 
+use std::fmt::Write as _;
 use std::io::Write;
 
 use backups_hyper::BackupsClient;
 use backups_models::Backup;
 use backups_proto::Error;
+use time::macros::format_description;
+use time::{OffsetDateTime, UtcOffset};
 
 use crate::ask;
 use crate::exit::Exit;
 use crate::output;
+use crate::retention::{self, GroupBy, Plan, Policy, Zone};
 use crate::stop::Stop;
 
-/// What `prune` was asked to do, besides how many to keep.
+/// What `prune` was asked to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Options {
-    /// How many of the newest backups to keep.
-    pub(crate) keep_last: u64,
-    /// `--dry-run`: list, delete nothing.
+    /// The rules.
+    pub(crate) policy: Policy,
+    /// `--group-by`: what the policy applies to on its own.
+    pub(crate) group_by: GroupBy,
+    /// `--utc`: cut hours, days, weeks, months and years in UTC rather than local time.
+    pub(crate) utc: bool,
+    /// `--allow-empty`: a policy that keeps nothing may delete every backup.
+    pub(crate) allow_empty: bool,
+    /// `--dry-run`: show the plan, delete nothing.
     pub(crate) dry_run: bool,
     /// `--yes`: delete without asking.
     pub(crate) yes: bool,
@@ -24,31 +36,64 @@ pub(crate) struct Options {
     pub(crate) json: bool,
 }
 
-/// Which backups stay and which go.
-#[derive(Debug)]
-pub(crate) struct Plan<'a> {
-    /// The newest `keep_last`, newest first.
-    pub(crate) keep: Vec<&'a Backup>,
-    /// The rest, oldest first: the order they are deleted in, so that a prune stopped part-way
-    /// has deleted the oldest.
-    pub(crate) delete: Vec<&'a Backup>,
+/// The machine's time zone, read by tz-rs from `TZ` or `/etc/localtime` without libc: its rules
+/// give each backup the offset in force when it was made, summer time included.
+struct SystemZone(tz::TimeZone);
+
+impl Zone for SystemZone {
+    fn offset_at(&self, instant: OffsetDateTime) -> UtcOffset {
+        self.0
+            .find_local_time_type(instant.unix_timestamp())
+            .ok()
+            .and_then(|kind| UtcOffset::from_whole_seconds(kind.ut_offset()).ok())
+            .unwrap_or(UtcOffset::UTC)
+    }
 }
 
-/// Keeps the `keep_last` newest backups by creation time (the id breaks a tie), whatever order
-/// the server listed them in.
-pub(crate) fn plan<'a>(backups: impl IntoIterator<Item = &'a Backup>, keep_last: u64) -> Plan<'a> {
-    let mut newest_first: Vec<&Backup> = backups.into_iter().collect();
-    newest_first.sort_by(|a, b| (b.created.value, &b.id).cmp(&(a.created.value, &a.id)));
-    let keep_count = usize::try_from(keep_last).unwrap_or(usize::MAX);
-    let delete = if newest_first.len() > keep_count {
-        newest_first.split_off(keep_count)
-    } else {
-        Vec::new()
-    };
-    Plan {
-        keep: newest_first,
-        delete: delete.into_iter().rev().collect(),
+/// The zone that periods are cut in: UTC with `--utc`, else the local zone as libc would read
+/// it (`TZ` when set, a name, a `:path` or a POSIX rule; the empty `TZ` is UTC; else
+/// `/etc/localtime`). A zone that cannot be read is UTC, with a word on stderr.
+fn zone(utc: bool) -> Box<dyn Zone> {
+    if utc {
+        return Box::new(UtcOffset::UTC);
     }
+    let read = match std::env::var("TZ") {
+        Ok(tz) if tz.is_empty() => return Box::new(UtcOffset::UTC),
+        Ok(tz) => tz::TimeZone::from_posix_tz(&tz).map_err(|err| format!("TZ={tz:?}: {err}")),
+        Err(_) => tz::TimeZone::local().map_err(|err| format!("/etc/localtime: {err}")),
+    };
+    match read {
+        Ok(zone) => Box::new(SystemZone(zone)),
+        Err(err) => {
+            eprintln!(
+                "pieces-backups: cannot read the local time zone ({err}); cutting days in UTC \
+                 (pass --utc to say so)"
+            );
+            Box::new(UtcOffset::UTC)
+        }
+    }
+}
+
+/// Refuses, as a usage error, a policy with no rule (as restic does), and one that keeps
+/// nothing unless `--allow-empty`.
+fn check(options: &Options) -> Result<(), Stop> {
+    let usage = |message: &str| Stop::Failed {
+        exit: Exit::Usage,
+        message: message.to_owned(),
+    };
+    if !options.policy.is_given() {
+        return Err(usage(
+            "prune needs a policy: give at least one of --keep-last, --keep-hourly, \
+             --keep-daily, --keep-weekly, --keep-monthly, --keep-yearly or --keep-within",
+        ));
+    }
+    if options.policy.keeps_nothing() && !options.allow_empty {
+        return Err(usage(
+            "this policy keeps nothing (every --keep-* rule given is 0) and would delete every \
+             backup; pass --allow-empty to do that",
+        ));
+    }
+    Ok(())
 }
 
 /// The one-line message of a prune that failed part-way: what was deleted, what was not, and
@@ -73,23 +118,122 @@ fn ids<'a>(backups: &[&'a Backup]) -> Vec<&'a str> {
     backups.iter().map(|backup| backup.id.as_str()).collect()
 }
 
+/// When a backup was made, on the wall clocks that its periods were cut on.
+fn created(backup: &Backup, utc: bool, zone: &dyn Zone) -> String {
+    if utc {
+        return output::created(backup);
+    }
+    let at = backup.created.value;
+    let local = at.checked_to_offset(zone.offset_at(at)).unwrap_or(at);
+    local
+        .format(format_description!(
+            "[year]-[month]-[day] [hour]:[minute]:[second] [offset_hour sign:mandatory]:[offset_minute]"
+        ))
+        .unwrap_or_else(|_| output::created(backup))
+}
+
+/// The policy in words, and whose: `the newest 5`, `the newest 5 of each device`.
+fn keeping(options: &Options, plan: &Plan<'_>) -> String {
+    if plan.groups.len() > 1 {
+        format!("{} of each {}", options.policy, options.group_by.name())
+    } else {
+        options.policy.to_string()
+    }
+}
+
+/// restic's table: each backup, group by group and newest first, whether it is kept, and why.
+fn table(options: &Options, plan: &Plan<'_>, zone: &dyn Zone) -> String {
+    const HEADERS: [&str; 7] = [
+        "ID", "CREATED", "SIZE", "DEVICE", "PLATFORM", "ACTION", "REASONS",
+    ];
+    let mut rows: Vec<[String; 7]> = Vec::new();
+    for verdict in plan.groups.iter().flat_map(|group| &group.verdicts) {
+        let backup = verdict.backup;
+        let reasons: Vec<String> = verdict.reasons.iter().map(ToString::to_string).collect();
+        rows.push([
+            backup.id.clone(),
+            created(backup, options.utc, zone),
+            output::size(backup),
+            backup.device_name.clone(),
+            backup.platform.to_string(),
+            if verdict.kept() { "keep" } else { "remove" }.to_owned(),
+            reasons.join(", "),
+        ]);
+    }
+    let mut widths = HEADERS.map(|header| header.chars().count());
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let headers = HEADERS.map(str::to_owned);
+    for row in std::iter::once(&headers).chain(&rows) {
+        let mut line = String::new();
+        for (cell, width) in row.iter().zip(widths) {
+            let _ = write!(line, "{cell:width$}  ");
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
 /// The plan and what became of it, as `--json` prints it.
 fn json_report(
-    options: Options,
+    options: &Options,
     plan: &Plan<'_>,
+    zone: &dyn Zone,
     deleted: &[&str],
     error: Option<&Error>,
 ) -> serde_json::Value {
+    let to_delete = plan.remove();
     let not_deleted: Vec<&str> = if options.dry_run {
         Vec::new()
     } else {
-        ids(&plan.delete)[deleted.len()..].to_vec()
+        ids(&to_delete)[deleted.len()..].to_vec()
     };
+    let policy = &options.policy;
+    let backups: Vec<serde_json::Value> = plan
+        .groups
+        .iter()
+        .flat_map(|group| {
+            group
+                .verdicts
+                .iter()
+                .map(move |verdict| (&group.key, verdict))
+        })
+        .map(|(group, verdict)| {
+            let reasons: Vec<String> = verdict.reasons.iter().map(ToString::to_string).collect();
+            serde_json::json!({
+                "id": verdict.backup.id,
+                "group": group,
+                "created": created(verdict.backup, options.utc, zone),
+                "device_name": verdict.backup.device_name,
+                "platform": verdict.backup.platform.to_string(),
+                "action": if verdict.kept() { "keep" } else { "remove" },
+                "reasons": reasons,
+            })
+        })
+        .collect();
     let mut report = serde_json::json!({
-        "keep_last": options.keep_last,
+        "policy": {
+            "keep_last": policy.last,
+            "keep_hourly": policy.hourly,
+            "keep_daily": policy.daily,
+            "keep_weekly": policy.weekly,
+            "keep_monthly": policy.monthly,
+            "keep_yearly": policy.yearly,
+            "keep_within": policy.within.map(|within| within.to_string()),
+        },
+        "group_by": options.group_by.name(),
+        "time_zone": if options.utc { "UTC" } else { "local" },
+        // As before the other rules, for the scripts that read it.
+        "keep_last": policy.last,
         "dry_run": options.dry_run,
-        "kept": ids(&plan.keep),
-        "to_delete": ids(&plan.delete),
+        "backups": backups,
+        "kept": ids(&plan.keep()),
+        "to_delete": ids(&to_delete),
         "deleted": deleted,
         "not_deleted": not_deleted,
     });
@@ -99,23 +243,27 @@ fn json_report(
     report
 }
 
-/// `prune --keep-last N [--dry-run] [--yes]`.
+/// `prune --keep-* [--group-by ...] [--utc] [--allow-empty] [--dry-run] [--yes]`.
 pub(crate) async fn prune(
     client: &BackupsClient,
     options: Options,
     out: &mut impl Write,
 ) -> Result<(), Stop> {
+    check(&options)?;
+    let zone = zone(options.utc);
+    let zone = zone.as_ref();
     let backups = client.list().await?;
-    let plan = plan(&backups, options.keep_last);
-    let total = plan.keep.len() + plan.delete.len();
+    let plan = retention::plan(&backups, &options.policy, options.group_by, zone);
+    let to_delete = plan.remove();
+    let total = backups.iter().count();
+    let keeping = keeping(&options, &plan);
 
     if !options.json {
-        if plan.delete.is_empty() {
+        if to_delete.is_empty() {
             writeln!(
                 out,
-                "Nothing to prune: {total} backup{}, keeping the newest {}.",
-                plural(total),
-                options.keep_last
+                "Nothing to prune: {total} backup{}, keeping {keeping}.",
+                plural(total)
             )
             .ok();
         } else {
@@ -126,36 +274,35 @@ pub(crate) async fn prune(
             };
             writeln!(
                 out,
-                "{verb} {} of {total} backups, keeping the newest {}:",
-                plan.delete.len(),
-                plan.keep.len()
+                "{verb} {} of {total} backups, keeping {keeping}:",
+                to_delete.len()
             )
             .ok();
-            for backup in &plan.delete {
-                writeln!(out, "  {}", output::summary(backup)).ok();
-            }
+        }
+        if options.dry_run || !to_delete.is_empty() {
+            write!(out, "{}", table(&options, &plan, zone)).ok();
         }
         out.flush().ok();
     }
-    if options.dry_run || plan.delete.is_empty() {
+    if options.dry_run || to_delete.is_empty() {
         if options.json {
-            let report = json_report(options, &plan, &[], None);
+            let report = json_report(&options, &plan, zone, &[], None);
             writeln!(out, "{}", output::json_line(&report)).ok();
-        } else if options.dry_run && !plan.delete.is_empty() {
+        } else if options.dry_run && !to_delete.is_empty() {
             writeln!(out, "Dry run: nothing deleted.").ok();
         }
         return Ok(());
     }
     if !options.yes {
-        confirm(plan.delete.len())?;
+        confirm(to_delete.len())?;
     }
 
     let mut deleted: Vec<&str> = Vec::new();
-    for backup in &plan.delete {
+    for backup in &to_delete {
         if let Err(err) = client.delete(*backup).await {
-            let not_deleted = &ids(&plan.delete)[deleted.len()..];
+            let not_deleted = &ids(&to_delete)[deleted.len()..];
             if options.json {
-                let report = json_report(options, &plan, &deleted, Some(&err));
+                let report = json_report(&options, &plan, zone, &deleted, Some(&err));
                 writeln!(out, "{}", output::json_line(&report)).ok();
             }
             return Err(Stop::Failed {
@@ -170,15 +317,14 @@ pub(crate) async fn prune(
         }
     }
     if options.json {
-        let report = json_report(options, &plan, &deleted, None);
+        let report = json_report(&options, &plan, zone, &deleted, None);
         writeln!(out, "{}", output::json_line(&report)).ok();
     } else {
         writeln!(
             out,
-            "Pruned {} backup{}; kept the newest {}.",
+            "Pruned {} backup{}; kept {keeping}.",
             deleted.len(),
             plural(deleted.len()),
-            plan.keep.len()
         )
         .ok();
     }
@@ -215,10 +361,13 @@ fn confirm(count: usize) -> Result<(), Stop> {
 mod tests {
     use backups_models::{Backup, BackupParts, GroupedTimestamp, Platform};
     use backups_proto::{Error, TimeoutKind};
-    use time::Duration;
-    use time::macros::datetime;
+    use time::macros::{datetime, offset};
+    use time::{Duration, UtcOffset};
 
-    use super::{failure_message, plan};
+    use super::{Options, check, failure_message, table};
+    use crate::exit::Exit;
+    use crate::retention::{GroupBy, Policy, plan};
+    use crate::stop::Stop;
 
     fn backup(id: &str, hours_ago: i64) -> Backup {
         Backup::from(BackupParts {
@@ -234,41 +383,82 @@ mod tests {
         })
     }
 
-    fn ids(backups: &[&Backup]) -> Vec<String> {
-        backups.iter().map(|b| b.id.clone()).collect()
+    fn options(policy: Policy) -> Options {
+        Options {
+            policy,
+            group_by: GroupBy::Device,
+            utc: false,
+            allow_empty: false,
+            dry_run: true,
+            yes: false,
+            json: false,
+        }
+    }
+
+    fn last(count: u32) -> Policy {
+        Policy {
+            last: Some(count),
+            ..Policy::default()
+        }
     }
 
     #[test]
-    fn keeps_the_newest_by_creation_whatever_the_listing_order() {
-        // Listed in no particular order.
+    fn keep_last_keeps_the_newest_whatever_the_listing_order() {
         let backups = [
             backup("b", 2),
             backup("d", 0),
             backup("a", 3),
             backup("c", 1),
         ];
-        let plan = plan(&backups, 2);
-        assert_eq!(ids(&plan.keep), ["d", "c"]);
-        assert_eq!(ids(&plan.delete), ["a", "b"], "oldest first");
+        let plan = plan(&backups, &last(2), GroupBy::Device, &UtcOffset::UTC);
+        let ids = |backups: Vec<&Backup>| backups.iter().map(|b| b.id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(plan.keep()), ["d", "c"]);
+        assert_eq!(ids(plan.remove()), ["a", "b"], "oldest first");
     }
 
     #[test]
-    fn keeping_as_many_as_there_are_or_more_deletes_nothing() {
-        let backups = [backup("a", 1), backup("b", 0)];
-        for keep_last in [2, 3, u64::MAX] {
-            let plan = plan(&backups, keep_last);
-            assert_eq!(ids(&plan.keep), ["b", "a"]);
-            assert!(plan.delete.is_empty());
-        }
-        assert!(plan([], 1).delete.is_empty());
+    fn the_table_says_keep_or_remove_and_why_in_the_zones_time() {
+        let backups = [backup("new", 0), backup("old", 30)];
+        let options = options(Policy {
+            daily: Some(1),
+            ..Policy::default()
+        });
+        let zone = offset!(+2);
+        let plan = plan(&backups, &options.policy, options.group_by, &zone);
+        assert_eq!(
+            table(&options, &plan, &zone),
+            "\
+ID   CREATED                     SIZE   DEVICE  PLATFORM  ACTION  REASONS
+new  2025-11-26 23:00:00 +02:00  100 B  laptop  LINUX     keep    daily snapshot
+old  2025-11-25 17:00:00 +02:00  100 B  laptop  LINUX     remove
+"
+        );
+        let utc = Options {
+            utc: true,
+            ..options
+        };
+        assert!(table(&utc, &plan, &zone).contains("2025-11-26 21:00:00 UTC"));
     }
 
     #[test]
-    fn a_tie_in_creation_time_is_broken_by_id() {
-        let backups = [backup("x1", 1), backup("x2", 1)];
-        let plan = plan(&backups, 1);
-        assert_eq!(ids(&plan.keep), ["x2"]);
-        assert_eq!(ids(&plan.delete), ["x1"]);
+    fn no_rule_or_a_policy_that_keeps_nothing_is_a_usage_error() {
+        let usage = |result: Result<(), Stop>| match result {
+            Err(Stop::Failed { exit, message }) => {
+                assert_eq!(exit, Exit::Usage);
+                message
+            }
+            other => panic!("{other:?}"),
+        };
+        let none = usage(check(&options(Policy::default())));
+        assert!(none.contains("--keep-within"), "{none}");
+        let empty = usage(check(&options(last(0))));
+        assert!(empty.contains("--allow-empty"), "{empty}");
+        let allowed = Options {
+            allow_empty: true,
+            ..options(last(0))
+        };
+        assert!(check(&allowed).is_ok());
+        assert!(check(&options(last(1))).is_ok());
     }
 
     #[test]
