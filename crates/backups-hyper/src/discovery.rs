@@ -69,6 +69,16 @@ pub enum Step {
     Legacy,
 }
 
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::PortFile => "port file",
+            Self::Probe => "port scan",
+            Self::Legacy => "legacy ports",
+        })
+    }
+}
+
 /// A place discovery looked at.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -197,50 +207,68 @@ impl From<NotFound> for Error {
     }
 }
 
-/// Writes findings separated by `; `, folding runs of consecutive ports of one step with the
-/// same verdict into a range, so that 34 silent ports take one line, not 34.
-fn write_findings(f: &mut fmt::Formatter<'_>, findings: &[Finding]) -> fmt::Result {
-    let mut i = 0;
-    let mut first = true;
-    while i < findings.len() {
-        let finding = &findings[i];
-        let mut end = i;
-        if let Place::Port(start) = finding.place {
-            while let Some(next) = findings.get(end + 1) {
-                let last = match findings[end].place {
-                    Place::Port(port) => port,
-                    _ => break,
-                };
-                let follows =
-                    matches!(next.place, Place::Port(port) if Some(port) == last.checked_add(1));
-                if follows && next.step == finding.step && next.verdict == finding.verdict {
-                    end += 1;
-                } else {
-                    break;
-                }
-            }
-            if !first {
-                f.write_str("; ")?;
-            }
-            if end > i {
-                let Place::Port(last) = findings[end].place else {
-                    unreachable!("only ports are folded")
-                };
-                write!(f, "ports {start}-{last}: {}", finding.verdict)?;
-            } else {
-                write!(f, "{finding}")?;
-            }
-        } else {
-            if !first {
-                f.write_str("; ")?;
-            }
-            write!(f, "{finding}")?;
+/// Consecutive findings of one step with one verdict, as a report shows them: the 34 silent
+/// ports of a scan are one line, not 34. [`fold`] makes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Folded<'a> {
+    /// The step of every finding folded in.
+    pub step: Step,
+    /// The first place.
+    pub place: &'a Place,
+    /// When ports were folded, the last one (`place` is the first).
+    pub last_port: Option<u16>,
+    /// What every place held.
+    pub verdict: &'a Verdict,
+}
+
+impl fmt::Display for Folded<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.place, self.last_port) {
+            (Place::Port(first), Some(last)) => write!(f, "ports {first}-{last}: {}", self.verdict),
+            (place, _) => write!(f, "{place}: {}", self.verdict),
         }
-        first = false;
-        i = end + 1;
     }
-    if first {
-        f.write_str("nothing (no port file, no ports to probe)")?;
+}
+
+/// `findings` in order, each run of consecutive ports of one step with the same verdict folded
+/// into a range.
+pub fn fold(findings: &[Finding]) -> Vec<Folded<'_>> {
+    let mut folded: Vec<Folded<'_>> = Vec::new();
+    for finding in findings {
+        if let (Some(last), Place::Port(port)) = (folded.last_mut(), &finding.place) {
+            let end = match (last.place, last.last_port) {
+                (Place::Port(first), None) => Some(*first),
+                (Place::Port(_), Some(end)) => Some(end),
+                _ => None,
+            };
+            let follows = end.is_some_and(|end| Some(*port) == end.checked_add(1));
+            if follows && last.step == finding.step && *last.verdict == finding.verdict {
+                last.last_port = Some(*port);
+                continue;
+            }
+        }
+        folded.push(Folded {
+            step: finding.step,
+            place: &finding.place,
+            last_port: None,
+            verdict: &finding.verdict,
+        });
+    }
+    folded
+}
+
+/// Writes findings separated by `; `, folded as [`fold`] does.
+fn write_findings(f: &mut fmt::Formatter<'_>, findings: &[Finding]) -> fmt::Result {
+    let folded = fold(findings);
+    if folded.is_empty() {
+        return f.write_str("nothing (no port file, no ports to probe)");
+    }
+    for (index, run) in folded.iter().enumerate() {
+        if index > 0 {
+            f.write_str("; ")?;
+        }
+        write!(f, "{run}")?;
     }
     Ok(())
 }
@@ -653,6 +681,24 @@ mod tests {
             Report(Vec::new()).to_string(),
             "nothing (no port file, no ports to probe)"
         );
+    }
+
+    #[test]
+    fn fold_keeps_steps_apart_and_names_each_run_s_last_port() {
+        let mut findings: Vec<Finding> = (39332..=39333)
+            .map(|p| port(Step::Probe, p, Verdict::NotListening))
+            .collect();
+        // Consecutive with 39333 and as silent, but of another step: not folded in.
+        findings.push(port(Step::Legacy, 39334, Verdict::NotListening));
+        let folded = fold(&findings);
+        assert_eq!(folded.len(), 2);
+        assert_eq!(
+            (folded[0].step, folded[0].place, folded[0].last_port),
+            (Step::Probe, &Place::Port(39332), Some(39333))
+        );
+        assert_eq!(folded[1].last_port, None);
+        assert_eq!(folded[1].to_string(), "port 39334: nothing listening");
+        assert_eq!(Step::Legacy.to_string(), "legacy ports");
     }
 
     #[tokio::test]

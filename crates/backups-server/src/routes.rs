@@ -26,6 +26,9 @@ use crate::tasks::{self, Outcome, Started};
 enum Route {
     /// Answered even under a simulated fault, so that discovery still finds the server.
     Health,
+    /// `/.well-known/version`: this crate's version, as text. Answered under a simulated fault
+    /// too, as Pieces OS tells its version whether or not backups work.
+    Version,
     Api(Call),
 }
 
@@ -63,6 +66,7 @@ impl Route {
     fn parse(path: &str) -> Option<Route> {
         match path {
             "/.well-known/health" => return Some(Route::Health),
+            "/.well-known/version" => return Some(Route::Version),
             "/backups" => return Some(Route::Api(Call::List)),
             "/backups/create" => return Some(Route::Api(Call::Create)),
             "/backups/create/streamed" => return Some(Route::Api(Call::CreateStreamed)),
@@ -96,7 +100,7 @@ impl Route {
 
     fn allowed(&self) -> &'static [Method] {
         match self {
-            Route::Health | Route::Api(Call::List) => &[Method::GET, Method::HEAD],
+            Route::Health | Route::Version | Route::Api(Call::List) => &[Method::GET, Method::HEAD],
             Route::Api(Call::One(_, One::Get | One::CreationStatus | One::RestorationStatus)) => {
                 &[Method::GET, Method::HEAD]
             }
@@ -153,6 +157,7 @@ where
     }
     let call = match route {
         Route::Health => return Ok(text(StatusCode::OK, "ok")),
+        Route::Version => return Ok(text(StatusCode::OK, env!("CARGO_PKG_VERSION"))),
         Route::Api(call) => call,
     };
     if let Some(fault) = state.fault {
@@ -401,6 +406,8 @@ mod tests {
     #[test]
     fn routes() {
         check("/.well-known/health", Some(Route::Health));
+        check("/.well-known/version", Some(Route::Version));
+        check("/.well-known/version/x", None);
         check("/backups", Some(Route::Api(Call::List)));
         check("/backups/create", Some(Route::Api(Call::Create)));
         check(

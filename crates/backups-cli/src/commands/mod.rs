@@ -25,6 +25,7 @@ mod create;
 mod delete;
 #[cfg(feature = "demo")]
 mod demo;
+mod doctor;
 mod list;
 mod manual;
 mod prune;
@@ -50,6 +51,20 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     #[command(flatten)]
     Api(ApiCommand),
+
+    /// Check the setup in one report: where Pieces OS is, its version and health, whether
+    /// backups work, what runs now, and this tool's version
+    ///
+    /// Says where discovery looked and what answered there (or, with --host or PIECES_OS_URL,
+    /// checks that address alone), asks Pieces OS its version and health, lists the backups to
+    /// see whether they work (sign in and connect to the cloud on 511, update Pieces OS on
+    /// 505), and reads the progress channel's first snapshot. Each problem comes with the one
+    /// thing to do about it. Exits 0 only when backups are usable, else with the status of the
+    /// problem (see below). With --json, the report is one JSON object.
+    #[command(
+        after_help = "Example:\n  pieces-backups doctor\n  pieces-backups doctor --json > report.json"
+    )]
+    Doctor,
 
     /// Run the whole API against a temporary in-process reference server
     #[cfg_attr(
@@ -289,6 +304,7 @@ mod demo {
 pub(crate) async fn run(cli: Cli, out: &mut impl Write) -> (Result<(), Stop>, Option<String>) {
     let json = cli.global.json;
     match cli.command {
+        Command::Doctor => (doctor::doctor(&cli.global, out).await, None),
         Command::Demo => (demo::run(json, out).await, None),
         Command::Completions { shell } => (manual::completions(shell, out), None),
         Command::Man { command, out_dir } => (
