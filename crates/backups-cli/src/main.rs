@@ -2,10 +2,11 @@
 //!
 //! ```text
 //! pieces-backups demo                  # the whole API against a temporary local server (*)
-//! pieces-backups list [--json]
+//! pieces-backups doctor [--json]      # is Pieces OS there, usable, and what runs now
+//! pieces-backups list [--json] [--device NAME] [--platform P] [--since DATE] [--until DATE]
 //! pieces-backups create [--stream [--websocket]] [--json]
-//! pieces-backups show ID [--json]
-//! pieces-backups restore ID [--stream [--websocket]] [--yes] [--json]
+//! pieces-backups show ID|latest [--device NAME] [--platform P] [--json]
+//! pieces-backups restore ID|latest [--stream [--websocket]] [--yes] [--no-safety-backup] [--json]
 //! pieces-backups watch [--json]        # every backup and restore in progress, until Ctrl-C
 //! pieces-backups status ID [--restore] [--json]
 //! pieces-backups cancel ID [--restore] [--json]

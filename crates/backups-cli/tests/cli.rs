@@ -923,7 +923,8 @@ fn completions_name_every_subcommand() {
 }
 
 /// Every subcommand, as `--help` lists them.
-const SUBCOMMANDS: [&str; 12] = [
+const SUBCOMMANDS: [&str; 13] = [
+    "doctor",
     "list",
     "create",
     "show",
