@@ -29,6 +29,7 @@ Exit statuses:
 Environment:
   PIECES_OS_URL   base URL of Pieces OS, as --host
   NO_COLOR        set to anything (but empty): no colour, even on a terminal
+  CLICOLOR=0      no colour either; CLICOLOR_FORCE (set, not empty): colour even in a pipe
 
 Examples:
   pieces-backups list

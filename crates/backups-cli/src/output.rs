@@ -1,19 +1,19 @@
 //! How backups and progress events are shown: tables and lines for people, JSON for programs.
 
-use std::ffi::OsStr;
 use std::fmt::Write as _;
 use std::io::IsTerminal;
 
 use backups_models::{Backup, BackupStatus, BackupStreamedProgress, Number, ProgressStatus};
 use indicatif::HumanBytes;
+use tabled::builder::Builder;
+use tabled::settings::object::{Columns, Object, Rows};
+use tabled::settings::{Alignment, Color, Padding, Style};
 use time::OffsetDateTime;
 use time::format_description::FormatItem;
 use time::macros::format_description;
 
 const CREATED: &[FormatItem<'static>] =
     format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
-
-const HEADERS: [&str; 6] = ["ID", "CREATED", "SIZE", "DEVICE", "PLATFORM", "VERSION"];
 
 /// The size of a backup in human units; a fractional or negative size is shown as written.
 pub(crate) fn size(backup: &Backup) -> String {
@@ -32,167 +32,172 @@ pub(crate) fn created(backup: &Backup) -> String {
 
 /// How a table is drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Look {
-    /// For pipes and scripts: left-aligned columns, the date alone, no escape codes.
-    Plain,
-    /// For a person at a terminal: sizes right-aligned, how long ago beside each date (as of
-    /// `now`), and colour when `colour`.
-    Terminal { now: OffsetDateTime, colour: bool },
+pub(crate) struct Look {
+    /// For a person at a terminal, the moment that ages are counted from: sizes right-aligned
+    /// and how long ago beside each date. `None` for pipes and scripts: left-aligned columns and
+    /// the date alone.
+    pub(crate) now: Option<OffsetDateTime>,
+    /// Whether the table has colour (bold headers, yellow ids, dim ages).
+    pub(crate) colour: bool,
 }
 
 impl Look {
-    /// [`Look::Terminal`] when stdout is a terminal (in colour unless `NO_COLOR` says no),
-    /// else [`Look::Plain`].
+    /// For pipes and scripts, without colour.
+    #[cfg(test)]
+    pub(crate) const PLAIN: Self = Self {
+        now: None,
+        colour: false,
+    };
+
+    /// For stdout: a person's table when it is a terminal, in colour when [`colour_on`] says so.
     pub(crate) fn for_stdout() -> Self {
-        if std::io::stdout().is_terminal() {
-            Self::Terminal {
-                now: OffsetDateTime::now_utc(),
-                colour: colour_allowed(std::env::var_os("NO_COLOR").as_deref()),
-            }
-        } else {
-            Self::Plain
+        let stdout = std::io::stdout();
+        Self {
+            now: stdout.is_terminal().then(OffsetDateTime::now_utc),
+            colour: colour_on(&stdout),
         }
     }
 }
 
-/// Whether a terminal may be given colour: not when `NO_COLOR` is set to anything but the empty
-/// string (<https://no-color.org>).
-pub(crate) fn colour_allowed(no_color: Option<&OsStr>) -> bool {
-    no_color.is_none_or(OsStr::is_empty)
+/// Whether `stream` gets colour, by anstream's rule (as clap's help does): never when `NO_COLOR`
+/// is set to anything but the empty string (<https://no-color.org>) or `CLICOLOR` is `0`;
+/// always when `CLICOLOR_FORCE` is set; else only on a terminal whose `TERM` is set and not
+/// `dumb`.
+pub(crate) fn colour_on(stream: &impl anstream::stream::RawStream) -> bool {
+    anstream::AutoStream::choice(stream) != anstream::ColorChoice::Never
 }
 
 /// How long before `now` a moment was, as a person says it: "just now", "1 minute ago",
-/// "3 hours ago", "2 days ago"; a moment after `now` (a clock ahead) is "in 5 minutes".
+/// "3 hours ago", "2 weeks ago"; a moment after `now` (a clock ahead) is "in 5 minutes".
 pub(crate) fn ago(then: OffsetDateTime, now: OffsetDateTime) -> String {
-    let seconds = (now - then).whole_seconds();
-    if seconds.unsigned_abs() < 60 {
-        "just now".to_owned()
-    } else if seconds < 0 {
-        format!("in {}", span(seconds.saturating_neg()))
+    let elapsed = now - then;
+    if elapsed.is_negative() {
+        in_words(
+            timeago::Formatter::with_language(Ahead),
+            elapsed.unsigned_abs(),
+        )
     } else {
-        format!("{} ago", span(seconds))
+        in_words(timeago::Formatter::new(), elapsed.unsigned_abs())
     }
 }
 
-/// A length of time of at least a minute, in its largest whole unit.
-fn span(seconds: i64) -> String {
-    const MINUTE: i64 = 60;
-    const HOUR: i64 = 60 * MINUTE;
-    const DAY: i64 = 24 * HOUR;
-    const MONTH: i64 = 30 * DAY;
-    const YEAR: i64 = 365 * DAY;
-    let (count, unit) = if seconds < HOUR {
-        (seconds / MINUTE, "minute")
-    } else if seconds < DAY {
-        (seconds / HOUR, "hour")
-    } else if seconds < MONTH {
-        (seconds / DAY, "day")
-    } else if seconds < YEAR {
-        (seconds / MONTH, "month")
-    } else {
-        (seconds / YEAR, "year")
-    };
-    if count == 1 {
-        format!("1 {unit}")
-    } else {
-        format!("{count} {unit}s")
+/// `span` in its largest whole unit, from a minute up; "just now" below.
+fn in_words<L: timeago::Language>(
+    mut formatter: timeago::Formatter<L>,
+    span: std::time::Duration,
+) -> String {
+    formatter
+        .min_unit(timeago::TimeUnit::Minutes)
+        .too_low("just now");
+    formatter.convert(span)
+}
+
+/// English that looks ahead ("in 5 minutes"): timeago's own English only looks back.
+struct Ahead;
+
+impl timeago::Language for Ahead {
+    fn too_low(&self) -> &'static str {
+        timeago::English.too_low()
+    }
+
+    fn too_high(&self) -> &'static str {
+        timeago::English.too_high()
+    }
+
+    fn ago(&self) -> &'static str {
+        "in"
+    }
+
+    fn get_word(&self, unit: timeago::TimeUnit, count: u64) -> &'static str {
+        timeago::English.get_word(unit, count)
+    }
+
+    fn place_ago_before(&self) -> bool {
+        true
+    }
+
+    fn clone_boxed(&self) -> timeago::BoxedLanguage {
+        Box::new(Ahead)
     }
 }
 
-const BOLD: &str = "\x1b[1m";
-const DIM: &str = "\x1b[2m";
-const YELLOW: &str = "\x1b[33m";
-const RESET: &str = "\x1b[0m";
+/// The column of the dates; in a person's table, the ages follow in a column of their own with
+/// no header, one space from the dates so that they read as the date's.
+const DATE_COLUMN: usize = 1;
+const AGE_COLUMN: usize = DATE_COLUMN + 1;
 
-/// One cell: its text, which sets the column's width, and the same text as written, which may
-/// carry colour codes.
-struct Cell {
-    text: String,
-    written: String,
+fn headers(look: Look) -> Vec<&'static str> {
+    let mut headers = vec!["ID", "CREATED", "SIZE", "DEVICE", "PLATFORM", "VERSION"];
+    if look.now.is_some() {
+        headers.insert(AGE_COLUMN, "");
+    }
+    headers
 }
 
-impl Cell {
-    fn plain(text: String) -> Self {
-        Self {
-            written: text.clone(),
-            text,
-        }
+fn row(backup: &Backup, look: Look) -> Vec<String> {
+    let mut row = vec![
+        backup.id.clone(),
+        created(backup),
+        size(backup),
+        backup.device_name.clone(),
+        backup.platform.to_string(),
+        backup.version.clone(),
+    ];
+    if let Some(now) = look.now {
+        row.insert(AGE_COLUMN, format!("({})", ago(backup.created.value, now)));
     }
-
-    /// `text` in `colour` when `on`.
-    fn painted(text: String, colour: &str, on: bool) -> Self {
-        let written = if on {
-            format!("{colour}{text}{RESET}")
-        } else {
-            text.clone()
-        };
-        Self { text, written }
-    }
+    row
 }
 
-const SIZE_COLUMN: usize = 2;
-
-fn row(backup: &Backup, look: Look) -> Vec<Cell> {
-    let (id, created) = match look {
-        Look::Plain => (Cell::plain(backup.id.clone()), Cell::plain(created(backup))),
-        Look::Terminal { now, colour } => {
-            let date = created(backup);
-            let ago = format!("({})", ago(backup.created.value, now));
-            let created = Cell {
-                text: format!("{date} {ago}"),
-                written: if colour {
-                    format!("{date} {DIM}{ago}{RESET}")
-                } else {
-                    format!("{date} {ago}")
-                },
-            };
-            (Cell::painted(backup.id.clone(), YELLOW, colour), created)
-        }
-    };
-    vec![
-        id,
-        created,
-        Cell::plain(size(backup)),
-        Cell::plain(backup.device_name.clone()),
-        Cell::plain(backup.platform.to_string()),
-        Cell::plain(backup.version.clone()),
-    ]
+/// `style` as tabled writes it around a cell's text, once the column widths are measured.
+fn paint(style: anstyle::Style) -> Color {
+    Color::new(style.render().to_string(), style.render_reset().to_string())
 }
 
 /// A table of backups with aligned columns, drawn the way `look` says; a line saying so when
 /// there are none.
 pub(crate) fn table_with<'a>(backups: impl IntoIterator<Item = &'a Backup>, look: Look) -> String {
-    let rows: Vec<Vec<Cell>> = backups.into_iter().map(|b| row(b, look)).collect();
-    if rows.is_empty() {
+    let mut builder = Builder::default();
+    builder.push_record(headers(look));
+    let mut any = false;
+    for backup in backups {
+        builder.push_record(row(backup, look));
+        any = true;
+    }
+    if !any {
         return "No backups.\n".to_owned();
     }
-    let (terminal, colour) = match look {
-        Look::Plain => (false, false),
-        Look::Terminal { colour, .. } => (true, colour),
-    };
-    let header: Vec<Cell> = HEADERS
-        .iter()
-        .map(|h| Cell::painted((*h).to_owned(), BOLD, colour))
-        .collect();
-    let mut widths = HEADERS.map(|h| h.chars().count());
-    for row in &rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.text.chars().count());
+    let mut table = builder.build();
+    // No borders; two spaces after each column but the last.
+    table.with(Style::empty()).with(Padding::new(0, 2, 0, 0));
+    table.modify(Columns::last(), Padding::zero());
+    let body = Rows::new(1..);
+    if look.now.is_some() {
+        table.modify(Columns::one(DATE_COLUMN), Padding::new(0, 1, 0, 0));
+        // The sizes, after the ages.
+        table.modify(Columns::one(AGE_COLUMN + 1), Alignment::right());
+    }
+    if look.colour {
+        let bold = paint(anstyle::Style::new().bold());
+        table.modify(
+            Columns::first().intersect(body.clone()),
+            paint(anstyle::AnsiColor::Yellow.on_default()),
+        );
+        if look.now.is_some() {
+            // The ages' empty header stays free of escapes.
+            table.modify(Rows::first().not(Columns::one(AGE_COLUMN)), bold);
+            table.modify(
+                Columns::one(AGE_COLUMN).intersect(body),
+                paint(anstyle::Style::new().dimmed()),
+            );
+        } else {
+            table.modify(Rows::first(), bold);
         }
     }
+    // Cells are padded to their column's width, the last column's too: a line ends at its last
+    // character.
     let mut out = String::new();
-    for cells in std::iter::once(&header).chain(&rows) {
-        let mut line = String::new();
-        for (i, (cell, width)) in cells.iter().zip(widths).enumerate() {
-            let padding = " ".repeat(width - cell.text.chars().count());
-            if terminal && i == SIZE_COLUMN {
-                let _ = write!(line, "{padding}{}  ", cell.written);
-            } else if i + 1 == cells.len() {
-                line.push_str(&cell.written);
-            } else {
-                let _ = write!(line, "{}{padding}  ", cell.written);
-            }
-        }
+    for line in table.to_string().lines() {
         out.push_str(line.trim_end());
         out.push('\n');
     }
@@ -239,13 +244,11 @@ pub(crate) fn json_line<T: serde::Serialize>(value: &T) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::ffi::OsStr;
-
     use backups_models::{Backup, BackupParts, GroupedTimestamp, Platform};
     use time::macros::datetime;
     use time::{Duration, OffsetDateTime};
 
-    use super::{Look, ago, colour_allowed, table_with};
+    use super::{Look, ago, table_with};
 
     const NOW: OffsetDateTime = datetime!(2025-11-26 21:00:00 UTC);
 
@@ -272,24 +275,22 @@ mod tests {
             (Duration::minutes(200), "3 hours ago"),
             (Duration::hours(47), "1 day ago"),
             (Duration::days(2), "2 days ago"),
-            (Duration::days(29), "29 days ago"),
+            (Duration::days(6), "6 days ago"),
+            // timeago counts weeks, as git's relative dates do, months of 30.4 days and years
+            // of 12 such months (365 days and 36 seconds).
+            (Duration::days(7), "1 week ago"),
+            (Duration::days(29), "4 weeks ago"),
             (Duration::days(61), "2 months ago"),
-            (Duration::days(365), "1 year ago"),
+            (Duration::days(365), "11 months ago"),
+            (Duration::days(366), "1 year ago"),
             (Duration::days(800), "2 years ago"),
             // A clock ahead of this machine's.
             (Duration::seconds(-30), "just now"),
             (Duration::minutes(-5), "in 5 minutes"),
+            (Duration::days(-1), "in 1 day"),
         ] {
             assert_eq!(ago(NOW - before, NOW), said, "{before}");
         }
-    }
-
-    #[test]
-    fn colour_unless_no_color_is_set_to_something() {
-        assert!(colour_allowed(None));
-        assert!(colour_allowed(Some(OsStr::new(""))));
-        assert!(!colour_allowed(Some(OsStr::new("1"))));
-        assert!(!colour_allowed(Some(OsStr::new("0"))));
     }
 
     fn two() -> [Backup; 2] {
@@ -299,10 +300,17 @@ mod tests {
         ]
     }
 
+    fn terminal(colour: bool) -> Look {
+        Look {
+            now: Some(NOW),
+            colour,
+        }
+    }
+
     #[test]
     fn the_plain_table_is_left_aligned_without_relative_times_or_escapes() {
         assert_eq!(
-            table_with(&two(), Look::Plain),
+            table_with(&two(), Look::PLAIN),
             "\
 ID             CREATED                  SIZE       DEVICE  PLATFORM  VERSION
 1764190800000  2025-11-26 18:00:00 UTC  300 B      laptop  LINUX     12.0.0
@@ -313,12 +321,8 @@ ID             CREATED                  SIZE       DEVICE  PLATFORM  VERSION
 
     #[test]
     fn a_terminal_table_right_aligns_sizes_and_says_how_long_ago() {
-        let look = Look::Terminal {
-            now: NOW,
-            colour: false,
-        };
         assert_eq!(
-            table_with(&two(), look),
+            table_with(&two(), terminal(false)),
             "\
 ID             CREATED                                     SIZE  DEVICE  PLATFORM  VERSION
 1764190800000  2025-11-26 18:00:00 UTC (3 hours ago)      300 B  laptop  LINUX     12.0.0
@@ -327,52 +331,69 @@ ID             CREATED                                     SIZE  DEVICE  PLATFOR
         );
     }
 
-    #[test]
-    fn colour_changes_no_column_width() {
-        let plain = table_with(
-            &two(),
-            Look::Terminal {
-                now: NOW,
-                colour: false,
-            },
-        );
-        let coloured = table_with(
-            &two(),
-            Look::Terminal {
-                now: NOW,
-                colour: true,
-            },
-        );
-        assert!(coloured.contains("\x1b["), "{coloured}");
-        let stripped = strip_escapes(&coloured);
-        assert_eq!(stripped, plain);
+    fn bold() -> anstyle::Style {
+        anstyle::Style::new().bold()
     }
 
-    /// `text` without its `ESC [ ... m` sequences.
-    fn strip_escapes(text: &str) -> String {
-        let mut out = String::new();
-        let mut chars = text.chars();
-        while let Some(c) = chars.next() {
-            if c == '\x1b' {
-                for c in chars.by_ref() {
-                    if c == 'm' {
-                        break;
-                    }
-                }
-            } else {
-                out.push(c);
-            }
+    /// `text` in `style`, as a terminal gets it.
+    fn painted(style: anstyle::Style, text: &str) -> String {
+        format!("{}{text}{}", style.render(), style.render_reset())
+    }
+
+    #[test]
+    fn colour_changes_no_column_width() {
+        for (plain, coloured) in [
+            (
+                Look::PLAIN,
+                Look {
+                    colour: true,
+                    ..Look::PLAIN
+                },
+            ),
+            (terminal(false), terminal(true)),
+        ] {
+            let plain = table_with(&two(), plain);
+            let coloured = table_with(&two(), coloured);
+            assert!(coloured.contains(&painted(bold(), "ID")), "{coloured}");
+            let id = painted(anstyle::AnsiColor::Yellow.on_default(), "1764190800000");
+            assert!(coloured.contains(&id), "{coloured}");
+            assert_eq!(anstream::adapter::strip_str(&coloured).to_string(), plain);
         }
-        out
+    }
+
+    #[test]
+    fn a_terminal_table_dims_the_ages_and_gives_their_empty_header_no_escapes() {
+        let coloured = table_with(&two(), terminal(true));
+        let dim = anstyle::Style::new().dimmed();
+        assert!(
+            coloured.contains(&format!(" {}", painted(dim, "(3 hours ago)"))),
+            "{coloured}"
+        );
+        assert!(!coloured.contains(&painted(bold(), "")), "{coloured:?}");
+        // Each line ends at its last character, escapes included.
+        assert!(
+            coloured.lines().all(|line| !line.ends_with(' ')),
+            "{coloured:?}"
+        );
+    }
+
+    #[test]
+    fn wide_characters_take_their_width_on_screen() {
+        let mut wide = backup("1764190800000", 300, NOW - Duration::hours(3));
+        // 5 characters, 8 columns on screen: the column is 8 wide.
+        wide.device_name = "ノートPC".to_owned();
+        assert_eq!(
+            table_with(&[wide], Look::PLAIN),
+            "\
+ID             CREATED                  SIZE   DEVICE    PLATFORM  VERSION
+1764190800000  2025-11-26 18:00:00 UTC  300 B  ノートPC  LINUX     12.0.0
+"
+        );
     }
 
     #[test]
     fn no_backups_is_one_line_either_way() {
-        let look = Look::Terminal {
-            now: NOW,
-            colour: true,
-        };
-        assert_eq!(table_with(&[], look), "No backups.\n");
-        assert_eq!(table_with(&[], Look::Plain), "No backups.\n");
+        assert_eq!(table_with(&[], terminal(true)), "No backups.\n");
+        assert_eq!(table_with(&[], Look::PLAIN), "No backups.\n");
     }
 }

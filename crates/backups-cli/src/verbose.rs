@@ -1,12 +1,10 @@
 //! `--verbose`: the SDK's `tracing` spans on stderr, one line per call.
 
-use std::io::IsTerminal;
-
 use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
-use crate::output::colour_allowed;
+use crate::output::colour_on;
 
 /// The most detailed level shown for `count` `-v`s: none without, each call (INFO) with one,
 /// retries and dropped bodies (DEBUG) with two, everything (TRACE) with more.
@@ -28,7 +26,7 @@ pub(crate) fn init(count: u8) {
         return;
     }
     let stderr = std::io::stderr();
-    let colour = stderr.is_terminal() && colour_allowed(std::env::var_os("NO_COLOR").as_deref());
+    let colour = colour_on(&stderr);
     let filter = Targets::new()
         .with_target("backups_hyper", level)
         .with_target("backups_proto", level);

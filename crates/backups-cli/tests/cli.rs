@@ -681,8 +681,9 @@ fn run_on_a_terminal(server: &TestServer, args: &[&str], input: &str) -> Option<
     run_on_a_terminal_with(server, args, input, &[])
 }
 
-/// [`run_on_a_terminal`] with `envs` set (and `NO_COLOR` unset unless `envs` sets it). The
-/// terminal says it is an xterm, as a user's does, whatever the test runner's says.
+/// [`run_on_a_terminal`] with `envs` set (and `NO_COLOR`, `CLICOLOR` and `CLICOLOR_FORCE` unset
+/// unless `envs` sets them). The terminal says it is an xterm, as a user's does, whatever the
+/// test runner's says.
 #[cfg(unix)]
 fn run_on_a_terminal_with(
     server: &TestServer,
@@ -700,6 +701,8 @@ fn run_on_a_terminal_with(
         .args(["-qec", &command_line, "/dev/null"])
         .env_remove("PIECES_OS_URL")
         .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR")
+        .env_remove("CLICOLOR_FORCE")
         .env("TERM", "xterm")
         .envs(envs.iter().copied())
         .stdin(Stdio::piped())
@@ -879,6 +882,65 @@ fn list_on_a_terminal_has_colour_and_relative_times_unless_no_color() {
         !piped.contains("ago") && !piped.contains("just now"),
         "{piped}"
     );
+}
+
+#[cfg(unix)]
+#[test]
+fn list_colour_follows_clicolor_and_term_as_clap_does() {
+    let server = TestServer::start(|_| {});
+    let id = server.create();
+    // An empty NO_COLOR asks for nothing (no-color.org).
+    let Some(empty) = run_on_a_terminal_with(&server, &["list"], "", &[("NO_COLOR", "")]) else {
+        eprintln!("{SKIPPED_WITHOUT_SCRIPT}");
+        return;
+    };
+    assert_exit(&empty, 0);
+    // The same escapes as before anstyle: bold headers, yellow ids.
+    let screen = stdout(&empty);
+    assert!(screen.contains("\x1b[1mID\x1b[0m"), "{screen:?}");
+    assert!(
+        screen.contains(&format!("\x1b[33m{id}\x1b[0m")),
+        "{screen:?}"
+    );
+
+    for envs in [[("CLICOLOR", "0")], [("TERM", "dumb")], [("NO_COLOR", "1")]] {
+        let plain = run_on_a_terminal_with(&server, &["list"], "", &envs).unwrap();
+        assert_exit(&plain, 0);
+        let screen = stdout(&plain);
+        assert!(!screen.contains('\x1b'), "colour with {envs:?}: {screen:?}");
+        assert!(screen.contains("(just now)"), "{screen:?}");
+    }
+
+    // CLICOLOR_FORCE colours a pipe too: the same plain table, in colour; NO_COLOR still wins.
+    let piped = stdout(&server.run(&["list"]));
+    let list_with = |envs: &[(&str, &str)]| {
+        let output = cli()
+            .args(["--host", &server.url, "list"])
+            .envs(envs.iter().copied())
+            .output()
+            .unwrap();
+        assert_exit(&output, 0);
+        stdout(&output)
+    };
+    let forced = list_with(&[("CLICOLOR_FORCE", "1")]);
+    assert!(forced.contains(CSI), "{forced:?}");
+    assert_eq!(without_escapes(&forced), piped);
+    let refused = list_with(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]);
+    assert_eq!(refused, piped);
+}
+
+/// `text` without its `ESC [ ... m` colour sequences.
+fn without_escapes(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            chars.by_ref().find(|&c| c == 'm');
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 #[test]

@@ -61,6 +61,8 @@ pub(crate) fn run_at(url: &str, args: &[&str]) -> Output {
 pub(crate) fn cli() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_pieces-backups"));
     command.env_remove("PIECES_OS_URL").stdin(Stdio::null());
+    // A developer's CLICOLOR_FORCE would colour the pipes that the tests read.
+    command.env_remove("CLICOLOR_FORCE").env_remove("CLICOLOR");
     command
 }
 
