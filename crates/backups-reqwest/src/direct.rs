@@ -81,8 +81,9 @@ pub(crate) async fn send(
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
         .await
         .map_err(failed)?;
-    // Drives the connection until the response body is read; it ends with it.
-    tokio::spawn(connection);
+    // Drives the connection until the response body is read, or hands it over when a WebSocket
+    // handshake of a `restore_over_websocket` upgrades it.
+    tokio::spawn(connection.with_upgrades());
     let (mut parts, body) = request.into_parts();
     // On a connection of its own, the request line takes the origin form; `Host` is in the
     // request already.

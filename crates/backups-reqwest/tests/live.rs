@@ -173,3 +173,46 @@ async fn a_silent_stream_is_followed_to_its_end_by_its_status() {
     let listed = client.list().await.expect("list");
     assert_eq!(listed.iter().next().map(|b| b.id.clone()), Some(backup.id));
 }
+
+#[tokio::test]
+async fn an_id_of_dot_dot_is_sent_as_one_segment() {
+    // reqwest's URL parser would send `/backup/%2E%2E` as `/`; the transport sends it as built.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let peer = tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.expect("accept");
+        let seen = backups_testkit::read_request(&mut stream)
+            .await
+            .expect("request");
+        let answer = "HTTP/1.1 404 Not Found\r\ncontent-type: text/plain\r\n\
+                      content-length: 7\r\nconnection: close\r\n\r\nunknown";
+        tokio::io::AsyncWriteExt::write_all(&mut stream, answer.as_bytes())
+            .await
+            .expect("write");
+        seen
+    });
+    let client = client(&format!("http://{addr}"), ReqwestTransport::new(http()));
+    let id = BackupId::new("..").expect("id");
+    let error = client.get(&id).await.expect_err("no such backup");
+    assert!(matches!(error, Error::NotFound { .. }), "{error:?}");
+    let seen = peer.await.expect("peer");
+    assert_eq!(
+        (seen.method.as_str(), seen.path.as_str()),
+        ("GET", "/backup/%2E%2E")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restore_socket_of_id_dot_dot_is_refused_by_its_own_route() {
+    let server = start(|_| {}).await;
+    let client = client(&server.base_url(), ReqwestTransport::new(http()));
+    let id = BackupId::new("..").expect("id");
+    let outcome = match client.restore_over_websocket(&id).await {
+        Ok(stream) => stream.finish(|_| {}).await.map(|_| ()),
+        Err(error) => Err(error),
+    };
+    let error = outcome.expect_err("no such backup");
+    assert!(matches!(error, Error::NotFound { .. }), "{error:?}");
+}
