@@ -17,13 +17,14 @@ fn files() -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
-async fn start(configure: impl FnOnce(&mut backups_server::ServerConfig)) -> TempServer {
+/// A reference server whose creates and restores go silent for `silent_phase` half way.
+async fn start(silent_phase: Duration) -> TempServer {
     let files = files();
     let refs: Vec<(&str, &[u8])> = files
         .iter()
         .map(|(p, c)| (p.as_str(), c.as_slice()))
         .collect();
-    backups_testkit::start_server(&refs, configure).await
+    backups_testkit::start_server(&refs, move |config| config.silent_phase = silent_phase).await
 }
 
 fn http() -> reqwest::Client {
@@ -46,7 +47,7 @@ fn client(base_url: &str, transport: ReqwestTransport) -> Client<ReqwestTranspor
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn list_create_and_restore_streamed_and_followed() {
-    let server = start(|_| {}).await;
+    let server = start(Duration::ZERO).await;
     let client = client(&server.base_url(), ReqwestTransport::new(http()));
     assert!(client.list().await.expect("list").is_empty());
 
@@ -91,7 +92,7 @@ fn client_with(server: &TempServer, transport: ReqwestTransport) -> Client<Reqwe
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_create_over_websocket_ends_at_its_backup() {
-    let server = start(|_| {}).await;
+    let server = start(Duration::ZERO).await;
     let client = client(&server.base_url(), ReqwestTransport::new(http()));
     let stream = client.create_over_websocket().await.expect("upgraded");
     assert_eq!(stream.operation(), Operation::CreateOverWebSocket);
@@ -131,7 +132,7 @@ async fn a_refused_port_is_a_connect_error() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_silent_stream_ends_with_the_idle_timeout() {
-    let server = start(|config| config.silent_phase = Duration::from_secs(3)).await;
+    let server = start(Duration::from_secs(3)).await;
     let transport = ReqwestTransport::new(http()).with_idle_timeout(Duration::from_millis(300));
     let client = client(&server.base_url(), transport);
     let mut stream = client.create_streamed().await.expect("create_streamed");
@@ -162,7 +163,7 @@ async fn a_silent_stream_ends_with_the_idle_timeout() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_silent_stream_is_followed_to_its_end_by_its_status() {
-    let server = start(|config| config.silent_phase = Duration::from_secs(1)).await;
+    let server = start(Duration::from_secs(1)).await;
     let transport = ReqwestTransport::new(http()).with_idle_timeout(Duration::from_millis(200));
     let client = client(&server.base_url(), transport);
     let stream = client.create_streamed().await.expect("create_streamed");
@@ -206,7 +207,7 @@ async fn an_id_of_dot_dot_is_sent_as_one_segment() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restore_socket_of_id_dot_dot_is_refused_by_its_own_route() {
-    let server = start(|_| {}).await;
+    let server = start(Duration::ZERO).await;
     let client = client(&server.base_url(), ReqwestTransport::new(http()));
     let id = BackupId::new("..").expect("id");
     let outcome = match client.restore_over_websocket(&id).await {
