@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 /// The bench binaries: package and bench target.
 const BENCHES: &[(&str, &str)] = &[
     ("backups-hyper", "hyper_compare"),
+    ("backups-reqwest", "reqwest_compare"),
     ("backups-proto", "proto_compare"),
     ("backups-server", "server_compare"),
     ("backups-server", "python_compare"),

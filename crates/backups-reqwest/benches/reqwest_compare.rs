@@ -1,0 +1,199 @@
+//! `ReqwestTransport` beside the code it replaces, for `cargo xtask bench`.
+//!
+//! - `reqwest-transport-list-round-trip`: median latency of one `list` through
+//!   `backups_proto::Client` over `ReqwestTransport`, against a bare `reqwest::Client` sending
+//!   the same request (same headers), taking `.bytes()` and parsing them with
+//!   `serde_json::from_slice` into the same `Backups` model: what an application holding a
+//!   reqwest client would write without the SDK. Both clients are built alike (no proxy,
+//!   `TCP_NODELAY`), each with its own pool, and talk to the same local hyper server (its own
+//!   thread and runtime) answering a canned listing of 10 backups. Batches of each side
+//!   alternate, so both see the same drift of the machine's speed.
+//!
+//! Prints one JSON object per comparison on stdout (`xtask/bench-support/emit.rs`).
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use backups_models::{
+    Backup, BackupParts, Backups, EmbeddedModelSchema, GroupedTimestamp, Number, Platform,
+    SemanticVersion,
+};
+use backups_proto::{Client, Endpoint};
+use backups_reqwest::ReqwestTransport;
+use bytes::Bytes;
+use http::header::{ACCEPT, CONTENT_TYPE, USER_AGENT};
+use http::{Request, Response};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+
+#[path = "../../../xtask/bench-support/emit.rs"]
+mod emit;
+use emit::{Options, emit};
+
+const ROUND_TRIP: &str = "reqwest-transport-list-round-trip";
+
+fn main() {
+    let options = Options::from_env();
+    if !options.wants(ROUND_TRIP) {
+        return;
+    }
+    let addr = start_server(listing(10));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let base = format!("http://{addr}");
+    let ours = Client::new(
+        ReqwestTransport::new(reqwest_client()),
+        Endpoint::new(base.parse().expect("base URL")),
+    );
+    let bare = Bare::new(&base);
+    runtime.block_on(round_trip(&ours, &bare, options.quick));
+}
+
+/// A client as an application builds one for a local service: a proxy from the environment
+/// would measure the proxy.
+fn reqwest_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .tcp_nodelay(true)
+        .build()
+        .expect("reqwest client")
+}
+
+/// reqwest as its users write a JSON GET: a shared client, the SDK's request headers,
+/// `.bytes()` and `serde_json::from_slice` into the same model.
+struct Bare {
+    client: reqwest::Client,
+    url: reqwest::Url,
+}
+
+impl Bare {
+    fn new(base: &str) -> Self {
+        let url = format!("{base}/backups").parse().expect("url");
+        Self {
+            client: reqwest_client(),
+            url,
+        }
+    }
+
+    async fn list(&self) -> Backups {
+        let response = self
+            .client
+            .get(self.url.clone())
+            .header(USER_AGENT, backups_proto::DEFAULT_USER_AGENT)
+            .header(ACCEPT, "application/json")
+            .send()
+            .await
+            .expect("send");
+        assert!(response.status().is_success());
+        let body = response.bytes().await.expect("body");
+        serde_json::from_slice(&body).expect("parse")
+    }
+}
+
+async fn round_trip(ours: &Client<ReqwestTransport>, bare: &Bare, quick: bool) {
+    let (rounds, batch) = if quick { (60, 10) } else { (600, 10) };
+    // Warm-up: connections open, caches hot.
+    for _ in 0..200 {
+        ours.list().await.expect("list");
+        bare.list().await;
+    }
+    let mut ours_us = Vec::new();
+    let mut bare_us = Vec::new();
+    for round in 0..rounds {
+        // The side going first alternates, round by round.
+        for sdk in [round % 2 == 0, round % 2 != 0] {
+            for _ in 0..batch {
+                let start = Instant::now();
+                let n = if sdk {
+                    ours.list().await.expect("list").len()
+                } else {
+                    bare.list().await.len()
+                };
+                let us = start.elapsed().as_secs_f64() * 1e6;
+                assert_eq!(n, 10);
+                if sdk {
+                    ours_us.push(us);
+                } else {
+                    bare_us.push(us);
+                }
+            }
+        }
+    }
+    emit(
+        ROUND_TRIP,
+        "µs",
+        &ours_us,
+        &bare_us,
+        "lower",
+        Some(1.05),
+        "median latency, 10-backup listing; baseline the same reqwest::Client setup + serde_json",
+    );
+}
+
+/// Starts the canned server on its own thread and runtime; returns its address.
+fn start_server(body: Bytes) -> SocketAddr {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async move {
+            let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            tx.send(listener.local_addr().expect("addr")).expect("send");
+            loop {
+                let (stream, _) = listener.accept().await.expect("accept");
+                let _ = stream.set_nodelay(true);
+                let body = body.clone();
+                tokio::spawn(async move {
+                    let service = service_fn(move |_request: Request<Incoming>| {
+                        let body = body.clone();
+                        async move {
+                            Ok::<_, Infallible>(
+                                Response::builder()
+                                    .header(CONTENT_TYPE, "application/json")
+                                    .body(Full::new(body))
+                                    .expect("response"),
+                            )
+                        }
+                    });
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+    });
+    rx.recv().expect("server address")
+}
+
+/// A listing of `count` backups, as JSON.
+fn listing(count: usize) -> Bytes {
+    let schema = EmbeddedModelSchema::new(0, SemanticVersion::Major0Minor0Patch1);
+    let backups: Vec<Backup> = (0..count)
+        .map(|i| {
+            let millis = 1_700_000_000_000i64 + i as i64 * 60_000;
+            let created =
+                time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
+                    .expect("time");
+            Backup::from(BackupParts {
+                id: format!("{millis}-{i:06}"),
+                bytes: Number::from(1_000_000 + i as u64),
+                created: GroupedTimestamp::new(created).with_readable("2023-11-14 22:13:20 UTC"),
+                device_name: "workstation-7".into(),
+                platform: Platform::Linux,
+                timestamp: millis.to_string(),
+                version: "11.2.4".into(),
+            })
+            .with_schema(schema.clone())
+        })
+        .collect();
+    Bytes::from(serde_json::to_vec(&Backups::new(backups)).expect("json"))
+}
