@@ -11,7 +11,14 @@ use backups_conformance::{CaseResult, RESULTS_DIR_ENV, SuiteReport};
 use crate::workspace;
 
 /// The suites whose results must be there: a suite that wrote none did not run.
-const EXPECTED_SUITES: [&str; 5] = ["live", "property", "replay", "transport", "transport-hyper"];
+const EXPECTED_SUITES: [&str; 6] = [
+    "live",
+    "property",
+    "replay",
+    "transport",
+    "transport-hyper",
+    "transport-reqwest",
+];
 
 /// The options of `cargo xtask conformance`.
 #[derive(Debug, clap::Args)]
