@@ -703,6 +703,9 @@ fn run_on_a_terminal_with(
         .env_remove("NO_COLOR")
         .env_remove("CLICOLOR")
         .env_remove("CLICOLOR_FORCE")
+        // anstream colours a terminal in CI whatever TERM says; these tests are of a user's
+        // terminal.
+        .env_remove("CI")
         .env("TERM", "xterm")
         .envs(envs.iter().copied())
         .stdin(Stdio::piped())
