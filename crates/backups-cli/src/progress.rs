@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use backups_hyper::BackupsClient;
 use backups_models::{Backup, BackupStreamedProgress, ProgressStatus};
-use backups_proto::BackupId;
+use backups_proto::{BackupId, FollowNote};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::interrupt::{self, until_ctrl_c};
@@ -104,6 +104,17 @@ pub(crate) async fn follow(
             }
             show(event, mode, bar.as_ref(), &mut *out);
         };
+        // Where the stream breaks, the bar would otherwise stand still while the status is
+        // polled: say why it goes on.
+        let noun = streamed.running().noun();
+        let on_note = |note: FollowNote<'_>| {
+            if let FollowNote::Broke(err) = note {
+                let note = format!(
+                    "the progress stream broke ({err}); following the {noun} by its status"
+                );
+                tell(&note, mode, bar.as_ref());
+            }
+        };
         // The two channels give different stream types; `follow` reads either alike.
         match channel {
             Channel::Http => {
@@ -111,14 +122,14 @@ pub(crate) async fn follow(
                     Streamed::Create => client.create_streamed().await?,
                     Streamed::Restore(id) => client.restore_streamed(id).await?,
                 };
-                client.follow(stream, on_event).await
+                client.follow_noting(stream, on_event, on_note).await
             }
             Channel::WebSocket => {
                 let stream = match streamed {
                     Streamed::Create => client.create_over_websocket().await?,
                     Streamed::Restore(id) => client.restore_over_websocket(id).await?,
                 };
-                client.follow(stream, on_event).await
+                client.follow_noting(stream, on_event, on_note).await
             }
         }
     };

@@ -38,6 +38,12 @@ fn a_streamed_restore_reset_mid_stream_is_followed_to_its_end_and_exits_0() {
     let output = run_at(&proxy.base_url(), &args);
     assert_exit(&output, 0);
     assert_eq!(proxy.faults_fired(), 1, "the stream was reset");
+    // The user is told why the progress goes on without its stream.
+    assert!(
+        stderr(&output).contains("following the restoration by its status"),
+        "{}",
+        stderr(&output)
+    );
     assert!(
         stdout(&output).contains(&format!("Restored backup {id} (")),
         "{}",

@@ -37,6 +37,15 @@ pub struct SafeRestore {
     pub outcome: Result<Backup, Error>,
 }
 
+/// What [`Client::follow_noting`] tells besides progress.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum FollowNote<'a> {
+    /// The stream broke with this error after the backup was known: the operation goes on on
+    /// the server, and is followed by its status from now on.
+    Broke(&'a Error),
+}
+
 /// The last progress reported, so that polls which find nothing new report nothing.
 #[derive(Debug, Default)]
 struct Reported(Option<(Option<ProgressStatus>, Option<String>)>);
@@ -143,11 +152,23 @@ impl<T: Transport> Client<T> {
     pub async fn follow<E: EventSource>(
         &self,
         stream: ProgressStream<E>,
+        on_event: impl FnMut(&BackupStreamedProgress),
+    ) -> Result<Backup, Error> {
+        self.follow_noting(stream, on_event, |_| {}).await
+    }
+
+    /// [`follow`](Self::follow), telling `on_note` what happens besides progress: that the
+    /// stream broke and the operation is now followed by its status ([`FollowNote::Broke`]),
+    /// so that an application can say so rather than leave a bar standing still.
+    pub async fn follow_noting<E: EventSource>(
+        &self,
+        stream: ProgressStream<E>,
         mut on_event: impl FnMut(&BackupStreamedProgress),
+        mut on_note: impl FnMut(FollowNote<'_>),
     ) -> Result<Backup, Error> {
         let operation = stream.operation();
-        self.capped(operation, self.follow_stream(stream, &mut on_event))
-            .await
+        let following = self.follow_stream(stream, &mut on_event, &mut on_note);
+        self.capped(operation, following).await
     }
 
     /// Follows the create or restore `operation` of backup `id` by its status alone, from now
@@ -229,6 +250,7 @@ impl<T: Transport> Client<T> {
         &self,
         mut stream: ProgressStream<E>,
         on_event: &mut impl FnMut(&BackupStreamedProgress),
+        on_note: &mut impl FnMut(FollowNote<'_>),
     ) -> Result<Backup, Error> {
         let operation = stream.operation();
         let mut end = End::new(operation);
@@ -245,6 +267,7 @@ impl<T: Transport> Client<T> {
                     let Some(id) = id else {
                         return Err(err);
                     };
+                    on_note(FollowNote::Broke(&err));
                     return self
                         .track(operation, id, end, reported, Some(err), on_event)
                         .await;

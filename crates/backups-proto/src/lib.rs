@@ -60,7 +60,7 @@ pub use client::{Client, DEFAULT_MAX_BODY, Limits};
 pub use decoder::{DEFAULT_MAX_FRAME, ProgressDecoder};
 pub use endpoint::{BaseUrl, DEFAULT_BASE_URL, DEFAULT_USER_AGENT, Endpoint};
 pub use error::{BoxError, EXCERPT_LIMIT, Error, ErrorKind, TimeoutKind, TransportKind, excerpt};
-pub use follow::SafeRestore;
+pub use follow::{FollowNote, SafeRestore};
 pub use operation::{Operation, OperationSpec, RequestBody, ResponseBody, STREAM_ACCEPT};
 pub use polling::{Locate, LocateFuture, Polling};
 pub use progress_stream::{BodyEvents, EventSource, ProgressStream};

@@ -283,6 +283,55 @@ fn a_reset_mid_stream_is_followed_to_the_real_end() {
 }
 
 #[test]
+fn follow_noting_tells_when_the_stream_broke_and_only_then() {
+    let script = Script::stream(
+        &[&initialized(), &in_progress(46)],
+        Some(TransportKind::Io),
+        vec![status("COMPLETED", 100)],
+    );
+    let client = client(&script);
+    let notes = block_on(async {
+        let stream = client.restore_streamed(&id()).await.unwrap();
+        let mut notes = Vec::new();
+        let result = client
+            .follow_noting(
+                stream,
+                |_| {},
+                |note| match note {
+                    backups_proto::FollowNote::Broke(err) => notes.push(err.kind()),
+                    _ => notes.push(backups_proto::ErrorKind::Internal),
+                },
+            )
+            .await;
+        assert_eq!(result.unwrap().id, "b1");
+        notes
+    });
+    assert_eq!(
+        notes,
+        [backups_proto::ErrorKind::Transport(TransportKind::Io)]
+    );
+
+    // A stream that ends well notes nothing.
+    let whole = Script::stream(
+        &[
+            &initialized(),
+            r#"{"status":"COMPLETED","percentage":100,"backup":{"id":"b1","bytes":1,"created":{"value":"2026-11-26T21:00:00Z"},"device_name":"d","platform":"LINUX","timestamp":"t","version":"v"}}"#,
+        ],
+        None,
+        vec![],
+    );
+    let client = self::client(&whole);
+    let noted = block_on(async {
+        let stream = client.restore_streamed(&id()).await.unwrap();
+        let mut noted = 0;
+        let result = client.follow_noting(stream, |_| {}, |_| noted += 1).await;
+        assert!(result.is_ok(), "{result:?}");
+        noted
+    });
+    assert_eq!(noted, 0);
+}
+
+#[test]
 fn an_eof_inside_an_event_is_followed_too() {
     let cut = in_progress(46);
     let script = Script::stream(
