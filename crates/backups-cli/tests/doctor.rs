@@ -205,14 +205,10 @@ fn a_bad_address_is_a_usage_error() {
     assert!(stderr(&output).contains("--host"), "{}", stderr(&output));
 }
 
-/// Where discovery reads the port on this platform, under `home`.
+/// Where discovery reads the port on this platform, under `home`: the SDK's own answer, which
+/// the CLI's discovery uses.
 fn port_file(home: &Path) -> PathBuf {
-    let base = if cfg!(target_os = "macos") {
-        home.join("Library")
-    } else {
-        home.join("Documents")
-    };
-    base.join("com.pieces.os/production/Config/.port.txt")
+    backups_hyper::discovery::Discovery::port_file_under(home)
 }
 
 #[test]

@@ -28,14 +28,10 @@ fn server_binary() -> Option<PathBuf> {
     server.exists().then_some(server)
 }
 
-/// Where discovery reads the port on this platform, under `home`.
+/// Where discovery reads the port on this platform, under `home`: the SDK's own answer, which
+/// the CLI's discovery uses.
 fn port_file(home: &Path) -> PathBuf {
-    let base = if cfg!(target_os = "macos") {
-        home.join("Library")
-    } else {
-        home.join("Documents")
-    };
-    base.join("com.pieces.os/production/Config/.port.txt")
+    backups_hyper::discovery::Discovery::port_file_under(home)
 }
 
 struct Server(Child);
