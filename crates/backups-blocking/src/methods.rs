@@ -80,12 +80,7 @@ macro_rules! blocking_method {
             Ok(Progress::new(stream, self.inner().clone()))
         }
 
-        #[doc = doc!($with)]
-        pub fn $with(&self, operation: operations::$Value) -> Result<Progress, Error> {
-            let opened = self.inner().$with(operation);
-            let stream = wait(concat!("Client::", stringify!($with)), opened)?;
-            Ok(Progress::new(stream, self.inner().clone()))
-        }
+        blocking_method!(@value stream $Value $with);
     };
     (stream $Value:ident ($($seed:ident)?) $Output:ty [$method:ident, $with:ident]) => {
         #[doc = doc!($method)]
@@ -99,6 +94,18 @@ macro_rules! blocking_method {
             Ok(Progress::new(stream, self.inner().clone()))
         }
 
+        blocking_method!(@value stream $Value $with);
+    };
+    (work $Value:ident (id $(, $backup:ident)?) $Output:ty [$method:ident, $watched:ident]) => {
+        blocking_method!(json $Value (id) Backup [$method]);
+        blocking_method!(@value work $Value $watched);
+    };
+    (work $Value:ident ($($seed:ident)?) $Output:ty [$method:ident, $watched:ident]) => {
+        blocking_method!(json $Value () Backup [$method]);
+        blocking_method!(@value work $Value $watched);
+    };
+    // The method that takes the operation as a value: the same for every shape of input.
+    (@value stream $Value:ident $with:ident) => {
         #[doc = doc!($with)]
         pub fn $with(&self, operation: operations::$Value) -> Result<Progress, Error> {
             let opened = self.inner().$with(operation);
@@ -106,36 +113,7 @@ macro_rules! blocking_method {
             Ok(Progress::new(stream, self.inner().clone()))
         }
     };
-    (work $Value:ident (id $(, $backup:ident)?) $Output:ty [$method:ident, $watched:ident]) => {
-        #[doc = doc!($method)]
-        pub fn $method(&self, id: impl IntoBackupId) -> Result<Backup, Error> {
-            wait(
-                concat!("Client::", stringify!($method)),
-                self.inner().$method(id),
-            )
-        }
-
-        #[doc = doc!($watched)]
-        ///
-        /// `on_event` is called on this thread.
-        pub fn $watched(
-            &self,
-            operation: operations::$Value,
-            on_event: impl FnMut(&BackupStreamedProgress),
-        ) -> Result<Backup, Error> {
-            let watched = self.inner().$watched(operation, on_event);
-            wait(concat!("Client::", stringify!($watched)), watched)
-        }
-    };
-    (work $Value:ident ($($seed:ident)?) $Output:ty [$method:ident, $watched:ident]) => {
-        #[doc = doc!($method)]
-        pub fn $method(&self) -> Result<Backup, Error> {
-            wait(
-                concat!("Client::", stringify!($method)),
-                self.inner().$method(),
-            )
-        }
-
+    (@value work $Value:ident $watched:ident) => {
         #[doc = doc!($watched)]
         ///
         /// `on_event` is called on this thread.

@@ -213,24 +213,39 @@ macro_rules! client_method {
             &self,
             id: impl IntoBackupId,
         ) -> Result<ProgressStream<BodyEvents<T::Body>>, Error> {
-            self.open_stream(&operations::$Value::new(id.into_backup_id()?))
+            self.$with(operations::$Value::new(id.into_backup_id()?))
                 .await
         }
 
-        #[doc = concat!("[`", stringify!($method), "`](Self::", stringify!($method), ") with the operation given as a value (to pass a body).")]
-        pub async fn $with(
-            &self,
-            operation: operations::$Value,
-        ) -> Result<ProgressStream<BodyEvents<T::Body>>, Error> {
-            self.open_stream(&operation).await
-        }
+        client_method!(@value stream $Value $method $with);
     };
     (stream $Value:ident ($($seed:ident)?) $Output:ty [$method:ident, $with:ident] $(#[doc = $doc:expr])*) => {
         $(#[doc = $doc])*
         pub async fn $method(&self) -> Result<ProgressStream<BodyEvents<T::Body>>, Error> {
-            self.open_stream(&operations::$Value::default()).await
+            self.$with(operations::$Value::default()).await
         }
 
+        client_method!(@value stream $Value $method $with);
+    };
+    (work $Value:ident (id $(, $backup:ident)?) $Output:ty [$method:ident, $watched:ident] $(#[doc = $doc:expr])*) => {
+        $(#[doc = $doc])*
+        pub async fn $method(&self, id: impl IntoBackupId) -> Result<Backup, Error> {
+            self.$watched(operations::$Value::new(id.into_backup_id()?), |_| {})
+                .await
+        }
+
+        client_method!(@value work $Value $method $watched);
+    };
+    (work $Value:ident ($($seed:ident)?) $Output:ty [$method:ident, $watched:ident] $(#[doc = $doc:expr])*) => {
+        $(#[doc = $doc])*
+        pub async fn $method(&self) -> Result<Backup, Error> {
+            self.$watched(operations::$Value::default(), |_| {}).await
+        }
+
+        client_method!(@value work $Value $method $watched);
+    };
+    // The method that takes the operation as a value: the same for every shape of input.
+    (@value stream $Value:ident $method:ident $with:ident) => {
         #[doc = concat!("[`", stringify!($method), "`](Self::", stringify!($method), ") with the operation given as a value (to pass a body).")]
         pub async fn $with(
             &self,
@@ -239,29 +254,7 @@ macro_rules! client_method {
             self.open_stream(&operation).await
         }
     };
-    (work $Value:ident (id $(, $backup:ident)?) $Output:ty [$method:ident, $watched:ident] $(#[doc = $doc:expr])*) => {
-        $(#[doc = $doc])*
-        pub async fn $method(&self, id: impl IntoBackupId) -> Result<Backup, Error> {
-            self.run_watched(&operations::$Value::new(id.into_backup_id()?), &mut |_| {})
-                .await
-        }
-
-        #[doc = concat!("[`", stringify!($method), "`](Self::", stringify!($method), ") with the operation given as a value (to pass a body), each change polled alongside reported to `on_event`.")]
-        pub async fn $watched(
-            &self,
-            operation: operations::$Value,
-            mut on_event: impl FnMut(&BackupStreamedProgress),
-        ) -> Result<Backup, Error> {
-            self.run_watched(&operation, &mut on_event).await
-        }
-    };
-    (work $Value:ident ($($seed:ident)?) $Output:ty [$method:ident, $watched:ident] $(#[doc = $doc:expr])*) => {
-        $(#[doc = $doc])*
-        pub async fn $method(&self) -> Result<Backup, Error> {
-            self.run_watched(&operations::$Value::default(), &mut |_| {})
-                .await
-        }
-
+    (@value work $Value:ident $method:ident $watched:ident) => {
         #[doc = concat!("[`", stringify!($method), "`](Self::", stringify!($method), ") with the operation given as a value (to pass a body), each change polled alongside reported to `on_event`.")]
         pub async fn $watched(
             &self,
