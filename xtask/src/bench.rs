@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 const BENCHES: &[(&str, &str)] = &[
     ("backups-hyper", "hyper_compare"),
     ("backups-reqwest", "reqwest_compare"),
+    ("backups-blocking", "ureq_compare"),
     ("backups-proto", "proto_compare"),
     ("backups-server", "server_compare"),
     ("backups-server", "python_compare"),

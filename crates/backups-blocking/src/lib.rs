@@ -1,8 +1,8 @@
 //! A blocking client for the Pieces OS **Backups API**: for synchronous tools, build scripts and
 //! a plain `fn main`, with no `async` in sight and no runtime to set up.
 //!
-//! [`Client`] has every operation of the async [`backups_hyper::BackupsClient`] as a plain call
-//! (`list`, `create`, `get`, `restore`, `delete`, the status and cancel calls, `run` for any
+//! [`Client`] has every operation of the async [`backups_proto::Client`] (the one
+//! `backups-hyper` runs on Tokio) as a plain call (`list`, `create`, `get`, `restore`, `delete`, the status and cancel calls, `run` for any
 //! operation given as a value), and the streamed ones as iterators: `create_streamed`,
 //! `restore_streamed`, `create_over_websocket` and `restore_over_websocket` return a
 //! [`Progress`] of events (with [`Progress::finish`] and [`Progress::follow`] to read it to the
@@ -38,59 +38,57 @@
 //!
 //! # How it works
 //!
-//! The client owns a current-thread Tokio runtime, as `reqwest::blocking` does, and runs it on
-//! a **thread of its own** for as long as the client (or any clone, [`Progress`] or [`Watch`]
-//! of it) lives. Each call is sent by a task on that thread through the hyper transport of
-//! `backups-hyper`, and comes back through channels; the calling thread parks until then. A
-//! runtime that is driven only while a caller blocks in `block_on` would leave the pool's
-//! background work stalled between calls: idle connections neither noticed as closed nor
-//! dropped on time, a dropped WebSocket's close frame unsent. On a thread that keeps running,
-//! hyper's connection tasks and timers run as they do under `#[tokio::main]`, so pooled
-//! keep-alive connections, the connect, request and idle timeouts, retries and `tracing` spans
-//! are exactly those of [`backups_hyper::HyperTransport`].
+//! The client is the SDK's one [`backups_proto::Client`] over an [`UreqTransport`]:
+//! [ureq](https://docs.rs/ureq) 3 for HTTP/1.1 (a keep-alive pool, per-call timeouts) and
+//! [tungstenite](https://docs.rs/tungstenite) over a `std::net::TcpStream` for the WebSocket
+//! channels. There is no async runtime, Tokio or other, and no hyper. Each call polls the async
+//! client's future on the calling thread (`pollster`), and the transport does its IO there, as
+//! it is polled: a call costs what a bare ureq call costs. Two things run elsewhere:
+//! - a plain create or restore runs on a thread of its own, because the client watches it by
+//!   its status (and Pieces OS's health) while it runs, which needs both at once;
+//! - the waits between retries and status polls are `futures-timer` timers, on one shared
+//!   thread.
 //!
-//! The runtime thread reads response bodies and socket messages a few frames ahead of the
-//! caller, so an iterator blocks only for what the server has not sent yet, and dropping an
-//! iterator stops its reader at once (the HTTP connection is dropped, a socket closed with a
-//! close frame). That machinery is a public [`Transport`] and [`SocketTransport`],
-//! [`ThreadTransport`], whose futures any executor (or none) can wait on; the conformance
-//! suite's transport check runs over it.
+//! So it works from any thread: a plain `fn main`, `tokio::task::spawn_blocking`, a thread of
+//! an application that runs another runtime. Called on an async runtime's worker thread, it
+//! works too, but blocks that worker for the call, as `std::fs` would: prefer
+//! `spawn_blocking` there, or `backups-hyper`'s async client.
 //!
-//! # Inside an async runtime
-//!
-//! A blocking call made inside a Tokio runtime would stall it (and can deadlock a
-//! current-thread one), so every call, iterator step and `finish`/`follow` checks first
-//! ([`tokio::runtime::Handle::try_current`]) and refuses with [`Error::InvalidRequest`], saying
-//! to use [`backups_hyper::BackupsClient`] there. This includes `spawn_blocking` threads and a
-//! thread with an entered runtime handle; there, await the async client with
-//! `Handle::block_on`. Building a client is allowed anywhere; only calls refuse.
+//! Timeouts are ureq's, set per call: the connect timeout, the request timeout for a plain call
+//! (head and body), and for a progress stream the idle timeout on every read (its head is
+//! bounded by both); a socket's reads are bounded by the idle timeout.
 //!
 //! # Which crate
 //!
-//! A crate of its own rather than a `blocking` feature of `backups-hyper`: the async crate's
-//! features stay about the async client, and a user who wants blocking calls depends on one
-//! crate with one obvious API. This crate re-exports what a caller needs ([`BackupId`],
-//! [`Error`], the [`models`], [`RetryPolicy`], [`Timeouts`]), and [`backups_hyper`] and
-//! [`proto`] for the rest.
+//! A crate of its own rather than a `blocking` feature of `backups-hyper`: a synchronous tool
+//! compiles no async stack at all (`cargo tree -p backups-blocking -e normal` has neither tokio
+//! nor hyper). This crate re-exports what a caller needs ([`BackupId`], [`Error`], the
+//! [`models`], [`RetryPolicy`], [`Timeouts`]), and [`proto`] for the rest.
 
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod background;
+mod body;
+mod builder;
 mod client;
+mod errors;
 mod methods;
 mod progress;
-mod thread;
+mod socket;
+mod transport;
 mod wait;
 
-pub use client::{Client, ClientBuilder};
+pub use body::UreqBody;
+pub use builder::ClientBuilder;
+pub use client::Client;
 pub use progress::{Progress, Watch};
-pub use thread::{ChannelBody, ChannelSocket, ThreadTransport};
+pub use socket::{CLOSE_TIMEOUT, Socket};
+pub use transport::{DEFAULT_POOL_IDLE_TIMEOUT, UreqTransport};
 
-pub use backups_hyper::{
-    self, DiscoveryError, IntoBaseUrl, RetryPolicy, Timeouts, discovery, proto,
-};
 pub use backups_proto::operations::{AnyOperation, AnyOutput};
 pub use backups_proto::{
-    BackupId, BaseUrl, Error, ErrorKind, IntoBackupId, Limits, Operation, SocketTransport,
-    TimeoutKind, Transport, TransportKind, models,
+    self as proto, BackupId, BaseUrl, Error, ErrorKind, IntoBackupId, IntoBaseUrl, Limits,
+    Operation, RetryPolicy, SocketTransport, TimeoutKind, Timeouts, Transport, TransportKind,
+    models,
 };

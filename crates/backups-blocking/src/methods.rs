@@ -43,7 +43,7 @@ macro_rules! doc {
             "[`backups_proto::Client::",
             stringify!($method),
             "`], blocking: see there for what it does.\n\n# Errors\n\nAny [`Error`] of the \
-             call, and [`Error::InvalidRequest`] inside an async runtime."
+             call,."
         )
     };
 }
@@ -53,18 +53,14 @@ macro_rules! blocking_method {
     ($kind:ident $Value:ident (id $(, $backup:ident)?) $Output:ty [$method:ident]) => {
         #[doc = doc!($method)]
         pub fn $method(&self, id: impl IntoBackupId) -> Result<$Output, Error> {
-            wait(
-                concat!("Client::", stringify!($method)),
-                self.inner().$method(id),
+            wait(self.inner().$method(id),
             )
         }
     };
     ($kind:ident $Value:ident ($($seed:ident)?) $Output:ty [$method:ident]) => {
         #[doc = doc!($method)]
         pub fn $method(&self) -> Result<$Output, Error> {
-            wait(
-                concat!("Client::", stringify!($method)),
-                self.inner().$method(),
+            wait(self.inner().$method(),
             )
         }
     };
@@ -73,9 +69,7 @@ macro_rules! blocking_method {
         ///
         /// The events' errors are the iterator's.
         pub fn $method(&self, id: impl IntoBackupId) -> Result<Progress, Error> {
-            let stream = wait(
-                concat!("Client::", stringify!($method)),
-                self.inner().$method(id),
+            let stream = wait(self.inner().$method(id),
             )?;
             Ok(Progress::new(stream, self.inner().clone()))
         }
@@ -87,9 +81,7 @@ macro_rules! blocking_method {
         ///
         /// The events' errors are the iterator's.
         pub fn $method(&self) -> Result<Progress, Error> {
-            let stream = wait(
-                concat!("Client::", stringify!($method)),
-                self.inner().$method(),
+            let stream = wait(self.inner().$method(),
             )?;
             Ok(Progress::new(stream, self.inner().clone()))
         }
@@ -109,7 +101,7 @@ macro_rules! blocking_method {
         #[doc = doc!($with)]
         pub fn $with(&self, operation: operations::$Value) -> Result<Progress, Error> {
             let opened = self.inner().$with(operation);
-            let stream = wait(concat!("Client::", stringify!($with)), opened)?;
+            let stream = wait(opened)?;
             Ok(Progress::new(stream, self.inner().clone()))
         }
     };
@@ -123,7 +115,7 @@ macro_rules! blocking_method {
             on_event: impl FnMut(&BackupStreamedProgress),
         ) -> Result<Backup, Error> {
             let watched = self.inner().$watched(operation, on_event);
-            wait(concat!("Client::", stringify!($watched)), watched)
+            wait(watched)
         }
     };
 }

@@ -9,25 +9,27 @@ use backups_proto::{
     SocketEvents,
 };
 
-use crate::thread::{ChannelBody, ChannelSocket, ThreadTransport};
-use crate::wait::{block_on, check};
+use crate::body::UreqBody;
+use crate::socket::Socket;
+use crate::transport::UreqTransport;
+use crate::wait::wait;
 
 /// A progress stream over an HTTP body or a WebSocket.
 // One per streamed call, made and moved once: boxing the body's decoder would buy nothing.
 #[allow(clippy::large_enum_variant)]
 pub(crate) enum Stream {
-    Body(ProgressStream<BodyEvents<ChannelBody>>),
-    Socket(ProgressStream<SocketEvents<ChannelSocket>>),
+    Body(ProgressStream<BodyEvents<UreqBody>>),
+    Socket(ProgressStream<SocketEvents<Socket>>),
 }
 
-impl From<ProgressStream<BodyEvents<ChannelBody>>> for Stream {
-    fn from(stream: ProgressStream<BodyEvents<ChannelBody>>) -> Self {
+impl From<ProgressStream<BodyEvents<UreqBody>>> for Stream {
+    fn from(stream: ProgressStream<BodyEvents<UreqBody>>) -> Self {
         Self::Body(stream)
     }
 }
 
-impl From<ProgressStream<SocketEvents<ChannelSocket>>> for Stream {
-    fn from(stream: ProgressStream<SocketEvents<ChannelSocket>>) -> Self {
+impl From<ProgressStream<SocketEvents<Socket>>> for Stream {
+    fn from(stream: ProgressStream<SocketEvents<Socket>>) -> Self {
         Self::Socket(stream)
     }
 }
@@ -59,9 +61,7 @@ macro_rules! either {
 /// [`cancel_restoration`](crate::Client::cancel_restoration) by [`backup_id`](Self::backup_id).
 pub struct Progress {
     stream: Stream,
-    client: ProtoClient<ThreadTransport>,
-    /// Set once a refusal has been yielded, which ends the iteration.
-    refused: bool,
+    client: ProtoClient<UreqTransport>,
 }
 
 impl fmt::Debug for Progress {
@@ -75,11 +75,10 @@ impl fmt::Debug for Progress {
 }
 
 impl Progress {
-    pub(crate) fn new(stream: impl Into<Stream>, client: ProtoClient<ThreadTransport>) -> Self {
+    pub(crate) fn new(stream: impl Into<Stream>, client: ProtoClient<UreqTransport>) -> Self {
         Self {
             stream: stream.into(),
             client,
-            refused: false,
         }
     }
 
@@ -107,10 +106,9 @@ impl Progress {
     ///
     /// # Errors
     ///
-    /// As the stream's items, and [`Error::InvalidRequest`] inside an async runtime.
+    /// As the stream's items,.
     pub fn finish(self, on_event: impl FnMut(&BackupStreamedProgress)) -> Result<Backup, Error> {
-        check("Progress::finish")?;
-        either!(self.stream, s => block_on(s.finish(on_event)))
+        either!(self.stream, s => wait(s.finish(on_event)))
     }
 
     /// [`finish`](Self::finish), and when the server ended the stream cleanly before a final
@@ -122,8 +120,7 @@ impl Progress {
     /// As [`finish`](Self::finish); a status that stays unchanged for the idle timeout is an
     /// [`Error::Timeout`].
     pub fn follow(self, on_event: impl FnMut(&BackupStreamedProgress)) -> Result<Backup, Error> {
-        check("Progress::follow")?;
-        either!(self.stream, s => block_on(self.client.follow(s, on_event)))
+        either!(self.stream, s => wait(self.client.follow(s, on_event)))
     }
 }
 
@@ -131,17 +128,8 @@ impl Iterator for Progress {
     type Item = Result<BackupStreamedProgress, Error>;
 
     /// The next event, blocking until it comes; `None` after the last one.
-    ///
-    /// Inside an async runtime it yields [`Error::InvalidRequest`] once, then ends.
     fn next(&mut self) -> Option<Self::Item> {
-        if self.refused {
-            return None;
-        }
-        if let Err(err) = check("Progress::next") {
-            self.refused = true;
-            return Some(Err(err));
-        }
-        either!(&mut self.stream, s => block_on(s.next_event()))
+        either!(&mut self.stream, s => wait(s.next_event()))
     }
 }
 
@@ -153,10 +141,7 @@ impl Iterator for Progress {
 /// that is not a snapshot, an abnormal close, or the transport's idle timeout on a silent socket
 /// is an error, after which the iteration ends.
 pub struct Watch {
-    snapshots: Snapshots<ChannelSocket>,
-    /// Keeps the runtime thread running while the socket is open.
-    _client: ProtoClient<ThreadTransport>,
-    refused: bool,
+    snapshots: Snapshots<Socket>,
 }
 
 impl fmt::Debug for Watch {
@@ -168,15 +153,8 @@ impl fmt::Debug for Watch {
 }
 
 impl Watch {
-    pub(crate) fn new(
-        snapshots: Snapshots<ChannelSocket>,
-        client: ProtoClient<ThreadTransport>,
-    ) -> Self {
-        Self {
-            snapshots,
-            _client: client,
-            refused: false,
-        }
+    pub(crate) fn new(snapshots: Snapshots<Socket>) -> Self {
+        Self { snapshots }
     }
 }
 
@@ -184,16 +162,7 @@ impl Iterator for Watch {
     type Item = Result<BackupsStreamedProgress, Error>;
 
     /// The next snapshot, blocking until it comes; `None` after a normal close.
-    ///
-    /// Inside an async runtime it yields [`Error::InvalidRequest`] once, then ends.
     fn next(&mut self) -> Option<Self::Item> {
-        if self.refused {
-            return None;
-        }
-        if let Err(err) = check("Watch::next") {
-            self.refused = true;
-            return Some(Err(err));
-        }
-        block_on(self.snapshots.next_snapshot())
+        wait(self.snapshots.next_snapshot())
     }
 }

@@ -1,84 +1,91 @@
-//! Inside an async runtime, the blocking client refuses with a typed error rather than stalling
-//! or deadlocking the runtime.
+//! The blocking client works from any thread, inside async runtimes too: a `spawn_blocking`
+//! closure (how async code calls blocking code), a thread with an entered runtime handle, and
+//! even a runtime's own worker (which it blocks for the call, as `std::fs` would). It has no
+//! runtime of its own to clash with.
 
-use backups_blocking::{Client, Error};
+use std::time::Duration;
+
+use backups_blocking::Client;
 use backups_testkit::BlockingServer;
 
-fn assert_refused<T: std::fmt::Debug>(result: Result<T, Error>) {
-    let err = result.expect_err("refused inside a runtime");
-    let Error::InvalidRequest { reason } = &err else {
-        panic!("not InvalidRequest: {err:?}");
-    };
-    assert!(reason.contains("async (Tokio) runtime"), "{reason}");
-    assert!(reason.contains("backups_hyper::BackupsClient"), "{reason}");
+fn client(server: &BlockingServer) -> Client {
+    Client::builder()
+        .base_url(server.base_url())
+        .build()
+        .expect("a client")
+}
+
+/// Every kind of call: plain, a plain create (its own thread and the status polls' timers),
+/// a stream read to its end, a socket.
+fn every_kind_of_call(client: &Client) {
+    let before = client.list().expect("list").len();
+    let made = client.create().expect("create");
+    let streamed = client
+        .create_streamed()
+        .expect("create_streamed")
+        .follow(|_| {})
+        .expect("followed");
+    let over_socket = client
+        .restore_over_websocket(&made)
+        .expect("restore_over_websocket")
+        .finish(|_| {})
+        .expect("restored");
+    assert_eq!(over_socket.id, made.id);
+    let listed = client.list().expect("list");
+    assert_eq!(listed.len(), before + 2);
+    assert!(listed.iter().any(|backup| backup.id == streamed.id));
 }
 
 #[test]
-fn calls_refuse_inside_a_current_thread_runtime_and_work_again_outside() {
+fn calls_work_in_spawn_blocking_of_a_multi_thread_runtime() {
     let server = BlockingServer::start(&[("notes.txt", b"hello")], |_| {});
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime");
-    // Building is allowed anywhere.
-    let client = runtime
-        .block_on(async { Client::builder().base_url(server.base_url()).build() })
-        .expect("a client");
-    runtime.block_on(async {
-        assert_refused(client.list());
-        assert_refused(client.create());
-        assert_refused(client.create_streamed());
-        assert_refused(client.watch_progress());
-    });
-
-    // An iterator opened outside refuses inside, once, then ends.
-    let mut progress = client.create_streamed().expect("create_streamed");
-    let mut progress = runtime.block_on(async move {
-        assert_refused(progress.next().expect("an item"));
-        assert!(progress.next().is_none());
-        progress
-    });
-    assert!(progress.next().is_none());
-    let progress = client.create_streamed().expect("create_streamed");
-    runtime.block_on(async { assert_refused(progress.follow(|_| {})) });
-
-    // Outside again, the same client works.
-    client.list().expect("list");
-    // Dropping it inside a runtime is fine too.
-    runtime.block_on(async move { drop(client) });
-}
-
-#[test]
-fn calls_refuse_on_a_multi_thread_worker_and_in_spawn_blocking() {
-    let client = Client::builder()
-        .base_url("http://127.0.0.1:9")
-        .build()
-        .expect("a client");
+    let client = client(&server);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
         .build()
         .expect("a runtime");
-    let on_worker = client.clone();
     runtime
-        .block_on(runtime.spawn(async move { assert_refused(on_worker.list()) }))
-        .expect("no panic");
-    runtime
-        .block_on(runtime.spawn_blocking(move || assert_refused(client.list())))
+        .block_on(runtime.spawn_blocking(move || every_kind_of_call(&client)))
         .expect("no panic");
 }
 
 #[test]
-fn discovery_refuses_inside_a_runtime() {
+fn calls_work_on_a_thread_with_an_entered_runtime() {
+    let server = BlockingServer::start(&[("notes.txt", b"hello")], |_| {});
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("a runtime");
-    let err = runtime
-        .block_on(async { Client::discover() })
-        .expect_err("refused");
-    let backups_blocking::DiscoveryError::Client(err) = err else {
-        panic!("not refused: {err}");
-    };
-    assert_refused::<()>(Err(err));
+    let _entered = runtime.enter();
+    every_kind_of_call(&client(&server));
+}
+
+#[test]
+fn calls_work_inside_block_on_and_on_a_worker_blocking_it_meanwhile() {
+    let server = BlockingServer::start(&[("notes.txt", b"hello")], |_| {});
+    let current = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    // A current-thread runtime cannot deadlock the call: nothing of the call runs on it.
+    let blocking = client(&server);
+    current.block_on(async move { every_kind_of_call(&blocking) });
+
+    let multi = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let on_worker = client(&server);
+    let ticks = multi.spawn(async {
+        // Another task goes on on the other worker meanwhile.
+        for _ in 0..3 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    });
+    multi
+        .block_on(multi.spawn(async move { every_kind_of_call(&on_worker) }))
+        .expect("no panic");
+    multi.block_on(ticks).expect("the other task ran");
 }

@@ -7,50 +7,14 @@ use std::time::Duration;
 
 use http::header::{HeaderName, HeaderValue};
 
-use backups_proto::{BaseUrl, Client, Endpoint, Error, Limits, Locate, Polling, RetryPolicy};
+use backups_proto::{
+    APPLICATION_ID, BaseUrl, Client, Endpoint, Error, IntoBaseUrl, Limits, Locate, Polling,
+    RetryPolicy, Timeouts,
+};
 
 use crate::client::BackupsClient;
 use crate::discovery::{Discovery, Finding, NotFound};
-use crate::transport::{DEFAULT_POOL_IDLE_TIMEOUT, HyperTransport, Timeouts};
-
-/// The header naming the calling application, which Pieces OS accepts on every call.
-pub const APPLICATION_ID: &str = "x-application-id";
-
-/// Something that can be read as a [`BaseUrl`]: a string or a `BaseUrl`.
-pub trait IntoBaseUrl {
-    /// Parses or passes on the base URL.
-    fn into_base_url(self) -> Result<BaseUrl, Error>;
-}
-
-impl IntoBaseUrl for BaseUrl {
-    fn into_base_url(self) -> Result<BaseUrl, Error> {
-        Ok(self)
-    }
-}
-
-impl IntoBaseUrl for &BaseUrl {
-    fn into_base_url(self) -> Result<BaseUrl, Error> {
-        Ok(self.clone())
-    }
-}
-
-impl IntoBaseUrl for &str {
-    fn into_base_url(self) -> Result<BaseUrl, Error> {
-        self.parse()
-    }
-}
-
-impl IntoBaseUrl for String {
-    fn into_base_url(self) -> Result<BaseUrl, Error> {
-        self.parse()
-    }
-}
-
-impl IntoBaseUrl for &String {
-    fn into_base_url(self) -> Result<BaseUrl, Error> {
-        self.parse()
-    }
-}
+use crate::transport::{DEFAULT_POOL_IDLE_TIMEOUT, HyperTransport};
 
 /// Builds a [`BackupsClient`].
 ///

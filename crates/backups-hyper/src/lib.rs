@@ -151,18 +151,16 @@ mod trace;
 mod transport;
 
 pub use body::HyperBody;
-pub use builder::{APPLICATION_ID, ClientBuilder, DiscoveryError, IntoBaseUrl};
+pub use builder::{ClientBuilder, DiscoveryError};
 pub use client::BackupsClient;
 #[cfg(feature = "websocket")]
 #[cfg_attr(docsrs, doc(cfg(feature = "websocket")))]
 pub use socket::{CLOSE_TIMEOUT, Socket};
-pub use transport::{
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_POOL_IDLE_TIMEOUT,
-    DEFAULT_REQUEST_TIMEOUT, HyperTransport, Timeouts,
-};
+pub use transport::{DEFAULT_POOL_IDLE_TIMEOUT, HyperTransport};
 
 pub use backups_proto::{
-    self as proto, BackupId, BaseUrl, Error, ErrorKind, Handshake, IntoBackupId, Limits, Message,
-    Operation, Polling, ProgressStream, RetryPolicy, Snapshots, SocketEvents, SocketTransport,
-    TimeoutKind, Transport, TransportKind, models,
+    self as proto, APPLICATION_ID, BackupId, BaseUrl, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_IDLE_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, Error, ErrorKind, Handshake, IntoBackupId,
+    IntoBaseUrl, Limits, Message, Operation, Polling, ProgressStream, RetryPolicy, Snapshots,
+    SocketEvents, SocketTransport, TimeoutKind, Timeouts, Transport, TransportKind, models,
 };

@@ -19,25 +19,13 @@ use tokio::time::Sleep;
 use tracing::Instrument;
 use tracing::instrument::Instrumented;
 
-use backups_proto::{Attempt, Error, Limits, Operation, TimeoutKind, Transport, TransportKind};
+use backups_proto::{
+    Attempt, Error, Limits, Operation, TimeoutKind, Timeouts, Transport, TransportKind,
+};
 
 use crate::body::{HyperBody, after};
 use crate::errors::from_client_error;
 use crate::trace::CallTrace;
-
-/// The default time allowed to open a TCP connection: 5 s. Pieces OS runs on the same machine,
-/// so a connection that takes longer is not going to come.
-pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// The default time allowed for a whole plain call, headers and body: 120 s.
-///
-/// It never bounds a plain create or restore ([`Operation::runs_long`]), which answers only once
-/// its work is done (the client watches a restore by its status instead), nor a progress stream
-/// once its headers have arrived (the idle timeout bounds its silences).
-pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
-
-/// The default longest silence between two chunks of a progress stream: 60 s.
-pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// TCP keep-alive: the first probe after 30 s of silence, then one every 10 s, and the
 /// connection is dropped after 3 unanswered probes.
@@ -47,70 +35,6 @@ const TCP_KEEPALIVE_RETRIES: u32 = 3;
 
 /// How long an unused pooled connection is kept: 90 s.
 pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
-
-/// The timeouts of a [`HyperTransport`].
-///
-/// ```
-/// use std::time::Duration;
-/// use backups_hyper::Timeouts;
-///
-/// let timeouts = Timeouts::default().with_request(Duration::from_secs(10));
-/// assert_eq!(timeouts.request(), Duration::from_secs(10));
-/// assert_eq!(timeouts.connect(), Duration::from_secs(5));
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Timeouts {
-    connect: Duration,
-    request: Duration,
-    idle: Duration,
-}
-
-impl Default for Timeouts {
-    fn default() -> Self {
-        Self {
-            connect: DEFAULT_CONNECT_TIMEOUT,
-            request: DEFAULT_REQUEST_TIMEOUT,
-            idle: DEFAULT_IDLE_TIMEOUT,
-        }
-    }
-}
-
-impl Timeouts {
-    /// Sets the time allowed to open one TCP connection ([`TimeoutKind::Connect`]).
-    pub fn with_connect(mut self, connect: Duration) -> Self {
-        self.connect = connect;
-        self
-    }
-
-    /// Sets the time allowed for a whole call: retries and headers, and for a plain call the
-    /// body too ([`TimeoutKind::Request`]).
-    pub fn with_request(mut self, request: Duration) -> Self {
-        self.request = request;
-        self
-    }
-
-    /// Sets the longest silence between two chunks of a progress stream
-    /// ([`TimeoutKind::Idle`]).
-    pub fn with_idle(mut self, idle: Duration) -> Self {
-        self.idle = idle;
-        self
-    }
-
-    /// The connect timeout.
-    pub fn connect(&self) -> Duration {
-        self.connect
-    }
-
-    /// The request timeout.
-    pub fn request(&self) -> Duration {
-        self.request
-    }
-
-    /// The idle timeout of streams.
-    pub fn idle(&self) -> Duration {
-        self.idle
-    }
-}
 
 /// The default [`Transport`]: HTTP/1.1 over hyper 1, with a pool of keep-alive connections.
 ///
@@ -168,7 +92,7 @@ impl HyperTransport {
         pool_max_idle: usize,
     ) -> Self {
         let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(timeouts.connect));
+        connector.set_connect_timeout(Some(timeouts.connect()));
         // Requests are small and written at once; Nagle's delay only adds latency.
         connector.set_nodelay(true);
         // Keep-alive probes find a peer that vanished without closing the connection (a machine
@@ -234,7 +158,7 @@ impl HyperTransport {
         let deadline = if unbounded {
             after(Duration::MAX)
         } else {
-            after(self.timeouts.request)
+            after(self.timeouts.request())
         };
         CallFuture {
             sent: self
@@ -242,7 +166,7 @@ impl HyperTransport {
                 .instrument(trace.span().clone()),
             timer: None,
             deadline,
-            idle: self.timeouts.idle,
+            idle: self.timeouts.idle(),
             operation,
             trace: Some(trace),
         }

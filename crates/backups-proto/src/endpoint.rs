@@ -257,3 +257,42 @@ impl Default for Endpoint {
         Self::new(base)
     }
 }
+
+/// The header naming the calling application, which Pieces OS accepts on every call.
+pub const APPLICATION_ID: &str = "x-application-id";
+
+/// Something that can be read as a [`BaseUrl`]: a string or a `BaseUrl`.
+pub trait IntoBaseUrl {
+    /// Parses or passes on the base URL.
+    fn into_base_url(self) -> Result<BaseUrl, Error>;
+}
+
+impl IntoBaseUrl for BaseUrl {
+    fn into_base_url(self) -> Result<BaseUrl, Error> {
+        Ok(self)
+    }
+}
+
+impl IntoBaseUrl for &BaseUrl {
+    fn into_base_url(self) -> Result<BaseUrl, Error> {
+        Ok(self.clone())
+    }
+}
+
+impl IntoBaseUrl for &str {
+    fn into_base_url(self) -> Result<BaseUrl, Error> {
+        self.parse()
+    }
+}
+
+impl IntoBaseUrl for String {
+    fn into_base_url(self) -> Result<BaseUrl, Error> {
+        self.parse()
+    }
+}
+
+impl IntoBaseUrl for &String {
+    fn into_base_url(self) -> Result<BaseUrl, Error> {
+        self.parse()
+    }
+}

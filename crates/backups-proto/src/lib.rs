@@ -53,12 +53,15 @@ mod response;
 mod retry;
 mod socket;
 mod table;
+mod timeouts;
 mod transport;
 
 pub use backup_id::{BackupId, IntoBackupId};
 pub use client::{Client, DEFAULT_MAX_BODY, Limits};
 pub use decoder::{DEFAULT_MAX_FRAME, ProgressDecoder};
-pub use endpoint::{BaseUrl, DEFAULT_BASE_URL, DEFAULT_USER_AGENT, Endpoint};
+pub use endpoint::{
+    APPLICATION_ID, BaseUrl, DEFAULT_BASE_URL, DEFAULT_USER_AGENT, Endpoint, IntoBaseUrl,
+};
 pub use error::{BoxError, EXCERPT_LIMIT, Error, ErrorKind, TimeoutKind, TransportKind, excerpt};
 pub use follow::{FollowNote, SafeRestore};
 pub use operation::{Operation, OperationSpec, RequestBody, ResponseBody, STREAM_ACCEPT};
@@ -66,6 +69,9 @@ pub use polling::{Locate, LocateFuture, Polling};
 pub use progress_stream::{BodyEvents, EventSource, ProgressStream};
 pub use retry::{Attempt, RetryPolicy};
 pub use socket::{Handshake, Message, Snapshots, SocketEvents, SocketTransport, read_message};
+pub use timeouts::{
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, Timeouts,
+};
 pub use transport::{Transport, TransportFn, transport_fn};
 
 /// The models, re-exported so that one dependency brings both.

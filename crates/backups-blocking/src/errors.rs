@@ -1,0 +1,162 @@
+//! Turning ureq's and tungstenite's errors into the SDK's [`Error`].
+
+use std::error::Error as StdError;
+use std::io;
+
+use backups_proto::{Error, Operation, TimeoutKind, TransportKind};
+
+/// A failure as one line: `context`, then every message of the error chain joined with `: `,
+/// each said once (layers often repeat their cause's message).
+pub(crate) fn describe(context: &str, error: &(dyn StdError + 'static)) -> String {
+    let mut text = String::from(context);
+    let mut next = Some(error);
+    while let Some(err) = next {
+        let message = err.to_string();
+        if !message.is_empty() && !text.ends_with(&message) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&message);
+        }
+        next = err.source();
+    }
+    text
+}
+
+/// `error` naming `operation`, when it is known.
+pub(crate) fn with_operation(error: Error, operation: Option<Operation>) -> Error {
+    match operation {
+        Some(op) => error.with_operation(op),
+        None => error,
+    }
+}
+
+/// Whether ureq's `error` happened before anything was sent: no connection was made, so the
+/// client may retry any call.
+fn not_connected(error: &ureq::Error) -> bool {
+    match error {
+        ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => true,
+        ureq::Error::Io(io) => matches!(
+            io.kind(),
+            io::ErrorKind::ConnectionRefused
+                | io::ErrorKind::AddrNotAvailable
+                | io::ErrorKind::NotConnected
+        ),
+        _ => false,
+    }
+}
+
+/// Maps a failure before the response head arrived.
+///
+/// Nothing connected is `Connect` (ureq's connect timeout is [`TimeoutKind::Connect`]), so that
+/// the client may retry an idempotent call; anything after the connection was made is `Io`.
+/// Any other timeout is [`TimeoutKind::Request`]: the answer did not come in time.
+pub(crate) fn from_call_error(error: ureq::Error, operation: Option<Operation>) -> Error {
+    let mapped = match &error {
+        ureq::Error::Timeout(ureq::Timeout::Connect | ureq::Timeout::Resolve) => {
+            Error::timeout(TimeoutKind::Connect)
+        }
+        ureq::Error::Timeout(_) => Error::timeout(TimeoutKind::Request),
+        ureq::Error::Http(_) | ureq::Error::BadUri(_) => {
+            return Error::InvalidRequest {
+                reason: describe("ureq refused the request", &error),
+            };
+        }
+        err if not_connected(err) => Error::transport(TransportKind::Connect, describe("", err)),
+        err => Error::transport(TransportKind::Io, describe("", err)),
+    };
+    with_operation(mapped, operation)
+}
+
+/// Maps a failure while a body was read: `streamed` says which timeout a timeout stands for
+/// (a stream's idle timeout, or a plain call's request timeout).
+pub(crate) fn from_body_error(
+    error: &io::Error,
+    operation: Option<Operation>,
+    streamed: bool,
+) -> Error {
+    let inner = error
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<ureq::Error>());
+    let timed_out = matches!(inner, Some(ureq::Error::Timeout(_)))
+        || matches!(
+            error.kind(),
+            io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+        );
+    if timed_out {
+        let kind = if streamed {
+            TimeoutKind::Idle
+        } else {
+            TimeoutKind::Request
+        };
+        return with_operation(Error::timeout(kind), operation);
+    }
+    if let Some(operation) = operation {
+        // The peer closed the connection before the declared length or the last chunk.
+        let cut = error.kind() == io::ErrorKind::UnexpectedEof
+            || matches!(inner, Some(ureq::Error::Io(io)) if io.kind() == io::ErrorKind::UnexpectedEof)
+            || matches!(inner, Some(ureq::Error::Protocol(_)));
+        if cut {
+            return Error::Truncated {
+                operation,
+                detail: describe("the connection closed before the body was complete", error),
+            };
+        }
+    }
+    with_operation(
+        Error::transport(
+            TransportKind::Io,
+            describe("reading the response body", error),
+        ),
+        operation,
+    )
+}
+
+/// Maps a failure of a WebSocket of `operation` whose messages are bounded by `max_frame`.
+pub(crate) fn from_socket_error(
+    error: tungstenite::Error,
+    operation: Operation,
+    max_frame: usize,
+) -> Error {
+    use tungstenite::Error as WsError;
+    use tungstenite::error::{CapacityError, ProtocolError};
+    match error {
+        WsError::Capacity(CapacityError::MessageTooLong { .. }) => Error::FrameTooLarge {
+            operation,
+            limit: max_frame,
+        },
+        WsError::Io(io)
+            if matches!(
+                io.kind(),
+                io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+            ) =>
+        {
+            Error::timeout(TimeoutKind::Idle).with_operation(operation)
+        }
+        // As for an HTTP body cut short: what was read is whole, but the end was never said.
+        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => Error::Truncated {
+            operation,
+            detail: "the connection closed without a close frame".into(),
+        },
+        WsError::Io(io)
+            if matches!(
+                io.kind(),
+                io::ErrorKind::UnexpectedEof
+                    | io::ErrorKind::ConnectionReset
+                    | io::ErrorKind::ConnectionAborted
+            ) =>
+        {
+            Error::Truncated {
+                operation,
+                detail: describe("the connection closed inside a message", &io),
+            }
+        }
+        // Broken WebSocket or text that is not UTF-8: reading it again would not change it.
+        WsError::Utf8(_) | WsError::Protocol(_) => Error::UnexpectedMessage {
+            operation,
+            detail: describe("", &error),
+        },
+        other => Error::transport(TransportKind::Io, describe("the WebSocket", &other))
+            .with_operation(operation),
+    }
+}
