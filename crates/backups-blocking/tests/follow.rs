@@ -97,3 +97,42 @@ fn the_blocking_client_follows_a_dropped_websocket_to_completed() {
     assert!(proxy.wait_fired(1, Duration::from_secs(1)));
     assert_restored(server.server().dirs().data());
 }
+
+/// A plain restore runs on a thread of its own while the client polls its status: when its
+/// answer never comes (the proxy stalls it), the status's COMPLETED ends the call.
+#[test]
+fn a_plain_restore_whose_answer_never_comes_ends_by_its_status() {
+    let (server, id) = server_with_backup();
+    let proxy = BlockingProxy::start(server.local_addr()).expect("proxy");
+    proxy.arm(Rule::on_path(
+        format!("/backup/{id}/restore"),
+        Fault::StallAfter(0),
+    ));
+    let base = proxy.base_url();
+    let restored = std::thread::spawn(move || client(&base).restore(&id))
+        .join()
+        .expect("no panic")
+        .expect("ended by its status");
+    assert!(!restored.id.is_empty());
+    assert!(proxy.wait_fired(1, Duration::from_secs(1)));
+    assert_restored(server.server().dirs().data());
+}
+
+/// A plain restore whose connection is reset is followed by its status to its end.
+#[test]
+fn a_plain_restore_whose_connection_resets_is_followed_to_completed() {
+    let (server, id) = server_with_backup();
+    let proxy = BlockingProxy::start(server.local_addr()).expect("proxy");
+    proxy.arm(Rule::on_path(
+        format!("/backup/{id}/restore"),
+        Fault::ResetAfter(0),
+    ));
+    let base = proxy.base_url();
+    let restored = std::thread::spawn(move || client(&base).restore(&id))
+        .join()
+        .expect("no panic")
+        .expect("followed to COMPLETED");
+    assert!(!restored.id.is_empty());
+    assert!(proxy.wait_fired(1, Duration::from_secs(1)));
+    assert_restored(server.server().dirs().data());
+}
