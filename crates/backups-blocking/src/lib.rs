@@ -77,6 +77,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod client;
+pub mod discovery;
 mod methods;
 mod progress;
 mod thread;
@@ -86,9 +87,7 @@ pub use client::{Client, ClientBuilder};
 pub use progress::{Progress, Watch};
 pub use thread::{ChannelBody, ChannelSocket, ThreadTransport};
 
-pub use backups_hyper::{
-    self, DiscoveryError, IntoBaseUrl, RetryPolicy, Timeouts, discovery, proto,
-};
+pub use backups_hyper::{self, DiscoveryError, IntoBaseUrl, RetryPolicy, Timeouts, proto};
 pub use backups_proto::operations::{AnyOperation, AnyOutput};
 pub use backups_proto::{
     BackupId, BaseUrl, Error, ErrorKind, IntoBackupId, Limits, Operation, SocketTransport,
