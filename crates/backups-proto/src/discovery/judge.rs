@@ -125,7 +125,7 @@ mod tests {
             Verdict::of_connect_error(&timed_out),
             Verdict::ConnectTimeout
         );
-        let other = io::Error::new(io::ErrorKind::Other, "no route");
+        let other = io::Error::other("no route");
         assert_eq!(
             Verdict::of_connect_error(&other),
             Verdict::ConnectFailed("no route".into())

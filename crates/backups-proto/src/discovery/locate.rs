@@ -49,8 +49,8 @@ use crate::{BaseUrl, Locate, LocateFuture};
 /// };
 /// assert_eq!((located.port, located.step), (39302, Step::Probe));
 /// assert_eq!(located.base_url.to_string(), "http://127.0.0.1:39302");
-/// // The port file, then 39300 to 39302 of the scan.
-/// assert_eq!(located.findings.len(), 4);
+/// // The port file, then the 34 ports of the range, all probed at once.
+/// assert_eq!(located.findings.len(), 1 + 34);
 /// ```
 #[derive(Debug, Clone)]
 #[must_use]
