@@ -11,6 +11,7 @@ use backups_proto::{
 };
 
 use crate::client::Client;
+use crate::discovery::{Discovery, DiscoveryError, locate};
 use crate::transport::{DEFAULT_POOL_IDLE_TIMEOUT, UreqTransport};
 
 /// Builds a blocking [`Client`]: the settings of `backups_hyper::ClientBuilder`, with the same
@@ -250,5 +251,32 @@ impl ClientBuilder {
             client = client.with_locator(locator);
         }
         Ok(Client::from_inner(client))
+    }
+
+    /// Finds the running Pieces OS with the default [`Discovery`], then builds a client for it
+    /// with these settings (the base URL set here is ignored). The client keeps the discovery
+    /// as its [`locator`](Self::locator), to find Pieces OS again if it restarts elsewhere while
+    /// an operation is followed.
+    ///
+    /// # Errors
+    ///
+    /// [`DiscoveryError::NotFound`] with what each place held, or [`DiscoveryError::Client`]
+    /// for an invalid setting.
+    pub fn discover(self) -> Result<Client, DiscoveryError> {
+        self.discover_with(Discovery::new())
+    }
+
+    /// [`discover`](Self::discover) with a [`Discovery`] of the caller's (other port files,
+    /// ports or timeouts), kept as the client's locator too.
+    ///
+    /// # Errors
+    ///
+    /// As [`discover`](Self::discover).
+    pub fn discover_with(self, discovery: Discovery) -> Result<Client, DiscoveryError> {
+        let located = locate(&discovery)?;
+        self.base_url(located.base_url)
+            .locator(Arc::new(discovery))
+            .build()
+            .map_err(DiscoveryError::Client)
     }
 }

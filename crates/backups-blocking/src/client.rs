@@ -9,6 +9,7 @@ use backups_proto::{
 };
 
 use crate::builder::ClientBuilder;
+use crate::discovery::DiscoveryError;
 use crate::progress::{Progress, Watch};
 use crate::transport::UreqTransport;
 use crate::wait::wait;
@@ -50,6 +51,17 @@ impl Client {
     /// A builder for every setting: base URL, timeouts, limits, headers, retries, pool.
     pub fn builder() -> ClientBuilder {
         ClientBuilder::new()
+    }
+
+    /// Finds the running Pieces OS with the default [`Discovery`](crate::discovery::Discovery)
+    /// (port file, then ports 39300 to 39333, then 1000 and 5323) and returns a client for it
+    /// with every default, which finds it again if it restarts elsewhere.
+    ///
+    /// # Errors
+    ///
+    /// [`DiscoveryError::NotFound`] with what each place held.
+    pub fn discover() -> Result<Self, DiscoveryError> {
+        ClientBuilder::new().discover()
     }
 
     /// A blocking client over an async client of this SDK with the [`UreqTransport`] (for

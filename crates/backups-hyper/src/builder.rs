@@ -1,7 +1,6 @@
 //! [`ClientBuilder`]: every setting of a [`BackupsClient`], and building one for the Pieces OS
 //! that [`Discovery`] finds.
 
-use core::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,7 +12,7 @@ use backups_proto::{
 };
 
 use crate::client::BackupsClient;
-use crate::discovery::{Discovery, Finding, NotFound};
+use crate::discovery::{Discovery, DiscoveryError};
 use crate::transport::{DEFAULT_POOL_IDLE_TIMEOUT, HyperTransport};
 
 /// Builds a [`BackupsClient`].
@@ -288,62 +287,5 @@ impl BackupsClient {
     /// returns a client for it with every default.
     pub async fn discover() -> Result<Self, DiscoveryError> {
         ClientBuilder::new().discover().await
-    }
-}
-
-/// [`BackupsClient::discover`] or [`ClientBuilder::discover`] failed.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum DiscoveryError {
-    /// No healthy Pieces OS at any place; the findings say what each place held.
-    NotFound(NotFound),
-    /// A Pieces OS was found, but the client could not be built (an invalid setting of the
-    /// [`ClientBuilder`]).
-    Client(Error),
-}
-
-impl DiscoveryError {
-    /// What each place held, when nothing was found.
-    pub fn findings(&self) -> &[Finding] {
-        match self {
-            Self::NotFound(not_found) => &not_found.findings,
-            Self::Client(_) => &[],
-        }
-    }
-}
-
-impl From<NotFound> for DiscoveryError {
-    fn from(not_found: NotFound) -> Self {
-        Self::NotFound(not_found)
-    }
-}
-
-impl fmt::Display for DiscoveryError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            // The report is the whole message, so it is not also given as the source.
-            Self::NotFound(not_found) => write!(f, "{not_found}"),
-            Self::Client(err) => write!(f, "Pieces OS was found, but {err}"),
-        }
-    }
-}
-
-impl std::error::Error for DiscoveryError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Self::NotFound(_) => None,
-            Self::Client(err) => Some(err),
-        }
-    }
-}
-
-/// Lets `?` turn a failed discovery into the SDK's error: not finding Pieces OS is a failure to
-/// connect, nothing having been sent.
-impl From<DiscoveryError> for Error {
-    fn from(err: DiscoveryError) -> Self {
-        match err {
-            DiscoveryError::NotFound(not_found) => not_found.into(),
-            DiscoveryError::Client(err) => err,
-        }
     }
 }

@@ -151,8 +151,9 @@ mod trace;
 mod transport;
 
 pub use body::HyperBody;
-pub use builder::{ClientBuilder, DiscoveryError};
+pub use builder::ClientBuilder;
 pub use client::BackupsClient;
+pub use discovery::DiscoveryError;
 #[cfg(feature = "websocket")]
 #[cfg_attr(docsrs, doc(cfg(feature = "websocket")))]
 pub use socket::{CLOSE_TIMEOUT, Socket};

@@ -41,6 +41,7 @@
 mod backup_id;
 mod client;
 mod decoder;
+pub mod discovery;
 mod endpoint;
 mod error;
 mod follow;

@@ -4,7 +4,7 @@
 use core::fmt;
 use std::path::PathBuf;
 
-use backups_proto::{BaseUrl, Error, TransportKind};
+use crate::{BaseUrl, Error, TransportKind};
 
 /// The step of discovery a finding belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -208,7 +208,7 @@ pub fn fold(findings: &[Finding]) -> Vec<Folded<'_>> {
 }
 
 /// Writes findings separated by `; `, folded as [`fold`] does.
-pub(super) fn write_findings(f: &mut fmt::Formatter<'_>, findings: &[Finding]) -> fmt::Result {
+fn write_findings(f: &mut fmt::Formatter<'_>, findings: &[Finding]) -> fmt::Result {
     let folded = fold(findings);
     if folded.is_empty() {
         return f.write_str("nothing (no port file, no ports to probe)");
@@ -220,4 +220,74 @@ pub(super) fn write_findings(f: &mut fmt::Formatter<'_>, findings: &[Finding]) -
         write!(f, "{run}")?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Report(Vec<Finding>);
+
+    impl fmt::Display for Report {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write_findings(f, &self.0)
+        }
+    }
+
+    fn port(step: Step, port: u16, verdict: Verdict) -> Finding {
+        Finding {
+            step,
+            place: Place::Port(port),
+            verdict,
+        }
+    }
+
+    #[test]
+    fn runs_of_silent_ports_are_folded_into_ranges() {
+        let mut findings = vec![Finding {
+            step: Step::PortFile,
+            place: Place::Home,
+            verdict: Verdict::NoHome,
+        }];
+        findings.extend((39300..=39310).map(|p| port(Step::Probe, p, Verdict::NotListening)));
+        findings.push(port(
+            Step::Probe,
+            39311,
+            Verdict::Unhealthy("status 404".into()),
+        ));
+        findings.extend((39312..=39333).map(|p| port(Step::Probe, p, Verdict::NotListening)));
+        findings.push(port(Step::Legacy, 1000, Verdict::ConnectTimeout));
+        findings.push(port(Step::Legacy, 5323, Verdict::NotListening));
+        assert_eq!(
+            Report(findings).to_string(),
+            "home directory: unknown (neither HOME nor USERPROFILE is set); \
+             ports 39300-39310: nothing listening; \
+             port 39311: answered, but not as a healthy Pieces OS (status 404); \
+             ports 39312-39333: nothing listening; \
+             port 1000: no connection in time; \
+             port 5323: nothing listening"
+        );
+        assert_eq!(
+            Report(Vec::new()).to_string(),
+            "nothing (no port file, no ports to probe)"
+        );
+    }
+
+    #[test]
+    fn fold_keeps_steps_apart_and_names_each_run_s_last_port() {
+        let mut findings: Vec<Finding> = (39332..=39333)
+            .map(|p| port(Step::Probe, p, Verdict::NotListening))
+            .collect();
+        // Consecutive with 39333 and as silent, but of another step: not folded in.
+        findings.push(port(Step::Legacy, 39334, Verdict::NotListening));
+        let folded = fold(&findings);
+        assert_eq!(folded.len(), 2);
+        assert_eq!(
+            (folded[0].step, folded[0].place, folded[0].last_port),
+            (Step::Probe, &Place::Port(39332), Some(39333))
+        );
+        assert_eq!(folded[1].last_port, None);
+        assert_eq!(folded[1].to_string(), "port 39334: nothing listening");
+        assert_eq!(Step::Legacy.to_string(), "legacy ports");
+    }
 }
