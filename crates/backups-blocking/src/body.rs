@@ -42,6 +42,8 @@ pub struct UreqBody {
     streamed: bool,
     /// What the `Content-Length` says is still to come.
     remaining: Option<u64>,
+    /// The buffer of a stream's reads, made at the first.
+    scratch: Option<Vec<u8>>,
 }
 
 impl UreqBody {
@@ -52,6 +54,7 @@ impl UreqBody {
             operation,
             streamed,
             remaining,
+            scratch: None,
         }
     }
 
@@ -67,10 +70,12 @@ impl UreqBody {
                 reader.take(want).read_to_end(&mut data)
             }
             _ => {
-                data.resize(STREAM_READ, 0);
-                let read = reader.read(&mut data);
+                // One buffer for every read of the body; each frame copies out what came, so
+                // a small event does not hold a buffer of STREAM_READ bytes.
+                let scratch = self.scratch.get_or_insert_with(|| vec![0; STREAM_READ]);
+                let read = reader.read(scratch);
                 if let Ok(n) = read {
-                    data.truncate(n);
+                    data.extend_from_slice(&scratch[..n]);
                 }
                 read
             }
