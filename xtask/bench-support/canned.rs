@@ -58,8 +58,13 @@ pub(crate) fn start_server(body: Bytes) -> SocketAddr {
 
 /// A listing of `count` backups, as JSON.
 pub(crate) fn listing(count: usize) -> Bytes {
+    Bytes::from(serde_json::to_vec(&Backups::new(listing_backups(count))).expect("json"))
+}
+
+/// `count` backups as a listing holds them.
+pub(crate) fn listing_backups(count: usize) -> Vec<Backup> {
     let schema = EmbeddedModelSchema::new(0, SemanticVersion::Major0Minor0Patch1);
-    let backups: Vec<Backup> = (0..count)
+    (0..count)
         .map(|i| {
             let millis = 1_700_000_000_000i64 + i as i64 * 60_000;
             let created =
@@ -76,6 +81,5 @@ pub(crate) fn listing(count: usize) -> Bytes {
             })
             .with_schema(schema.clone())
         })
-        .collect();
-    Bytes::from(serde_json::to_vec(&Backups::new(backups)).expect("json"))
+        .collect()
 }

@@ -1,27 +1,8 @@
 //! Turning ureq's and tungstenite's errors into the SDK's [`Error`].
 
-use std::error::Error as StdError;
 use std::io;
 
-use backups_proto::{Error, Operation, TimeoutKind, TransportKind};
-
-/// A failure as one line: `context`, then every message of the error chain joined with `: `,
-/// each said once (layers often repeat their cause's message).
-pub(crate) fn describe(context: &str, error: &(dyn StdError + 'static)) -> String {
-    let mut text = String::from(context);
-    let mut next = Some(error);
-    while let Some(err) = next {
-        let message = err.to_string();
-        if !message.is_empty() && !text.ends_with(&message) {
-            if !text.is_empty() {
-                text.push_str(": ");
-            }
-            text.push_str(&message);
-        }
-        next = err.source();
-    }
-    text
-}
+use backups_proto::{Error, Operation, TimeoutKind, TransportKind, describe_chain};
 
 /// `error` naming `operation`, when it is known.
 pub(crate) fn with_operation(error: Error, operation: Option<Operation>) -> Error {
@@ -59,11 +40,13 @@ pub(crate) fn from_call_error(error: ureq::Error, operation: Option<Operation>) 
         ureq::Error::Timeout(_) => Error::timeout(TimeoutKind::Request),
         ureq::Error::Http(_) | ureq::Error::BadUri(_) => {
             return Error::InvalidRequest {
-                reason: describe("ureq refused the request", &error),
+                reason: describe_chain("ureq refused the request", &error),
             };
         }
-        err if not_connected(err) => Error::transport(TransportKind::Connect, describe("", err)),
-        err => Error::transport(TransportKind::Io, describe("", err)),
+        err if not_connected(err) => {
+            Error::transport(TransportKind::Connect, describe_chain("", err))
+        }
+        err => Error::transport(TransportKind::Io, describe_chain("", err)),
     };
     with_operation(mapped, operation)
 }
@@ -99,14 +82,14 @@ pub(crate) fn from_body_error(
         if cut {
             return Error::Truncated {
                 operation,
-                detail: describe("the connection closed before the body was complete", error),
+                detail: describe_chain("the connection closed before the body was complete", error),
             };
         }
     }
     with_operation(
         Error::transport(
             TransportKind::Io,
-            describe("reading the response body", error),
+            describe_chain("reading the response body", error),
         ),
         operation,
     )
@@ -148,15 +131,15 @@ pub(crate) fn from_socket_error(
         {
             Error::Truncated {
                 operation,
-                detail: describe("the connection closed inside a message", &io),
+                detail: describe_chain("the connection closed inside a message", &io),
             }
         }
         // Broken WebSocket or text that is not UTF-8: reading it again would not change it.
         WsError::Utf8(_) | WsError::Protocol(_) => Error::UnexpectedMessage {
             operation,
-            detail: describe("", &error),
+            detail: describe_chain("", &error),
         },
-        other => Error::transport(TransportKind::Io, describe("the WebSocket", &other))
+        other => Error::transport(TransportKind::Io, describe_chain("the WebSocket", &other))
             .with_operation(operation),
     }
 }

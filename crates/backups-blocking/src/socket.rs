@@ -20,10 +20,10 @@ use tungstenite::{Message as WsMessage, Utf8Bytes};
 
 use backups_proto::{
     Error, Handshake, Limits, Message, Operation, SocketTransport, TimeoutKind, Timeouts,
-    TransportKind,
+    TransportKind, describe_chain,
 };
 
-use crate::errors::{describe, from_socket_error};
+use crate::errors::from_socket_error;
 use crate::transport::UreqTransport;
 
 /// How long a dropped socket waits for the server's answer to its close frame: 1 s, as in
@@ -87,7 +87,7 @@ fn handshake(
     let io = |err: io::Error| {
         Error::transport(
             TransportKind::Io,
-            describe("the WebSocket connection", &err),
+            describe_chain("the WebSocket connection", &err),
         )
         .with_operation(operation)
     };
@@ -133,7 +133,7 @@ fn handshake(
             Err(HandshakeError::Failure(err)) => {
                 return Err(Error::transport(
                     TransportKind::Io,
-                    describe("the WebSocket handshake", &err),
+                    describe_chain("the WebSocket handshake", &err),
                 )
                 .with_operation(operation));
             }
@@ -197,7 +197,7 @@ fn open(uri: &http::Uri, timeout: Duration) -> Result<TcpStream, Error> {
     let port = uri.port_u16().unwrap_or(80);
     let addrs: Vec<SocketAddr> = (host, port)
         .to_socket_addrs()
-        .map_err(|err| Error::transport(TransportKind::Connect, describe(host, &err)))?
+        .map_err(|err| Error::transport(TransportKind::Connect, describe_chain(host, &err)))?
         .collect();
     let mut last = None;
     for addr in addrs {
@@ -219,7 +219,7 @@ fn open(uri: &http::Uri, timeout: Duration) -> Result<TcpStream, Error> {
         {
             Error::timeout(TimeoutKind::Connect)
         }
-        Some(err) => Error::transport(TransportKind::Connect, describe("", &err)),
+        Some(err) => Error::transport(TransportKind::Connect, describe_chain("", &err)),
         None => Error::transport(
             TransportKind::Connect,
             format!("{host}: no address to connect to"),
@@ -255,7 +255,7 @@ fn read_refused(
     if have < wanted {
         let read = stream.take(wanted - have).read_to_end(&mut text);
         if let Err(err) = read {
-            let detail = describe("reading the refused handshake's answer", &err);
+            let detail = describe_chain("reading the refused handshake's answer", &err);
             return Err(if declared.is_some() {
                 Error::Truncated { operation, detail }
             } else {

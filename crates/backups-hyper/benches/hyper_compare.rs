@@ -24,28 +24,19 @@
 //! Prints one JSON object per comparison on stdout. `--serve` and `--work` run the server and
 //! one side's calls in separate processes, for `cargo xtask bench`'s instruction counts.
 
-use std::convert::Infallible;
 use std::io::Read as _;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
 use backups_hyper::BackupsClient;
-use backups_models::{
-    Backup, BackupParts, Backups, EmbeddedModelSchema, GroupedTimestamp, Number, Platform,
-    SemanticVersion,
-};
+use backups_models::Backups;
 use bytes::Bytes;
-use http::header::{ACCEPT, CONTENT_TYPE, USER_AGENT};
-use http::{Request, Response, Uri};
+use http::header::{ACCEPT, USER_AGENT};
+use http::{Request, Uri};
 use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use tokio::net::TcpListener;
+use hyper_util::rt::TokioExecutor;
 
 #[path = "../../../xtask/bench-support/emit.rs"]
 mod emit;
@@ -53,6 +44,9 @@ use emit::{Options, emit};
 #[path = "../../../xtask/bench-support/memory.rs"]
 mod memory;
 use memory::vm_hwm_kib;
+#[path = "../../../xtask/bench-support/canned.rs"]
+mod canned;
+use canned::{listing, listing_backups, start_server};
 
 const TASKS: usize = 64;
 
@@ -366,70 +360,6 @@ fn work(sdk: bool, calls: usize) {
             assert_eq!(n, 10);
         }
     });
-}
-
-/// Starts the canned server on its own thread and runtime; returns its address.
-fn start_server(body: Bytes) -> SocketAddr {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        runtime.block_on(async move {
-            let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-            tx.send(listener.local_addr().expect("addr")).expect("send");
-            loop {
-                let (stream, _) = listener.accept().await.expect("accept");
-                let _ = stream.set_nodelay(true);
-                let body = body.clone();
-                tokio::spawn(async move {
-                    let service = service_fn(move |_request: Request<Incoming>| {
-                        let body = body.clone();
-                        async move {
-                            Ok::<_, Infallible>(
-                                Response::builder()
-                                    .header(CONTENT_TYPE, "application/json")
-                                    .body(Full::new(body))
-                                    .expect("response"),
-                            )
-                        }
-                    });
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
-    });
-    rx.recv().expect("server address")
-}
-
-fn listing(count: usize) -> Bytes {
-    Bytes::from(serde_json::to_vec(&Backups::new(listing_backups(count))).expect("json"))
-}
-
-/// `count` backups as a listing holds them.
-fn listing_backups(count: usize) -> Vec<Backup> {
-    let schema = EmbeddedModelSchema::new(0, SemanticVersion::Major0Minor0Patch1);
-    (0..count)
-        .map(|i| {
-            let millis = 1_700_000_000_000i64 + i as i64 * 60_000;
-            let created =
-                time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
-                    .expect("time");
-            Backup::from(BackupParts {
-                id: format!("{millis}-{i:06}"),
-                bytes: Number::from(1_000_000 + i as u64),
-                created: GroupedTimestamp::new(created).with_readable("2023-11-14 22:13:20 UTC"),
-                device_name: "workstation-7".into(),
-                platform: Platform::Linux,
-                timestamp: millis.to_string(),
-                version: "11.2.4".into(),
-            })
-            .with_schema(schema.clone())
-        })
-        .collect()
 }
 
 /// The WebSocket comparisons: a server sending snapshots, ours (`watch_progress`) and the floor

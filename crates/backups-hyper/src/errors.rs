@@ -4,33 +4,16 @@ use core::fmt;
 use std::error::Error as StdError;
 use std::io;
 
-use backups_proto::{Error, Operation, TimeoutKind, TransportKind};
+use backups_proto::{Error, Operation, TimeoutKind, TransportKind, describe_chain};
 
-/// A lower-level failure, told as one line: every message of the error chain joined with `: `.
-///
-/// hyper-util's top-level errors say little ("client error (Connect)"); the useful part ("tcp
-/// connect error: Connection refused") is deeper in the chain, so the whole chain is the message.
-/// The chain is flattened into the text rather than exposed again as `source()`, so that an error
-/// reporter that walks sources does not print it twice.
+/// A lower-level failure, told as one line ([`describe_chain`]): hyper-util's top-level errors
+/// say little ("client error (Connect)"), the useful part is deeper in the chain.
 #[derive(Debug)]
 pub(crate) struct Failure(String);
 
 impl Failure {
     pub(crate) fn new(context: &str, error: &(dyn StdError + 'static)) -> Self {
-        let mut text = String::from(context);
-        let mut next = Some(error);
-        while let Some(err) = next {
-            let message = err.to_string();
-            // hyper nests errors whose messages repeat their cause's; skip exact repeats.
-            if !message.is_empty() && !text.ends_with(&message) {
-                if !text.is_empty() {
-                    text.push_str(": ");
-                }
-                text.push_str(&message);
-            }
-            next = err.source();
-        }
-        Self(text)
+        Self(describe_chain(context, error))
     }
 }
 

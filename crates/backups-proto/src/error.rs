@@ -502,6 +502,39 @@ impl From<core::convert::Infallible> for Error {
     }
 }
 
+/// A lower-level failure as one line, for a transport's [`Error::Transport`]: `context`, then
+/// every message of `error`'s source chain, joined with `: `.
+///
+/// HTTP stacks' top-level messages often say little ("client error (Connect)"); the useful part
+/// ("tcp connect error: Connection refused") is deeper in the chain. Layers often repeat their
+/// cause's message, so a message that the text already ends with is left out. The chain is
+/// flattened into text rather than kept as `source()`, so that a reporter that walks sources
+/// does not print it twice.
+///
+/// ```
+/// use std::io;
+/// let refused = io::Error::new(io::ErrorKind::ConnectionRefused, "connection refused");
+/// assert_eq!(
+///     backups_proto::describe_chain("connecting", &refused),
+///     "connecting: connection refused"
+/// );
+/// ```
+pub fn describe_chain(context: &str, error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = String::from(context);
+    let mut next = Some(error);
+    while let Some(err) = next {
+        let message = err.to_string();
+        if !message.is_empty() && !text.ends_with(&message) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&message);
+        }
+        next = err.source();
+    }
+    text
+}
+
 /// The start of a body as text, cut at a character boundary, for error messages.
 pub fn excerpt(body: &[u8]) -> String {
     let cut = &body[..body.len().min(EXCERPT_LIMIT)];

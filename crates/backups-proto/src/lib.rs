@@ -63,7 +63,9 @@ pub use decoder::{DEFAULT_MAX_FRAME, ProgressDecoder};
 pub use endpoint::{
     APPLICATION_ID, BaseUrl, DEFAULT_BASE_URL, DEFAULT_USER_AGENT, Endpoint, IntoBaseUrl,
 };
-pub use error::{BoxError, EXCERPT_LIMIT, Error, ErrorKind, TimeoutKind, TransportKind, excerpt};
+pub use error::{
+    BoxError, EXCERPT_LIMIT, Error, ErrorKind, TimeoutKind, TransportKind, describe_chain, excerpt,
+};
 pub use follow::{FollowNote, SafeRestore};
 pub use operation::{Operation, OperationSpec, RequestBody, ResponseBody, STREAM_ACCEPT};
 pub use polling::{Locate, LocateFuture, Polling};

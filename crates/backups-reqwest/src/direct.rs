@@ -15,9 +15,9 @@ use http_body_util::Full;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
-use backups_proto::{Error, Operation, TransportKind};
+use backups_proto::{Error, Operation, TransportKind, describe_chain};
 
-use crate::errors::{describe, with_operation};
+use crate::errors::with_operation;
 
 /// Whether a segment of `path` is `.` or `..` in any percent-encoded spelling: a path reqwest
 /// would rewrite.
@@ -66,7 +66,7 @@ pub(crate) async fn send(
     let port = authority.port_u16().unwrap_or(80);
     let tcp = TcpStream::connect((host, port)).await.map_err(|err| {
         with_operation(
-            Error::transport(TransportKind::Connect, describe(&target, &err)),
+            Error::transport(TransportKind::Connect, describe_chain(&target, &err)),
             operation,
         )
     })?;
@@ -74,7 +74,7 @@ pub(crate) async fn send(
     let _ = tcp.set_nodelay(true);
     let failed = |err: hyper::Error| {
         with_operation(
-            Error::transport(TransportKind::Io, describe(&target, &err)),
+            Error::transport(TransportKind::Io, describe_chain(&target, &err)),
             operation,
         )
     };

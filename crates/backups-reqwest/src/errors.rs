@@ -3,30 +3,7 @@
 use std::error::Error as StdError;
 use std::io;
 
-use backups_proto::{Error, Operation, TimeoutKind, TransportKind};
-
-/// A failure as one line: `context`, then every message of the error chain joined with `: `.
-///
-/// reqwest's top-level messages say little ("error sending request for url (...)"); the useful
-/// part ("tcp connect error: Connection refused") is deeper in the chain. The chain is flattened
-/// into text rather than kept as `source()`, so that a reporter that walks sources does not
-/// print it twice.
-pub(crate) fn describe(context: &str, error: &(dyn StdError + 'static)) -> String {
-    let mut text = String::from(context);
-    let mut next = Some(error);
-    while let Some(err) = next {
-        let message = err.to_string();
-        // Layers often repeat their cause's message; an exact repeat says nothing new.
-        if !message.is_empty() && !text.ends_with(&message) {
-            if !text.is_empty() {
-                text.push_str(": ");
-            }
-            text.push_str(&message);
-        }
-        next = err.source();
-    }
-    text
-}
+use backups_proto::{Error, Operation, TimeoutKind, TransportKind, describe_chain};
 
 /// Whether an [`io::Error`] of `kind` is anywhere in the chain of `error`.
 pub(crate) fn chain_has_io_kind(error: &(dyn StdError + 'static), kind: io::ErrorKind) -> bool {
@@ -63,16 +40,16 @@ pub(crate) fn from_send_error(error: reqwest::Error, operation: Option<Operation
         if error.is_timeout() || chain_has_io_kind(error_ref, io::ErrorKind::TimedOut) {
             Error::timeout(TimeoutKind::Connect)
         } else {
-            Error::transport(TransportKind::Connect, describe("", error_ref))
+            Error::transport(TransportKind::Connect, describe_chain("", error_ref))
         }
     } else if error.is_timeout() {
         Error::timeout(TimeoutKind::Request)
     } else if error.is_builder() {
         return Error::InvalidRequest {
-            reason: describe("reqwest refused the request", error_ref),
+            reason: describe_chain("reqwest refused the request", error_ref),
         };
     } else {
-        Error::transport(TransportKind::Io, describe("", error_ref))
+        Error::transport(TransportKind::Io, describe_chain("", error_ref))
     };
     with_operation(mapped, operation)
 }
@@ -91,7 +68,7 @@ pub(crate) fn from_body_error(
         if chain_has_io_kind(error_ref, io::ErrorKind::UnexpectedEof) {
             return Error::Truncated {
                 operation,
-                detail: describe(
+                detail: describe_chain(
                     "the connection closed before the body was complete",
                     error_ref,
                 ),
@@ -107,7 +84,7 @@ pub(crate) fn from_body_error(
     } else {
         Error::transport(
             TransportKind::Io,
-            describe("reading the response body", error_ref),
+            describe_chain("reading the response body", error_ref),
         )
     };
     with_operation(mapped, operation)
@@ -133,14 +110,14 @@ pub(crate) fn from_socket_error(
         },
         WsError::Io(io) if io.kind() == io::ErrorKind::UnexpectedEof => Error::Truncated {
             operation,
-            detail: describe("the connection closed inside a message", &io),
+            detail: describe_chain("the connection closed inside a message", &io),
         },
         // Broken WebSocket or text that is not UTF-8: reading it again would not change it.
         WsError::Utf8(_) | WsError::Protocol(_) => Error::UnexpectedMessage {
             operation,
-            detail: describe("", &error),
+            detail: describe_chain("", &error),
         },
-        other => Error::transport(TransportKind::Io, describe("the WebSocket", &other))
+        other => Error::transport(TransportKind::Io, describe_chain("the WebSocket", &other))
             .with_operation(operation),
     }
 }
@@ -169,7 +146,7 @@ mod tests {
     fn describe_joins_the_chain_and_finds_io_kinds() {
         let err = Outer(io::Error::new(io::ErrorKind::ConnectionRefused, "refused"));
         assert_eq!(
-            describe("127.0.0.1:1", &err),
+            describe_chain("127.0.0.1:1", &err),
             "127.0.0.1:1: tcp connect error: refused"
         );
         assert!(chain_has_io_kind(&err, io::ErrorKind::ConnectionRefused));

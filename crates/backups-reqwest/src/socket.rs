@@ -22,10 +22,11 @@ use tokio_tungstenite::tungstenite::{Message as WsMessage, Utf8Bytes};
 
 use backups_proto::{
     Error, Handshake, Message, Operation, SocketTransport, TimeoutKind, TransportKind,
+    describe_chain,
 };
 
 use crate::body::after;
-use crate::errors::{describe, from_body_error, from_socket_error};
+use crate::errors::{from_body_error, from_socket_error};
 use crate::transport::ReqwestTransport;
 
 /// How long a dropped [`Socket`] may take to send its close frame and read the peer's answer,
@@ -99,7 +100,7 @@ impl ReqwestTransport {
             let upgraded = response.upgrade().await.map_err(|err| {
                 Error::transport(
                     TransportKind::Io,
-                    describe("upgrading the connection", &err),
+                    describe_chain("upgrading the connection", &err),
                 )
             })?;
             // The frame limit is the client's too, so an oversized message is refused from its
