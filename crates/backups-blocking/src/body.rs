@@ -8,6 +8,7 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 
+use backups_proto::trace::CallTrace;
 use backups_proto::{Error, Operation};
 
 use crate::errors::from_body_error;
@@ -44,10 +45,17 @@ pub struct UreqBody {
     remaining: Option<u64>,
     /// The buffer of a stream's reads, made at the first.
     scratch: Option<Vec<u8>>,
+    /// The call's span, closed when the body ends (or is dropped).
+    trace: CallTrace,
 }
 
 impl UreqBody {
-    pub(crate) fn new(body: ureq::Body, operation: Option<Operation>, streamed: bool) -> Self {
+    pub(crate) fn new(
+        body: ureq::Body,
+        operation: Option<Operation>,
+        streamed: bool,
+        trace: CallTrace,
+    ) -> Self {
         let remaining = body.content_length();
         Self {
             reader: Some(body.into_reader()),
@@ -55,6 +63,7 @@ impl UreqBody {
             streamed,
             remaining,
             scratch: None,
+            trace,
         }
     }
 
@@ -124,7 +133,15 @@ impl Body for UreqBody {
         self: Pin<&mut Self>,
         _cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
-        Poll::Ready(self.get_mut().read_frame())
+        let this = self.get_mut();
+        let frame = this.read_frame();
+        match &frame {
+            Some(Err(error)) => this.trace.finish(Err(error)),
+            None => this.trace.finish(Ok(())),
+            Some(Ok(_)) if this.reader.is_none() => this.trace.finish(Ok(())),
+            Some(Ok(_)) => {}
+        }
+        Poll::Ready(frame)
     }
 
     fn is_end_stream(&self) -> bool {

@@ -18,8 +18,9 @@ use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::protocol::{CloseFrame, WebSocket, WebSocketConfig};
 use tungstenite::{Message as WsMessage, Utf8Bytes};
 
+use backups_proto::trace::CallTrace;
 use backups_proto::{
-    Error, Handshake, Limits, Message, Operation, SocketTransport, TimeoutKind, Timeouts,
+    Attempt, Error, Handshake, Limits, Message, Operation, SocketTransport, TimeoutKind, Timeouts,
     TransportKind, describe_chain,
 };
 
@@ -49,7 +50,38 @@ impl SocketTransport for UreqTransport {
     ) -> impl Future<Output = Result<Handshake<Socket>, Error>> + Send {
         let timeouts = self.timeouts();
         let limits = self.limits();
-        async move { handshake(request, first, timeouts, limits) }
+        async move { traced(request, first, timeouts, limits) }
+    }
+}
+
+/// Opens the socket on this thread, in the span of the call.
+fn traced(
+    request: Request<Bytes>,
+    first: Option<String>,
+    timeouts: Timeouts,
+    limits: Limits,
+) -> Result<Handshake<Socket>, Error> {
+    let operation = request.extensions().get::<Operation>().copied();
+    let attempt = request.extensions().get::<Attempt>().map_or(1, |a| a.0);
+    let mut trace = CallTrace::new(operation, attempt, request.method(), request.uri().path());
+    let opened = trace
+        .span()
+        .in_scope(|| handshake(request, first, timeouts, limits));
+    match opened {
+        Ok(Handshake::Upgraded(mut socket)) => {
+            trace.record_head(StatusCode::SWITCHING_PROTOCOLS);
+            socket.trace = Some(trace);
+            Ok(Handshake::Upgraded(socket))
+        }
+        Ok(Handshake::Refused(response)) => {
+            trace.record_head(response.status());
+            trace.finish(Ok(()));
+            Ok(Handshake::Refused(response))
+        }
+        Err(error) => {
+            trace.finish(Err(&error));
+            Err(error)
+        }
     }
 }
 
@@ -152,6 +184,7 @@ fn handshake(
         operation,
         max_frame,
         done: false,
+        trace: None,
     }))
 }
 
@@ -299,6 +332,8 @@ pub struct Socket {
     max_frame: usize,
     /// An error was yielded.
     done: bool,
+    /// The span of the call, closed when the socket ends or fails (or is dropped).
+    trace: Option<CallTrace>,
 }
 
 impl Socket {
@@ -324,11 +359,18 @@ impl Socket {
                 Err(tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed) => {
                     // The closing handshake is over: nothing to close.
                     self.socket = None;
+                    if let Some(trace) = self.trace.as_mut() {
+                        trace.finish(Ok(()));
+                    }
                     return None;
                 }
                 Err(err) => {
                     self.done = true;
-                    return Some(Err(from_socket_error(err, self.operation, self.max_frame)));
+                    let error = from_socket_error(err, self.operation, self.max_frame);
+                    if let Some(trace) = self.trace.as_mut() {
+                        trace.finish(Err(&error));
+                    }
+                    return Some(Err(error));
                 }
             };
             return Some(Ok(message));

@@ -8,7 +8,8 @@ use bytes::Bytes;
 use http::{Request, Response};
 use ureq::config::AutoHeaderValue;
 
-use backups_proto::{Error, Limits, Operation, Timeouts, Transport};
+use backups_proto::trace::CallTrace;
+use backups_proto::{Attempt, Error, Limits, Operation, Timeouts, Transport};
 
 use crate::background;
 use crate::body::UreqBody;
@@ -45,7 +46,9 @@ pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 ///   can retry, follow a broken stream and watch a plain create or restore.
 /// - Keep-alive connections are pooled by ureq's agent; cloning the transport shares the pool.
 ///
-/// Each request is sent once, exactly as built (no redirects followed, no header added but
+/// Each call is a `tracing` span named `backups_call`, as with `backups-hyper`'s transport (its
+/// fields: operation, method, path, attempt, status, duration_ms, error), closed when the body
+/// ends. Each request is sent once, exactly as built (no redirects followed, no header added but
 /// `Host` and `Content-Length`): retries are the client's. Plain `http` only: Pieces OS listens
 /// on localhost without TLS.
 ///
@@ -145,6 +148,35 @@ impl UreqTransport {
         request: Request<Bytes>,
         operation: Option<Operation>,
     ) -> Result<Response<UreqBody>, Error> {
+        let attempt = request.extensions().get::<Attempt>().map_or(1, |a| a.0);
+        let mut trace = CallTrace::new(operation, attempt, request.method(), request.uri().path());
+        let answered = trace
+            .span()
+            .in_scope(|| Self::exchange(agent, timeouts, request, operation));
+        match answered {
+            Ok(response) => {
+                trace.record_head(response.status());
+                let (head, body) = response.into_parts();
+                let streamed = operation.is_some_and(|op| op.is_streamed() && !op.is_websocket());
+                Ok(Response::from_parts(
+                    head,
+                    UreqBody::new(body, operation, streamed, trace),
+                ))
+            }
+            Err(error) => {
+                trace.finish(Err(&error));
+                Err(error)
+            }
+        }
+    }
+
+    /// Sends the request and reads the head, with the timeouts of its kind of call.
+    fn exchange(
+        agent: &ureq::Agent,
+        timeouts: Timeouts,
+        request: Request<Bytes>,
+        operation: Option<Operation>,
+    ) -> Result<Response<ureq::Body>, Error> {
         let long = operation.is_some_and(|op| op.runs_long() && !op.is_streamed());
         let streamed = operation.is_some_and(|op| op.is_streamed() && !op.is_websocket());
         let (parts, body) = request.into_parts();
@@ -165,14 +197,9 @@ impl UreqTransport {
                 .timeout_recv_response(Some(timeouts.request()))
                 .timeout_recv_body(Some(timeouts.request()))
         };
-        let response = agent
+        agent
             .run(configured.build())
-            .map_err(|err| from_call_error(err, operation))?;
-        let (head, body) = response.into_parts();
-        Ok(Response::from_parts(
-            head,
-            UreqBody::new(body, operation, streamed),
-        ))
+            .map_err(|err| from_call_error(err, operation))
     }
 }
 

@@ -14,7 +14,7 @@ use tokio::time::{Instant, Sleep};
 use backups_proto::{Error, Operation, TimeoutKind};
 
 use crate::errors::from_body_error;
-use crate::trace::CallTrace;
+use backups_proto::trace::CallTrace;
 
 /// The body of a response received by [`HyperTransport`](crate::HyperTransport).
 ///

@@ -147,7 +147,6 @@ mod errors;
 #[cfg(feature = "websocket")]
 #[cfg_attr(docsrs, doc(cfg(feature = "websocket")))]
 mod socket;
-mod trace;
 mod transport;
 
 pub use body::HyperBody;

@@ -31,8 +31,8 @@ use backups_proto::{
 
 use crate::body::{HyperBody, after};
 use crate::errors::{Failure, from_socket_error};
-use crate::trace::CallTrace;
 use crate::transport::HyperTransport;
+use backups_proto::trace::CallTrace;
 
 /// How long a dropped [`Socket`] may take to send its close frame and read the peer's answer,
 /// in a task of its own, before the connection is simply dropped.

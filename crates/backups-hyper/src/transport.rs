@@ -25,7 +25,7 @@ use backups_proto::{
 
 use crate::body::{HyperBody, after};
 use crate::errors::from_client_error;
-use crate::trace::CallTrace;
+use backups_proto::trace::CallTrace;
 
 /// TCP keep-alive: the first probe after 30 s of silence, then one every 10 s, and the
 /// connection is dropped after 3 unanswered probes.
@@ -148,9 +148,6 @@ impl HyperTransport {
     ) -> impl Future<Output = Result<Response<HyperBody>, Error>> + Send + '_ {
         let operation = request.extensions().get::<Operation>().copied();
         let attempt = request.extensions().get::<Attempt>().map_or(1, |a| a.0);
-        if attempt > 1 {
-            tracing::debug!(attempt, "retrying");
-        }
         let trace = CallTrace::new(operation, attempt, request.method(), request.uri().path());
         // A plain create or restore answers only when its work is done, which may take longer
         // than any request timeout: the client watches it by its status instead.

@@ -1,90 +1,15 @@
 //! Each call is a `backups_call` span with its operation, method, path, status, attempt and
-//! duration, checked with a tiny capturing subscriber.
+//! duration, checked with the test kit's capturing subscriber.
 
 mod common;
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
-
 use backups_hyper::{BackupsClient, RetryPolicy};
+use backups_testkit::TraceCapture;
 use common::{Reply, TestServer, free_port};
-use tracing::field::{Field, Visit};
-use tracing::span::{Attributes, Id, Record};
-use tracing::{Event, Metadata, Subscriber};
-
-type Fields = BTreeMap<String, String>;
-
-/// Records every span's name and fields, and the messages of events.
-#[derive(Default)]
-struct Capture {
-    spans: Mutex<Vec<(String, Fields)>>,
-    events: Mutex<Vec<Fields>>,
-}
-
-struct Visitor<'a>(&'a mut Fields);
-
-impl Visit for Visitor<'_> {
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.0.insert(field.name().into(), format!("{value:?}"));
-    }
-
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.0.insert(field.name().into(), value.into());
-    }
-}
-
-#[derive(Clone, Default)]
-struct Shared(Arc<Capture>);
-
-impl Subscriber for Shared {
-    fn enabled(&self, _: &Metadata<'_>) -> bool {
-        true
-    }
-
-    fn new_span(&self, span: &Attributes<'_>) -> Id {
-        let mut fields = Fields::new();
-        span.record(&mut Visitor(&mut fields));
-        let mut spans = self.0.spans.lock().expect("lock");
-        spans.push((span.metadata().name().into(), fields));
-        Id::from_u64(spans.len() as u64)
-    }
-
-    fn record(&self, span: &Id, values: &Record<'_>) {
-        let mut spans = self.0.spans.lock().expect("lock");
-        if let Some((_, fields)) = spans.get_mut(span.into_u64() as usize - 1) {
-            values.record(&mut Visitor(fields));
-        }
-    }
-
-    fn record_follows_from(&self, _: &Id, _: &Id) {}
-
-    fn event(&self, event: &Event<'_>) {
-        let mut fields = Fields::new();
-        event.record(&mut Visitor(&mut fields));
-        self.0.events.lock().expect("lock").push(fields);
-    }
-
-    fn enter(&self, _: &Id) {}
-
-    fn exit(&self, _: &Id) {}
-}
-
-impl Shared {
-    fn calls(&self) -> Vec<Fields> {
-        self.0
-            .spans
-            .lock()
-            .expect("lock")
-            .iter()
-            .filter(|(name, _)| name == "backups_call")
-            .map(|(_, fields)| fields.clone())
-            .collect()
-    }
-}
 
 #[tokio::test]
 async fn each_call_is_a_span_with_its_outcome() {
-    let capture = Shared::default();
+    let capture = TraceCapture::default();
     let _guard = tracing::subscriber::set_default(capture.clone());
 
     let server = TestServer::start(|request| match request.path.as_str() {
@@ -145,11 +70,7 @@ async fn each_call_is_a_span_with_its_outcome() {
         calls[3]
     );
 
-    let events = capture.0.events.lock().expect("lock").clone();
-    let messages: Vec<_> = events
-        .iter()
-        .filter_map(|e| e.get("message").cloned())
-        .collect();
+    let messages = capture.messages();
     assert!(messages.iter().any(|m| m == "retrying"), "{messages:?}");
     assert_eq!(
         messages

@@ -55,6 +55,9 @@ mod retry;
 mod socket;
 mod table;
 mod timeouts;
+#[cfg(feature = "tracing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
+pub mod trace;
 mod transport;
 
 pub use backup_id::{BackupId, IntoBackupId};

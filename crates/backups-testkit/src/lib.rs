@@ -24,9 +24,11 @@ mod proxy;
 mod raw_http;
 mod samples;
 mod server;
+mod trace;
 
 pub use backups_server::temp::{PseudoRandom, TempDirs, TempServer, pseudo_random};
 pub use proxy::{BlockingProxy, Fault, FaultProxy, Match, Rule};
 pub use raw_http::{RawRequest, read_request};
 pub use samples::backup_json;
 pub use server::{BlockingServer, start_server};
+pub use trace::{Fields, TraceCapture};

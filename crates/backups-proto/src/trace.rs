@@ -1,24 +1,29 @@
-//! The `tracing` span of one call, and the event that closes it.
+//! The `tracing` span of one call, and the event that closes it: what every transport of this
+//! SDK records (feature `tracing`), so that a call looks the same in a trace whichever sends it.
+//!
+//! The span is `backups_call` at INFO, with `operation`, `method`, `path`, `attempt`, and once
+//! known `status`, `duration_ms` and `error`; an event at its end says how it went.
 
 use std::time::Instant;
 
 use tracing::Span;
 use tracing::field::Empty;
 
-use backups_proto::{Error, Operation};
+use crate::{Error, Operation};
 
 /// One call's span: opened when the request leaves, closed when its body ends, fails or is
 /// dropped, so that `duration_ms` covers the whole exchange, streamed bodies included.
 #[derive(Debug)]
-pub(crate) struct CallTrace {
+pub struct CallTrace {
     span: Span,
     start: Instant,
     done: bool,
 }
 
 impl CallTrace {
-    /// The span of `attempt` (1 for a first one) of a call of `operation`.
-    pub(crate) fn new(
+    /// The span of `attempt` (1 for a first one) of a call of `operation`; a later attempt
+    /// also says `retrying` in it.
+    pub fn new(
         operation: Option<Operation>,
         attempt: u32,
         method: &http::Method,
@@ -34,6 +39,9 @@ impl CallTrace {
             duration_ms = Empty,
             error = Empty,
         );
+        if attempt > 1 {
+            tracing::debug!(parent: &span, attempt, "retrying");
+        }
         Self {
             span,
             start: Instant::now(),
@@ -41,16 +49,18 @@ impl CallTrace {
         }
     }
 
-    pub(crate) fn span(&self) -> &Span {
+    /// The span, to enter while the call runs.
+    pub fn span(&self) -> &Span {
         &self.span
     }
 
-    pub(crate) fn record_head(&self, status: http::StatusCode) {
+    /// Records the answer's status.
+    pub fn record_head(&self, status: http::StatusCode) {
         self.span.record("status", status.as_u16());
     }
 
     /// Records the outcome once; later calls do nothing.
-    pub(crate) fn finish(&mut self, outcome: Result<(), &Error>) {
+    pub fn finish(&mut self, outcome: Result<(), &Error>) {
         if self.done {
             return;
         }
