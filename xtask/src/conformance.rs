@@ -11,11 +11,12 @@ use backups_conformance::{CaseResult, RESULTS_DIR_ENV, SuiteReport};
 use crate::workspace;
 
 /// The suites whose results must be there: a suite that wrote none did not run.
-const EXPECTED_SUITES: [&str; 6] = [
+const EXPECTED_SUITES: [&str; 7] = [
     "live",
     "property",
     "replay",
     "transport",
+    "transport-blocking",
     "transport-hyper",
     "transport-reqwest",
 ];
