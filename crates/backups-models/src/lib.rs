@@ -11,7 +11,9 @@
 //! - every model is a JSON object: an array, which serde's derive would read as the fields in
 //!   order, is refused;
 //! - `bytes` and `percentage` keep their written form (`1024` stays `1024`, `1.5` stays `1.5`);
-//! - timestamps read any RFC 3339 offset and precision and are written in UTC with `Z`.
+//! - timestamps read any RFC 3339 offset and precision and are written in UTC with `Z`;
+//! - [`Assets`] and [`Asset`], the bodies of `POST /backup` and `POST /backup/asset`, keep their
+//!   JSON whole: every field, known or not, is written back unchanged (their timestamps too).
 //!
 //! ```
 //! use backups_models::{Backups, Platform};
@@ -37,12 +39,13 @@
 //!
 //! # Features
 //!
-//! None: the crate is always the whole set of models, and depends on `serde` and `time` only
-//! (`serde_json` is what the examples read with, not a dependency).
+//! None: the crate is always the whole set of models, and depends on `serde`, `time` and
+//! `serde_json` (the asset models hold their fields as `serde_json` values).
 
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod assets;
 mod backup;
 mod enums;
 mod number;
@@ -53,6 +56,7 @@ mod select;
 mod timestamp;
 mod wire_enum;
 
+pub use assets::{Asset, AssetError, Assets, Mechanism};
 pub use backup::{Backup, BackupParts, Backups, SeededBackup};
 pub use enums::{Platform, ProgressStatus, SemanticVersion};
 pub use number::Number;
@@ -61,5 +65,8 @@ pub use schema::{EmbeddedModelSchema, Score};
 pub use select::{Filter, Pick, SelectError};
 pub use timestamp::GroupedTimestamp;
 
+/// The JSON crate the asset models hold their fields in, re-exported so that callers share one
+/// version.
+pub use serde_json;
 /// The date-time crate the models use, re-exported so that callers share one version.
 pub use time;
