@@ -50,6 +50,19 @@ macro_rules! doc {
 
 /// The methods of one operation: by its kind, and by whether its path names a backup.
 macro_rules! blocking_method {
+    // An optional body and nothing else, by reference as the async method takes it.
+    ($kind:ident $Value:ident (assets) $Output:ty [$method:ident]) => {
+        blocking_method!(@body assets Assets [$method] $Output);
+    };
+    ($kind:ident $Value:ident (asset) $Output:ty [$method:ident]) => {
+        blocking_method!(@body asset Asset [$method] $Output);
+    };
+    (@body $field:ident $Body:ident [$method:ident] $Output:ty) => {
+        #[doc = doc!($method)]
+        pub fn $method(&self, $field: Option<&$Body>) -> Result<$Output, Error> {
+            wait(self.inner().$method($field))
+        }
+    };
     ($kind:ident $Value:ident (id $(, $backup:ident)?) $Output:ty [$method:ident]) => {
         #[doc = doc!($method)]
         pub fn $method(&self, id: impl IntoBackupId) -> Result<$Output, Error> {

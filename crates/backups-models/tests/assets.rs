@@ -65,7 +65,10 @@ fn the_typed_fields_read_what_the_sdk_wrote() {
     assert_eq!(first.updated().value.nanosecond(), 123_456_000);
     let second = assets.get("asset-2").expect("asset-2");
     assert_eq!(second.mechanism(), &Mechanism::Automatic);
-    assert_eq!(second.created().readable.as_deref(), Some("January 2, 2026"));
+    assert_eq!(
+        second.created().readable.as_deref(),
+        Some("January 2, 2026")
+    );
     assert_eq!(second.get("favorited"), Some(&json!(true)));
     assert!(assets.fields().contains_key("a_later_field"));
     assert!(!assets.fields().contains_key("iterable"));
@@ -115,8 +118,16 @@ fn what_is_not_an_assets_is_a_typed_error() {
     bad_asset.as_object_mut().unwrap().remove("creator");
     let cases = [
         (json!({}), "iterable", "this required field"),
-        (json!({"iterable": {}}), "iterable", "an array of Asset objects"),
-        (json!({"iterable": [asset, 1]}), "iterable[1]", "a JSON object (Asset)"),
+        (
+            json!({"iterable": {}}),
+            "iterable",
+            "an array of Asset objects",
+        ),
+        (
+            json!({"iterable": [asset, 1]}),
+            "iterable[1]",
+            "a JSON object (Asset)",
+        ),
         (
             json!({"iterable": [bad_asset]}),
             "iterable[0].creator",

@@ -9,7 +9,9 @@ use http::Response;
 use http::header::CONTENT_LENGTH;
 use http_body::Body;
 
-use backups_models::{Backup, BackupStatus, BackupStreamedProgress, Backups, SeededBackup};
+use backups_models::{
+    Asset, Assets, Backup, BackupStatus, BackupStreamedProgress, Backups, SeededBackup,
+};
 
 use crate::operations::{
     self, AnyOperation, AnyOutput, ApiOperation, ChannelOperation, Create, CreateOverWebSocket,
@@ -194,6 +196,22 @@ macro_rules! client_methods {
 
 /// The methods of one operation: by its kind, and by whether its path names a backup.
 macro_rules! client_method {
+    // An optional body and nothing else: the method takes it by reference, as callers keep it.
+    ($kind:ident $Value:ident (assets) $Output:ty [$method:ident] $(#[doc = $doc:expr])*) => {
+        client_method!(@body $Value assets Assets [$method] $Output, $(#[doc = $doc])*);
+    };
+    ($kind:ident $Value:ident (asset) $Output:ty [$method:ident] $(#[doc = $doc:expr])*) => {
+        client_method!(@body $Value asset Asset [$method] $Output, $(#[doc = $doc])*);
+    };
+    (@body $Value:ident $field:ident $Body:ident [$method:ident] $Output:ty, $(#[doc = $doc:expr])*) => {
+        $(#[doc = $doc])*
+        pub async fn $method(&self, $field: Option<&$Body>) -> Result<$Output, Error> {
+            self.execute(&operations::$Value {
+                $field: $field.cloned(),
+            })
+            .await
+        }
+    };
     ($kind:ident $Value:ident (id $(, $backup:ident)?) $Output:ty [$method:ident] $(#[doc = $doc:expr])*) => {
         $(#[doc = $doc])*
         pub async fn $method(&self, id: impl IntoBackupId) -> Result<$Output, Error> {

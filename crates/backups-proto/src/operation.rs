@@ -22,6 +22,10 @@ pub enum RequestBody {
     Seed,
     /// An optional JSON `Backup`; `Content-Type: application/json` even when empty.
     Backup,
+    /// An optional JSON `Assets`; `Content-Type: application/json` even when empty.
+    Assets,
+    /// An optional JSON `Asset`; `Content-Type: application/json` even when empty.
+    Asset,
 }
 
 /// What a successful response of an operation holds.
@@ -187,6 +191,9 @@ crate::__operations!(operation_enum);
 /// The errors the API pages document for the four operations of `BackupsApi` and for reading
 /// and restoring one backup.
 const SIGN_IN_UPDATE_FAIL: &[u16] = &[500, 505, 511];
+/// The errors the official SDKs declare for backing up assets (`POST /backup`, `/backup/asset`):
+/// no 500 among them.
+const SIGN_IN_UPDATE: &[u16] = &[505, 511];
 /// The errors documented for the status endpoints: an id the server knows nothing about, and a
 /// failure.
 const UNKNOWN_OR_FAIL: &[u16] = &[404, 500];

@@ -10,7 +10,7 @@
 //! /// Docs: what it does, on the variant, the value type and the methods.
 //! Variant = ValueType {
 //!     kind: json | empty | stream | work,   // how it is read and run (below)
-//!     inputs: () | (seed) | (id) | (id, backup),
+//!     inputs: () | (seed) | (id) | (id, backup) | (assets) | (asset),
 //!     output: Rust type of a success,        // what `ApiOperation::Output` is
 //!     any: AnyOutput variant,                // Backups, Backup, Status, Done or Events
 //!     methods: [method] or [method, method_with_value],
@@ -303,6 +303,53 @@ macro_rules! __operations {
                         errors: NOTHING_RUNNING,
                         follow: [],
                         describe: "cancel a restoration",
+                    },
+                },
+                /// `POST /backup`: asks Pieces OS to back up assets, given as an optional
+                /// [`Assets`](backups_models::Assets) body (`backup` in the official SDKs); 204 on
+                /// success. Without assets the body is empty (`Content-Length: 0`), as the official
+                /// client sends it. The official docs say nothing more of what it does.
+                BackupAssets {
+                    kind: empty,
+                    inputs: (assets),
+                    output: (),
+                    any: Done,
+                    methods: [backup_assets],
+                    spec: {
+                        name: "backup_assets",
+                        official_name: "backup",
+                        method: POST,
+                        path: "/backup",
+                        accept: "text/plain",
+                        request: Assets,
+                        success: NO_CONTENT,
+                        response: Empty,
+                        errors: SIGN_IN_UPDATE,
+                        follow: [],
+                        describe: "back up assets",
+                    },
+                },
+                /// `POST /backup/asset`: asks Pieces OS to back up one asset, given as an optional
+                /// [`Asset`](backups_models::Asset) body (`backup_asset` in the official SDKs); 204
+                /// on success. Without an asset the body is empty, as the official client sends it.
+                BackupAsset {
+                    kind: empty,
+                    inputs: (asset),
+                    output: (),
+                    any: Done,
+                    methods: [backup_asset],
+                    spec: {
+                        name: "backup_asset",
+                        official_name: "backup_asset",
+                        method: POST,
+                        path: "/backup/asset",
+                        accept: "text/plain",
+                        request: Asset,
+                        success: NO_CONTENT,
+                        response: Empty,
+                        errors: SIGN_IN_UPDATE,
+                        follow: [],
+                        describe: "back up an asset",
                     },
                 },
             }

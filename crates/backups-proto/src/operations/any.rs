@@ -57,7 +57,7 @@ pub(super) fn body_of<T: DeserializeOwned>(
         .next()
         .unwrap_or("model");
     let invalid = |why: String| Error::InvalidRequest {
-        reason: format!("the {operation} body is not a {model}: {why}"),
+        reason: format!("the {operation} body is not a valid {model}: {why}"),
     };
     let value: serde_json::Value =
         serde_json::from_slice(body).map_err(|err| invalid(err.to_string()))?;

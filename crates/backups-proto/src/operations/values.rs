@@ -1,7 +1,9 @@
 //! The value type of every HTTP operation, with its [`ApiOperation`] impl, and [`AnyOperation`]'s
 //! dispatch over them: all expanded from the table of operations (`src/table.rs`).
 
-use backups_models::{Backup, BackupStatus, BackupStreamedProgress, Backups, SeededBackup};
+use backups_models::{
+    Asset, Assets, Backup, BackupStatus, BackupStreamedProgress, Backups, SeededBackup,
+};
 use bytes::Bytes;
 use http::{Request, Response};
 
@@ -178,6 +180,42 @@ macro_rules! value_type {
             fn from_parts(_: Option<BackupId>, body: Option<&[u8]>) -> Result<Self, Error> {
                 Ok(Self {
                     seed: body_of::<SeededBackup>(Operation::$Value, body)?,
+                })
+            }
+        }
+    };
+    ($(#[doc = $doc:expr])* $Value:ident (assets)) => {
+        value_type!(@body $(#[doc = $doc])* $Value assets Assets);
+    };
+    ($(#[doc = $doc:expr])* $Value:ident (asset)) => {
+        value_type!(@body $(#[doc = $doc])* $Value asset Asset);
+    };
+    // An operation whose one input is an optional body of the model `$Body`, in `$field`.
+    (@body $(#[doc = $doc:expr])* $Value:ident $field:ident $Body:ident) => {
+        $(#[doc = $doc])*
+        #[derive(Debug, Clone, Default, PartialEq)]
+        pub struct $Value {
+            #[doc = concat!("The optional body: `None` sends none (`Content-Length: 0`).")]
+            pub $field: Option<$Body>,
+        }
+
+        impl $Value {
+            #[doc = concat!("A ", stringify!($Value), " with this body.")]
+            pub fn new($field: $Body) -> Self {
+                Self { $field: Some($field) }
+            }
+
+            fn id(&self) -> Option<&BackupId> {
+                None
+            }
+
+            fn body(&self) -> Result<Option<Bytes>, Error> {
+                json_body(self.$field.as_ref())
+            }
+
+            fn from_parts(_: Option<BackupId>, body: Option<&[u8]>) -> Result<Self, Error> {
+                Ok(Self {
+                    $field: body_of::<$Body>(Operation::$Value, body)?,
                 })
             }
         }
