@@ -3,7 +3,7 @@
 use std::convert::Infallible;
 use std::sync::Arc;
 
-use backups_models::{Backup, SeededBackup};
+use backups_models::{Asset, Assets, Backup, SeededBackup};
 use bytes::Bytes;
 use http::header::{ALLOW, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderValue, Method, Request, Response, StatusCode};
@@ -44,6 +44,10 @@ enum Call {
     CreateOverWebSocket,
     /// The backup id, if the path segment decodes to a valid one.
     Delete(Option<String>),
+    /// `POST /backup`: back up assets (an optional `Assets` body).
+    BackupAssets,
+    /// `POST /backup/asset`: back up one asset (an optional `Asset` body).
+    BackupAsset,
     /// `/backup/{backup}…`: the operations on one backup.
     One(Option<String>, One),
 }
@@ -74,6 +78,10 @@ impl Route {
             "/backups/create/streamed/websocket" => {
                 return Some(Route::Api(Call::CreateOverWebSocket));
             }
+            "/backup" => return Some(Route::Api(Call::BackupAssets)),
+            // Before `/backup/{backup}`: the API's own paths overlap there, and no backup id
+            // this server makes is a word.
+            "/backup/asset" => return Some(Route::Api(Call::BackupAsset)),
             _ => {}
         }
         if let Some(rest) = path.strip_prefix("/backup/") {
@@ -110,9 +118,14 @@ impl Route {
                 | Call::CreateOverWebSocket
                 | Call::One(_, One::RestoreOverWebSocket),
             ) => &[Method::GET],
-            Route::Api(Call::Create | Call::CreateStreamed | Call::Delete(_) | Call::One(..)) => {
-                &[Method::POST]
-            }
+            Route::Api(
+                Call::Create
+                | Call::CreateStreamed
+                | Call::Delete(_)
+                | Call::BackupAssets
+                | Call::BackupAsset
+                | Call::One(..),
+            ) => &[Method::POST],
         }
     }
 }
@@ -193,6 +206,15 @@ where
         Call::One(id, One::RestoreOverWebSocket) => channels::restore(&state, id, request),
         Call::Delete(id) => match read_json::<Backup, B>(&state, request).await {
             Ok(_backup) => delete(state, id).await,
+            Err(response) => response,
+        },
+        // The assets are checked, not kept: see "Backing up assets" in docs/wire-protocol.md.
+        Call::BackupAssets => match read_json::<Assets, B>(&state, request).await {
+            Ok(_assets) => empty(StatusCode::NO_CONTENT),
+            Err(response) => response,
+        },
+        Call::BackupAsset => match read_json::<Asset, B>(&state, request).await {
+            Ok(_asset) => empty(StatusCode::NO_CONTENT),
             Err(response) => response,
         },
         Call::One(id, one) => one_backup(state, id, one, request).await,
@@ -422,6 +444,9 @@ mod tests {
             "/backups/a%2Db/delete",
             Some(Route::Api(Call::Delete(Some("a-b".into())))),
         );
+        check("/backup", Some(Route::Api(Call::BackupAssets)));
+        check("/backup/asset", Some(Route::Api(Call::BackupAsset)));
+        check("/backup/asset/x", None);
         check("/", None);
         check("/backups/", None);
         check("/backups/a/b/delete", None);

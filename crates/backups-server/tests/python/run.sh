@@ -5,7 +5,8 @@
 # PyPI, builds and starts backups-server on an ephemeral loopback port over temporary
 # directories, and runs check_sdk.py: list, create, create-streamed and delete (BackupsApi),
 # then read one backup, restore it (comparing the data directory with what was backed up),
-# creation and restoration status and cancel with nothing running (BackupApi), then the
+# creation and restoration status and cancel with nothing running, backup and backup_asset with
+# and without bodies built from the SDK's models (BackupApi), then the
 # progress WebSocket read with the third-party `websockets` package (pinned below) during a
 # create made with the SDK, then each simulated fault on every one of those calls and on a
 # WebSocket handshake. Skips (exit 0, with a SKIPPED line) only when python3 is absent.
@@ -74,6 +75,15 @@ stop_server() {
     pid=""
 }
 
+# The asset fixtures of backups-models, regenerated from the SDK's models: a change of the
+# generator or of the SDK that the committed files do not follow fails here.
+"$venv/bin/python" "$here/asset_fixtures.py" "$work/fixtures"
+if ! diff -r "$root/crates/backups-models/tests/fixtures" "$work/fixtures"; then
+    echo "FAILED: crates/backups-models/tests/fixtures differ from what asset_fixtures.py writes" >&2
+    echo "(regenerate them with the command in asset_fixtures.py)" >&2
+    exit 1
+fi
+
 start_server normal
 "$venv/bin/python" "$here/check_sdk.py" normal "$port" "$work/normal/data"
 stop_server
@@ -90,4 +100,4 @@ for fault in unauthenticated:511 outdated:505 internal-error:500; do
     stop_server
 done
 
-echo "python-sdk: 5 passed, 0 failed"
+echo "python-sdk: 6 passed, 0 failed"
