@@ -123,6 +123,11 @@ pub struct Entry {
     /// connection left open (custom field `_stall`): a transport's idle timeout must end it.
     #[serde(rename = "_stall", default, skip_serializing_if = "Option::is_none")]
     pub stall: Option<bool>,
+    /// Whether the client refuses the call before any IO (custom field `_refused`): nothing is
+    /// sent, so the entry's request is what it would have been and its response has status 0,
+    /// as browsers write a request that got no response.
+    #[serde(rename = "_refused", default, skip_serializing_if = "Option::is_none")]
+    pub refused: Option<bool>,
     /// Fields this type does not name (`cache`, `timings`, a tool's own custom fields).
     #[serde(flatten)]
     pub extra: Extra,
@@ -224,6 +229,12 @@ pub struct CallField {
     /// The body of an operation that takes a `Backup`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backup: Option<Value>,
+    /// The body of an operation that takes an `Assets`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assets: Option<Value>,
+    /// The body of an operation that takes an `Asset`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asset: Option<Value>,
 }
 
 /// How a replayed response body is split (`_chunks`).

@@ -217,6 +217,8 @@ fn to_har(
             id: call.id.clone(),
             seed: None,
             backup: None,
+            assets: None,
+            asset: None,
         })),
         chunks: chunk_lengths,
         generate: None,
@@ -233,6 +235,7 @@ fn to_har(
         require_headers: None,
         web_socket_messages: None,
         stall: None,
+        refused: None,
         extra: Default::default(),
     };
     let mut har = Har {

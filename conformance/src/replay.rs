@@ -103,7 +103,7 @@ impl std::error::Error for ReplayError {}
 impl ReplayTransport {
     /// A transport replaying `case`.
     pub fn new(case: &Case) -> Self {
-        Self::from_exchanges(case.name.clone(), case.exchanges.clone())
+        Self::from_exchanges(case.name.clone(), case.served())
     }
 
     /// A transport replaying these exchanges, under a name used in reports.

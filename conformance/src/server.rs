@@ -108,7 +108,7 @@ impl ReplayServer {
         *state = State {
             case: case.name.clone(),
             generation: state.generation + 1,
-            exchanges: case.exchanges.clone(),
+            exchanges: case.served(),
             next: 0,
             mismatches: Vec::new(),
             sessions: 0,

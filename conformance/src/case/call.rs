@@ -115,16 +115,27 @@ impl Call {
 
     /// A call of `field`, checked against its operation's inputs.
     pub(crate) fn from_field(field: &OperationField) -> Result<Call, String> {
+        Self::from_field_unchecked(field)?.checked()
+    }
+
+    /// A call of `field` whose body is under the key of the operation's model, not yet built
+    /// (a `_refused` call must not build).
+    pub(crate) fn from_field_unchecked(field: &OperationField) -> Result<Call, String> {
         let (name, id, body) = match field {
             OperationField::Name(name) => (name, None, None),
             OperationField::Call(call) => {
-                let body = match (&call.seed, &call.backup) {
-                    (Some(_), Some(_)) => {
-                        return Err("_operation has both a seed and a backup".into());
-                    }
-                    (Some(seed), None) => Some((RequestBody::Seed, seed.clone())),
-                    (None, backup) => backup.clone().map(|b| (RequestBody::Backup, b)),
-                };
+                let mut bodies = [
+                    (RequestBody::Seed, &call.seed),
+                    (RequestBody::Backup, &call.backup),
+                    (RequestBody::Assets, &call.assets),
+                    (RequestBody::Asset, &call.asset),
+                ]
+                .into_iter()
+                .filter_map(|(kind, body)| body.clone().map(|body| (kind, body)));
+                let body = bodies.next();
+                if bodies.next().is_some() {
+                    return Err("_operation has more than one body".into());
+                }
                 (&call.name, call.id.clone(), body)
             }
         };
@@ -143,12 +154,11 @@ impl Call {
                 ));
             }
         }
-        let call = Call {
+        Ok(Call {
             operation,
             id,
             body: body.map(|(_, body)| body),
-        };
-        call.checked()
+        })
     }
 
     /// The call, if it builds an operation: a case that cannot be run fails to load.

@@ -31,10 +31,16 @@ pub struct Exchange {
     /// For a WebSocket channel, what happens after the handshake (`_webSocketMessages`,
     /// `_stall`); `None` for an HTTP call.
     pub socket: Option<SocketScript>,
+    /// Whether the client refuses the call before any IO (`_refused`): runners make the call and
+    /// expect `InvalidRequest`; the replay serves nothing for it.
+    pub refused: bool,
 }
 
 /// The exchange of `entry`; `caller` is the last earlier exchange that made a call of its own.
 pub(crate) fn exchange(entry: &Entry, caller: Option<&Exchange>) -> Result<Exchange, String> {
+    if entry.refused == Some(true) {
+        return refused(entry);
+    }
     let request = expected_request(entry)?;
     let response = recorded_response(entry)?;
     let script = socket_script(entry)?;
@@ -69,6 +75,7 @@ pub(crate) fn exchange(entry: &Entry, caller: Option<&Exchange>) -> Result<Excha
             expect: caller.expect.clone(),
             follow_up: true,
             socket: None,
+            refused: false,
         });
     }
     let call = match &entry.operation {
@@ -87,6 +94,50 @@ pub(crate) fn exchange(entry: &Entry, caller: Option<&Exchange>) -> Result<Excha
         expect,
         follow_up: false,
         socket,
+        refused: false,
+    })
+}
+
+/// An exchange the client never makes (`_refused`): its `_operation` must not build, its
+/// `_expect` is `InvalidRequest`, and its response has status 0 (none came).
+fn refused(entry: &Entry) -> Result<Exchange, String> {
+    let Some(field) = &entry.operation else {
+        return Err("_refused: say the call in _operation".into());
+    };
+    if entry.follow_up.is_some() || entry.web_socket_messages.is_some() {
+        return Err("_refused: a refused call makes no exchange, follow-up or socket".into());
+    }
+    if entry.response.status != 0 {
+        return Err("_refused: no response comes; write status 0".into());
+    }
+    let call = Call::from_field_unchecked(field)?;
+    if call.operation().is_websocket() || call.to_operation().is_ok() {
+        return Err(format!(
+            "_refused: the {} call builds, so the client would send it",
+            call.operation()
+        ));
+    }
+    let expect = match &entry.expect {
+        Some(field) => Expect::from_field(field)?,
+        None => return Err("_expect is missing: say what the client must return".into()),
+    };
+    if expect.error.as_deref() != Some("InvalidRequest") || expect.status.is_some() {
+        return Err("_refused: the client's refusal is an InvalidRequest with no status".into());
+    }
+    Ok(Exchange {
+        call,
+        request: expected_request(entry)?,
+        // Never served.
+        response: RecordedResponse {
+            status: http::StatusCode::NO_CONTENT,
+            headers: Vec::new(),
+            chunks: Vec::new(),
+            abort: false,
+        },
+        expect,
+        follow_up: false,
+        socket: None,
+        refused: true,
     })
 }
 

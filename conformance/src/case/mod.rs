@@ -176,6 +176,16 @@ impl Case {
             .enumerate()
             .filter(|(_, exchange)| !exchange.follow_up)
     }
+
+    /// The exchanges a server sees, in order: all but the calls the client refuses
+    /// (`_refused`).
+    pub fn served(&self) -> Vec<Exchange> {
+        self.exchanges
+            .iter()
+            .filter(|exchange| !exchange.refused)
+            .cloned()
+            .collect()
+    }
 }
 
 fn live_setup(live: &Live) -> Option<LiveSetup> {
