@@ -30,6 +30,10 @@ use serde_json::{Map, Value, json};
 use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, UtcOffset};
 
+mod assets;
+
+pub use assets::{any_json, asset_json, assets_json};
+
 use backups_models::{
     Backup, BackupParts, BackupStatus, BackupStreamedProgress, Backups, BackupsStreamedProgress,
     EmbeddedModelSchema, GroupedTimestamp, Number, Platform, ProgressStatus, Score, SeededBackup,

@@ -24,6 +24,10 @@ use backups_models::{
 use backups_proto::operations::{AnyOperation, ApiOperation, Create, CreateStreamed, Delete, List};
 use backups_proto::{BackupId, Endpoint, Operation, ProgressDecoder, RequestBody};
 
+// The asset bodies' properties, beside the others so that they are recorded with them.
+#[path = "properties/assets.rs"]
+mod assets;
+
 /// Cases per property: enough to find the usual edge cases, few enough to keep the suite quick.
 const CASES: u32 = 128;
 

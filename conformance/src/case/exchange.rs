@@ -193,3 +193,50 @@ fn channel_script(
     }
     Ok(Some(script))
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use crate::case::{Case, CaseError};
+
+    /// A case of one refused `backup_asset` call with this body, response status and outcome.
+    fn refused(body: Value, status: u16, expect: Value) -> Result<Case, CaseError> {
+        let har = json!({"log": {
+            "version": "1.2",
+            "creator": {"name": "t", "version": "1"},
+            "entries": [{
+                "request": {"method": "POST", "url": "http://h/backup/asset"},
+                "response": {"status": status, "content": {}},
+                "_operation": {"name": "backup_asset", "asset": body},
+                "_expect": expect,
+                "_refused": true,
+            }],
+        }});
+        Case::from_har("t".into(), &serde_json::from_value(har).unwrap())
+    }
+
+    #[test]
+    fn a_refused_call_must_not_build_and_is_never_served() {
+        let invalid = json!({"outcome": "error", "error": "InvalidRequest"});
+        let case = refused(json!({"id": 7}), 0, invalid.clone()).unwrap();
+        assert!(case.exchanges[0].refused);
+        assert_eq!(case.calls().count(), 1, "the runners still make the call");
+        assert!(case.served().is_empty(), "the replay serves nothing");
+
+        let err = |body, status, expect| refused(body, status, expect).unwrap_err().to_string();
+        let asset = json!({
+            "id": "a1", "creator": "u1", "mechanism": "MANUAL",
+            "created": {"value": "2026-11-26T21:00:00Z"},
+            "updated": {"value": "2026-11-26T21:00:00Z"},
+            "formats": {"iterable": []}, "original": {"id": "f1"},
+            "preview": {"base": {"id": "f1"}}
+        });
+        let text = err(asset, 0, invalid.clone());
+        assert!(text.contains("the backup_asset call builds"), "{text}");
+        let text = err(json!([]), 204, invalid);
+        assert!(text.contains("write status 0"), "{text}");
+        let text = err(json!([]), 0, json!({"outcome": "ok"}));
+        assert!(text.contains("InvalidRequest"), "{text}");
+    }
+}

@@ -159,3 +159,23 @@ fn assets_built_in_rust_write_iterable_in_place() {
     assert_eq!(text, r#"{"a":2,"iterable":[],"z":1}"#);
     assert_eq!(assets.iter().next(), Some(&asset));
 }
+
+#[test]
+fn floats_come_back_to_the_last_bit_through_text() {
+    // Without serde_json's `float_roundtrip`, the first of these reads one unit in the last
+    // place off.
+    for float in [
+        "-4.0318591876317104e206",
+        "0.30000000000000004",
+        "1e-300",
+        "5e-324",
+    ] {
+        let mut input = fixture("asset_required.json");
+        input["x_float"] = serde_json::from_str(float).unwrap();
+        let text = serde_json::to_string(&Asset::from_value(input.clone()).unwrap()).unwrap();
+        let back: Asset = serde_json::from_str(&text).unwrap();
+        assert_eq!(back.get("x_float"), input.get("x_float"), "{float}");
+        let written: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(written, input, "{float}");
+    }
+}
