@@ -20,6 +20,7 @@ use crate::stop::Stop;
 use self::restore::{Consent, Safety};
 use self::watch::WatchMode;
 
+mod backup_assets;
 mod cancel;
 mod create;
 mod delete;
@@ -222,6 +223,25 @@ pub(crate) enum ApiCommand {
         backup: pick::Chosen,
     },
 
+    /// Ask Pieces OS to back up assets (POST /backup), or one asset (POST /backup/asset)
+    ///
+    /// FILE (`-` for stdin) holds the JSON of an Assets object (with `iterable`), sent to
+    /// /backup, or of one Asset, sent to /backup/asset; it is checked first, and one that is
+    /// neither is a usage error (exit 2) naming what is wrong where. Without FILE, nothing is
+    /// sent with the request, as the official SDKs' `backup()` and `backup_asset()` do. Every
+    /// field is sent exactly as the file has it. Pieces OS answers 204: it took the request.
+    #[command(
+        after_help = "Example:\n  pieces-backups backup-assets\n  pieces-backups backup-assets assets.json\n  pieces-backups backup-assets asset.json --json\n  pieces-backups backup-assets --asset"
+    )]
+    BackupAssets {
+        /// A JSON file of an Assets or an Asset, or `-` for stdin
+        #[arg(value_name = "FILE")]
+        file: Option<std::path::PathBuf>,
+        /// Send to /backup/asset: FILE is one Asset, or without FILE no asset is given
+        #[arg(long)]
+        asset: bool,
+    },
+
     /// Delete the backups a retention policy does not keep, as restic's forget: for cron
     ///
     /// Each --keep-X N rule keeps the newest backup of each of the last N hours, days, ISO
@@ -390,6 +410,9 @@ async fn api(
             let id = backup.resolve(client).await?;
             delete::delete(client, &id, json, out).await
         }
+        ApiCommand::BackupAssets { file, asset } => {
+            backup_assets::backup_assets(client, file.as_deref(), asset, json, out).await
+        }
         ApiCommand::Prune {
             keep_last,
             keep_hourly,
@@ -469,6 +492,14 @@ const COVERAGE: &[(&str, Coverage)] = &[
     (
         "cancel_restoration",
         Coverage::Command(&["cancel", "1764190800000", "--restore"]),
+    ),
+    (
+        "backup_assets",
+        Coverage::Command(&["backup-assets", "assets.json"]),
+    ),
+    (
+        "backup_asset",
+        Coverage::Command(&["backup-assets", "--asset"]),
     ),
     ("watch_progress", Coverage::Command(&["watch"])),
     (
