@@ -13,7 +13,9 @@
 //! operations on one backup: `GET /backup/{backup}`, `POST /backup/{backup}/restore` (and
 //! `/restore/streamed`, negotiated the same way), `GET /backup/{backup}/creation/status`,
 //! `POST /backup/{backup}/creation/cancel`, `GET /backup/{backup}/restoration/status` and
-//! `POST /backup/{backup}/restoration/cancel`. A restore replaces the data directory atomically:
+//! `POST /backup/{backup}/restoration/cancel`; `POST /backup` and `POST /backup/asset`, which
+//! check their `Assets`/`Asset` body and answer 204, keeping nothing. A restore replaces the
+//! data directory atomically:
 //! after a crash at any moment it holds the whole old tree or the whole backup. Three WebSocket
 //! channels: `/backups/streamed/progress` (a snapshot of every create and restore in progress on
 //! connect and on every change), `/backups/create/streamed/websocket` and
