@@ -179,11 +179,15 @@ pub fn good_answer(path: &str) -> (u16, &'static str, Vec<u8>) {
             r#"{{"backup":{},"value":"COMPLETED","percentage":100}}"#,
             backup_json("a")
         )),
-        path if path.starts_with("/backup/") && !path.ends_with("/cancel") => {
+        // `/backup/asset` is no backup's path: it answers 204, as `/backup` does.
+        path if path.starts_with("/backup/")
+            && !path.ends_with("/cancel")
+            && path != "/backup/asset" =>
+        {
             json(backup_json("a"))
         }
-        // A delete or a cancel answers 204 without a body; an error answer gives the faults a
-        // body to spoil.
+        // A delete, a cancel or an asset backup answers 204 without a body; an error answer
+        // gives the faults a body to spoil.
         _ => (
             500,
             "text/plain",
