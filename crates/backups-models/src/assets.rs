@@ -198,7 +198,10 @@ impl Asset {
 
     /// The asset's id, the same locally and in the cloud.
     pub fn id(&self) -> &str {
-        self.fields["id"].as_str().unwrap_or_default()
+        self.fields
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
     }
 
     /// Its name, if it has one.

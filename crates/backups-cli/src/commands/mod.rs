@@ -35,7 +35,8 @@ mod show;
 mod status;
 mod watch;
 
-/// Manage Pieces OS backups: list, create, show, restore, follow, watch, cancel, delete, prune.
+/// Manage Pieces OS backups: list, create, show, restore, follow, watch, cancel, delete, prune,
+/// and back up assets.
 ///
 /// Without --host or PIECES_OS_URL, the running Pieces OS is discovered: its port file, then
 /// ports 39300 to 39333, then the legacy ports 1000 and 5323.
