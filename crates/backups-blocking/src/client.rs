@@ -8,8 +8,6 @@ use backups_proto::{
     Client as ProtoClient, Endpoint, Error, IntoBackupId, Limits, Operation, Polling, SafeRestore,
 };
 
-use crate::builder::ClientBuilder;
-use crate::discovery::DiscoveryError;
 use crate::progress::{Progress, Watch};
 use crate::transport::UreqTransport;
 use crate::wait::wait;
@@ -36,34 +34,6 @@ pub struct Client {
 }
 
 impl Client {
-    /// A client for the API's documented base URL, `http://localhost:1000`, with every default.
-    ///
-    /// Current Pieces OS versions listen on 39300 to 39333 instead: see
-    /// [`discover`](Self::discover).
-    ///
-    /// # Errors
-    ///
-    /// None today; kept fallible as [`ClientBuilder::build`] is.
-    pub fn localhost() -> Result<Self, Error> {
-        ClientBuilder::new().build()
-    }
-
-    /// A builder for every setting: base URL, timeouts, limits, headers, retries, pool.
-    pub fn builder() -> ClientBuilder {
-        ClientBuilder::new()
-    }
-
-    /// Finds the running Pieces OS with the default [`Discovery`](crate::discovery::Discovery)
-    /// (port file, then ports 39300 to 39333, then 1000 and 5323) and returns a client for it
-    /// with every default, which finds it again if it restarts elsewhere.
-    ///
-    /// # Errors
-    ///
-    /// [`DiscoveryError::NotFound`] with what each place held.
-    pub fn discover() -> Result<Self, DiscoveryError> {
-        ClientBuilder::new().discover()
-    }
-
     /// A blocking client over an async client of this SDK with the [`UreqTransport`] (for
     /// settings the builder does not have).
     pub fn from_inner(inner: ProtoClient<UreqTransport>) -> Self {
