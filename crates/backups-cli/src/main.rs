@@ -43,6 +43,7 @@ mod verbose;
 
 use std::process::ExitCode;
 
+use backups_proto::escape_controls;
 use clap::Parser;
 
 use crate::commands::Cli;
@@ -72,37 +73,42 @@ async fn run(cli: Cli) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Stop::Local(message)) => {
-            eprintln!("pieces-backups: {message}");
+            say(&message);
             Exit::Local.code()
         }
         Err(Stop::Interrupted(message)) => {
-            eprintln!("pieces-backups: interrupted: {message}");
+            say(&format!("interrupted: {message}"));
             Exit::Interrupted.code()
         }
         Err(Stop::Failed { exit, message }) => {
-            eprintln!("pieces-backups: {message}");
+            say(&message);
             exit.code()
         }
         Err(Stop::During(during)) => {
             let (error, ongoing) = *during;
             let (exit, message) = ongoing.failure(&error);
-            eprintln!("pieces-backups: {message}");
+            say(&message);
             exit.code()
         }
         Err(Stop::Api(err)) => {
             let exit = Exit::for_error(&err);
             match (exit, url) {
-                (Exit::CannotConnect, Some(url)) if err.is_connect() => {
-                    eprintln!(
-                        "pieces-backups: cannot connect: is Pieces OS running at {url}? ({err})"
-                    )
-                }
+                (Exit::CannotConnect, Some(url)) if err.is_connect() => say(&format!(
+                    "cannot connect: is Pieces OS running at {url}? ({err})"
+                )),
                 (Exit::CannotConnect, Some(url)) => {
-                    eprintln!("pieces-backups: lost the connection to Pieces OS at {url}: {err}")
+                    say(&format!("lost the connection to Pieces OS at {url}: {err}"))
                 }
-                _ => eprintln!("pieces-backups: {err}"),
+                _ => say(&err.to_string()),
             }
             exit.code()
         }
     }
+}
+
+/// Says why the command failed, on stderr. The message may quote Pieces OS (an error text, a
+/// device name, a status it made up), so its control characters are escaped: a hostile server
+/// cannot drive the user's terminal.
+fn say(message: &str) {
+    eprintln!("pieces-backups: {}", escape_controls(message));
 }

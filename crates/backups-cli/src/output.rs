@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 use std::io::IsTerminal;
 
 use backups_models::{Backup, BackupStatus, BackupStreamedProgress, Number, ProgressStatus};
+use backups_proto::escape_controls;
 use indicatif::HumanBytes;
 use tabled::builder::Builder;
 use tabled::settings::object::{Columns, Object, Rows};
@@ -136,12 +137,12 @@ fn headers(look: Look) -> Vec<&'static str> {
 
 fn row(backup: &Backup, look: Look) -> Vec<String> {
     let mut row = vec![
-        backup.id.clone(),
+        shown(&backup.id),
         created(backup),
         size(backup),
-        backup.device_name.clone(),
-        backup.platform.to_string(),
-        backup.version.clone(),
+        shown(&backup.device_name),
+        shown(&backup.platform.to_string()),
+        shown(&backup.version),
     ];
     if let Some(now) = look.now {
         row.insert(AGE_COLUMN, format!("({})", ago(backup.created.value, now)));
@@ -204,11 +205,18 @@ pub(crate) fn table_with<'a>(backups: impl IntoIterator<Item = &'a Backup>, look
     out
 }
 
+/// Text from Pieces OS as it may be shown on a terminal: its control characters escaped
+/// ([`escape_controls`]), so that a hostile server cannot move the cursor, recolour the screen or
+/// set the window's title through a device name.
+pub(crate) fn shown(text: &str) -> String {
+    escape_controls(text).into_owned()
+}
+
 /// One backup described in a line: `id (size, created)`.
 pub(crate) fn summary(backup: &Backup) -> String {
     format!(
         "{} ({}, created {})",
-        backup.id,
+        shown(&backup.id),
         size(backup),
         created(backup)
     )
@@ -216,7 +224,9 @@ pub(crate) fn summary(backup: &Backup) -> String {
 
 /// Where an operation stands: `IN-PROGRESS 40%`.
 pub(crate) fn standing(status: Option<&ProgressStatus>, percentage: Option<&Number>) -> String {
-    let status = status.map_or("(no status)".to_owned(), ToString::to_string);
+    let status = status.map_or("(no status)".to_owned(), |status| {
+        shown(&status.to_string())
+    });
     match percentage {
         Some(percentage) => format!("{status} {percentage}%"),
         None => status,

@@ -535,20 +535,48 @@ pub fn describe_chain(context: &str, error: &(dyn std::error::Error + 'static)) 
     text
 }
 
-/// The start of a body as text, cut at a character boundary, for error messages.
+/// The start of a body as text, cut at a character boundary, for error messages. Control
+/// characters other than newline and tab are escaped ([`escape_controls`]): a server's text
+/// cannot drive the terminal the message is printed on.
 pub fn excerpt(body: &[u8]) -> String {
     let cut = &body[..body.len().min(EXCERPT_LIMIT)];
     let text = match core::str::from_utf8(cut) {
-        Ok(text) => text.to_owned(),
-        Err(err) if err.error_len().is_none() => {
-            // The cut fell inside a character: drop the partial one.
-            String::from_utf8_lossy(&cut[..err.valid_up_to()]).into_owned()
-        }
-        Err(_) => String::from_utf8_lossy(cut).into_owned(),
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        // The cut fell inside a character: drop the partial one.
+        Err(err) if err.error_len().is_none() => String::from_utf8_lossy(&cut[..err.valid_up_to()]),
+        Err(_) => String::from_utf8_lossy(cut),
     };
+    let text = escape_controls(&text);
     if body.len() > EXCERPT_LIMIT {
         format!("{text}…")
     } else {
-        text
+        text.into_owned()
     }
+}
+
+/// `text` with its control characters (C0, DEL and C1: escape sequences, bells, carriage
+/// returns, backspaces) written as escapes such as `\u{1b}`, except newline and tab: text from a
+/// server, shown on a terminal, can then only be read, never move the cursor, recolour the
+/// screen or set the window's title. Borrows when there is nothing to escape.
+///
+/// ```
+/// use backups_proto::escape_controls;
+/// assert_eq!(escape_controls("laptop"), "laptop");
+/// assert_eq!(escape_controls("\u{1b}[2Jgone\r"), "\\u{1b}[2Jgone\\r");
+/// assert_eq!(escape_controls("two\nlines\tok"), "two\nlines\tok");
+/// ```
+pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    let hostile = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !text.contains(hostile) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut escaped = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if hostile(c) {
+            escaped.extend(c.escape_default());
+        } else {
+            escaped.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(escaped)
 }

@@ -67,7 +67,8 @@ pub use endpoint::{
     APPLICATION_ID, BaseUrl, DEFAULT_BASE_URL, DEFAULT_USER_AGENT, Endpoint, IntoBaseUrl,
 };
 pub use error::{
-    BoxError, EXCERPT_LIMIT, Error, ErrorKind, TimeoutKind, TransportKind, describe_chain, excerpt,
+    BoxError, EXCERPT_LIMIT, Error, ErrorKind, TimeoutKind, TransportKind, describe_chain,
+    escape_controls, excerpt,
 };
 pub use follow::{FollowNote, SafeRestore};
 pub use operation::{Operation, OperationSpec, RequestBody, ResponseBody, STREAM_ACCEPT};
