@@ -65,8 +65,14 @@ fn the_fields_of_a_backup_are_escaped_in_the_table_and_in_show() {
     let output = run_at(&url, &["list"]);
     assert_exit(&output, 0);
     let out = stdout(&output);
-    assert!(!out.contains('\u{1b}') && !out.contains('\u{9b}'), "{out:?}");
-    assert!(out.contains(r"\u{1b}]0;pwned\u{7}\u{1b}[2Jlaptop"), "{out:?}");
+    assert!(
+        !out.contains('\u{1b}') && !out.contains('\u{9b}'),
+        "{out:?}"
+    );
+    assert!(
+        out.contains(r"\u{1b}]0;pwned\u{7}\u{1b}[2Jlaptop"),
+        "{out:?}"
+    );
     assert!(out.contains(r"11\u{9b}31m"), "{out:?}");
 
     // In JSON the characters are JSON's escapes, as they always were.

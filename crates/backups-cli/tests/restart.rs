@@ -7,7 +7,8 @@
 //!
 //! The server runs as the `backups-server` binary, a child process that can be killed. `cargo
 //! test --workspace` builds it next to `pieces-backups`; a run of this crate alone may not, and
-//! then the test says it is skipped.
+//! then the test says it is skipped (in CI, where the binary must be there, it fails instead).
+//! The client-only build (`--no-default-features`) marks them ignored.
 
 mod common;
 
@@ -226,6 +227,12 @@ macro_rules! server_binary_or_skip {
     () => {
         match server_binary() {
             Some(binary) => binary,
+            // In CI a missing binary is a failure, never a silent pass: `cargo test --workspace`
+            // builds it, and the client-only build marks these tests ignored instead.
+            None if std::env::var_os("CI").is_some() => panic!(
+                "the backups-server binary is not built next to pieces-backups; \
+                 `cargo test --workspace` builds it"
+            ),
             None => {
                 eprintln!(
                     "SKIPPED: the backups-server binary is not built next to pieces-backups \
@@ -238,6 +245,10 @@ macro_rules! server_binary_or_skip {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "demo"),
+    ignore = "the client-only build does not build the backups-server binary"
+)]
 fn a_pieces_os_killed_and_restarted_elsewhere_mid_restore_is_reported_truthfully() {
     let binary = server_binary_or_skip!();
     let mut scene = Scene::new(&binary);
@@ -266,6 +277,10 @@ fn a_pieces_os_killed_and_restarted_elsewhere_mid_restore_is_reported_truthfully
 
 #[cfg(unix)]
 #[test]
+#[cfg_attr(
+    not(feature = "demo"),
+    ignore = "the client-only build does not build the backups-server binary"
+)]
 fn a_pieces_os_stopped_with_sigterm_mid_restore_is_reported_with_the_old_data_back() {
     let binary = server_binary_or_skip!();
     let scene = Scene::new(&binary);
