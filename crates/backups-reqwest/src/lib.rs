@@ -52,7 +52,10 @@ mod transport;
 
 pub use body::ReqwestBody;
 pub use socket::{CLOSE_TIMEOUT, Socket};
-pub use transport::{DEFAULT_IDLE_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, ReqwestTransport};
+pub use transport::ReqwestTransport;
+
+/// The defaults of the SDK's every transport: 120 s for a plain call, 60 s of silence in a stream.
+pub use backups_proto::{DEFAULT_IDLE_TIMEOUT, DEFAULT_REQUEST_TIMEOUT};
 
 /// The protocol layer, re-exported so that one dependency brings the client and its types.
 pub use backups_proto as proto;

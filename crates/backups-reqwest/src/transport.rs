@@ -7,25 +7,15 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{Request, Response};
 
-use backups_proto::{Error, Limits, Operation, TimeoutKind, Transport};
+use backups_proto::{
+    DEFAULT_IDLE_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, Error, Limits, Operation, TimeoutKind, Transport,
+};
 
 use futures_util::future::Either;
 
 use crate::body::{FAR_AWAY, ReqwestBody, after};
 use crate::direct::{self, has_dot_segment};
 use crate::errors::{from_send_error, with_operation};
-
-/// The default time allowed for a whole plain call, head and body: 120 s, as in the SDK's other
-/// transport.
-///
-/// It never bounds a plain create or restore ([`Operation::runs_long`]), which answers only once
-/// its work is done (the client watches it instead), nor a progress stream once its head has
-/// arrived (the idle timeout bounds its silences).
-pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
-
-/// The default longest silence between two chunks of a progress stream, or two messages of a
-/// socket: 60 s.
-pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A [`Transport`] and [`SocketTransport`](backups_proto::SocketTransport) on a
 /// [`reqwest::Client`]: the caller's proxies, TLS settings, default headers and connection pool,
