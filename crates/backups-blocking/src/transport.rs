@@ -46,7 +46,8 @@ pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 ///   can retry, follow a broken stream and watch a plain create or restore.
 /// - Keep-alive connections are pooled by ureq's agent; cloning the transport shares the pool.
 ///
-/// Each call is a `tracing` span named `backups_call`, as with `backups-hyper`'s transport (its
+/// No proxy is used, whatever the environment says (`HTTP_PROXY`): Pieces OS runs on this
+/// machine. Each call is a `tracing` span named `backups_call`, as with `backups-hyper`'s transport (its
 /// fields: operation, method, path, attempt, status, duration_ms, error), closed when the body
 /// ends. Each request is sent once, exactly as built (no redirects followed, no header added but
 /// `Host` and `Content-Length`): retries are the client's. Plain `http` only: Pieces OS listens
@@ -99,6 +100,9 @@ impl UreqTransport {
         // call: a call whose User-Agent setting differs from the agent's gets no pooled
         // connection.
         let agent = ureq::Agent::config_builder()
+            // Pieces OS is on this machine: a proxy from the environment (HTTP_PROXY without a
+            // NO_PROXY for it) would send its calls elsewhere. backups-hyper uses none either.
+            .proxy(None)
             .http_status_as_error(false)
             .max_redirects(0)
             .user_agent(AutoHeaderValue::None)

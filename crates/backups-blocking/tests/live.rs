@@ -248,3 +248,39 @@ fn the_asset_backups_answer_with_nothing() {
     // Nothing was made of them on the reference server (docs/wire-protocol.md).
     assert!(client.list().expect("list").is_empty());
 }
+
+/// A proxy in the environment (`HTTP_PROXY` with no `NO_PROXY` for Pieces OS) is not used: the
+/// calls go to Pieces OS on this machine. The environment is the process's, so the call is made
+/// by this test binary run again as a child with the proxy set (a discard port that refuses).
+#[test]
+fn a_proxy_in_the_environment_is_not_used() {
+    const CHILD: &str = "BACKUPS_BLOCKING_TEST_PROXY_CHILD";
+    const NAME: &str = "a_proxy_in_the_environment_is_not_used";
+    if let Some(url) = std::env::var_os(CHILD) {
+        let client = Client::builder()
+            .base_url(url.to_str().expect("utf-8"))
+            .retry(backups_blocking::RetryPolicy::none())
+            .build()
+            .expect("a client");
+        client.list().expect("list, not through the proxy");
+        return;
+    }
+    let server = BlockingServer::start(&[("notes.txt", b"hello")], |_| {});
+    let output = std::process::Command::new(std::env::current_exe().expect("test binary"))
+        .args(["--exact", NAME, "--nocapture", "--test-threads=1"])
+        .env(CHILD, server.base_url())
+        .env("HTTP_PROXY", "http://127.0.0.1:9")
+        .env("http_proxy", "http://127.0.0.1:9")
+        .env("ALL_PROXY", "http://127.0.0.1:9")
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .output()
+        .expect("the child runs");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(text.contains("1 passed"), "the child ran no test: {text}");
+}
