@@ -4,14 +4,6 @@ use std::io;
 
 use backups_proto::{Error, Operation, TimeoutKind, TransportKind, describe_chain};
 
-/// `error` naming `operation`, when it is known.
-pub(crate) fn with_operation(error: Error, operation: Option<Operation>) -> Error {
-    match operation {
-        Some(op) => error.with_operation(op),
-        None => error,
-    }
-}
-
 /// Whether ureq's `error` happened before anything was sent: no connection was made, so the
 /// client may retry any call.
 fn not_connected(error: &ureq::Error) -> bool {
@@ -48,7 +40,7 @@ pub(crate) fn from_call_error(error: ureq::Error, operation: Option<Operation>) 
         }
         err => Error::transport(TransportKind::Io, describe_chain("", err)),
     };
-    with_operation(mapped, operation)
+    mapped.with_operation(operation)
 }
 
 /// Maps a failure while a body was read: `streamed` says which timeout a timeout stands for
@@ -72,7 +64,7 @@ pub(crate) fn from_body_error(
         } else {
             TimeoutKind::Request
         };
-        return with_operation(Error::timeout(kind), operation);
+        return Error::timeout(kind).with_operation(operation);
     }
     if let Some(operation) = operation {
         // The peer closed the connection before the declared length or the last chunk.
@@ -86,13 +78,11 @@ pub(crate) fn from_body_error(
             };
         }
     }
-    with_operation(
-        Error::transport(
-            TransportKind::Io,
-            describe_chain("reading the response body", error),
-        ),
-        operation,
+    Error::transport(
+        TransportKind::Io,
+        describe_chain("reading the response body", error),
     )
+    .with_operation(operation)
 }
 
 /// Maps a failure of a WebSocket of `operation` whose messages are bounded by `max_frame`.

@@ -31,26 +31,17 @@ pub(crate) fn from_client_error(
     target: &str,
     operation: Option<Operation>,
 ) -> Error {
-    let with_op = |err: Error| match operation {
-        Some(op) => err.with_operation(op),
-        None => err,
-    };
     if error.is_connect() {
         // hyper-util's HttpConnector reports its connect timeout as an io::Error of kind
         // TimedOut inside the chain; an OS-level connect timeout looks the same and means the
         // same thing.
         if chain_has_io_kind(&error, io::ErrorKind::TimedOut) {
-            return with_op(Error::timeout(TimeoutKind::Connect));
+            return Error::timeout(TimeoutKind::Connect).with_operation(operation);
         }
-        return with_op(Error::transport(
-            TransportKind::Connect,
-            Failure::new(target, &error),
-        ));
+        return Error::transport(TransportKind::Connect, Failure::new(target, &error))
+            .with_operation(operation);
     }
-    with_op(Error::transport(
-        TransportKind::Io,
-        Failure::new(target, &error),
-    ))
+    Error::transport(TransportKind::Io, Failure::new(target, &error)).with_operation(operation)
 }
 
 /// Maps a failure while the body was being read.
@@ -69,16 +60,11 @@ pub(crate) fn from_body_error(error: hyper::Error, operation: Option<Operation>)
                     .to_string(),
             }
         }
-        _ => {
-            let err = Error::transport(
-                TransportKind::Io,
-                Failure::new("reading the response body", &error),
-            );
-            match operation {
-                Some(op) => err.with_operation(op),
-                None => err,
-            }
-        }
+        _ => Error::transport(
+            TransportKind::Io,
+            Failure::new("reading the response body", &error),
+        )
+        .with_operation(operation),
     }
 }
 

@@ -220,10 +220,9 @@ where
                         .set(Some(tokio::time::sleep_until(*this.deadline)));
                 }
                 match this.timer.as_pin_mut().map(|timer| timer.poll(cx)) {
-                    Some(Poll::Ready(())) => Err(with_operation(
-                        Error::timeout(TimeoutKind::Request),
-                        *this.operation,
-                    )),
+                    Some(Poll::Ready(())) => {
+                        Err(Error::timeout(TimeoutKind::Request).with_operation(*this.operation))
+                    }
                     _ => return Poll::Pending,
                 }
             }
@@ -278,11 +277,4 @@ fn client_error(
     operation: Option<Operation>,
 ) -> Error {
     from_client_error(error, authority.map_or("", |a| a.as_str()), operation)
-}
-
-fn with_operation(error: Error, operation: Option<Operation>) -> Error {
-    match operation {
-        Some(op) => error.with_operation(op),
-        None => error,
-    }
 }

@@ -483,7 +483,12 @@ impl Error {
     }
 
     /// Fills in the operation where the error was made without knowing it (in a transport).
-    pub fn with_operation(mut self, op: Operation) -> Self {
+    /// Takes an `Operation` or an `Option<Operation>` (a transport may not know it); `None`
+    /// leaves the error as it is.
+    pub fn with_operation(mut self, op: impl Into<Option<Operation>>) -> Self {
+        let Some(op) = op.into() else {
+            return self;
+        };
         match &mut self {
             Self::BodyTooLarge { operation, .. }
             | Self::Timeout { operation, .. }

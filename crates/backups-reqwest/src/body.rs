@@ -12,7 +12,7 @@ use tokio::time::{Instant, Sleep};
 
 use backups_proto::{Error, Operation, TimeoutKind};
 
-use crate::errors::{from_body_error, with_operation};
+use crate::errors::from_body_error;
 
 /// The body of a response received by [`ReqwestTransport`](crate::ReqwestTransport).
 ///
@@ -121,7 +121,7 @@ impl Body for ReqwestBody {
                 } else {
                     TimeoutKind::Request
                 };
-                let error = with_operation(Error::timeout(kind), this.operation);
+                let error = Error::timeout(kind).with_operation(this.operation);
                 this.end(Some(Err(error)))
             }
         }

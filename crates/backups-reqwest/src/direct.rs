@@ -17,8 +17,6 @@ use tokio::net::TcpStream;
 
 use backups_proto::{Error, Operation, TransportKind, describe_chain};
 
-use crate::errors::with_operation;
-
 /// Whether a segment of `path` is `.` or `..` in any percent-encoded spelling: a path reqwest
 /// would rewrite.
 pub(crate) fn has_dot_segment(path: &str) -> bool {
@@ -65,18 +63,13 @@ pub(crate) async fn send(
         .trim_end_matches(']');
     let port = authority.port_u16().unwrap_or(80);
     let tcp = TcpStream::connect((host, port)).await.map_err(|err| {
-        with_operation(
-            Error::transport(TransportKind::Connect, describe_chain(&target, &err)),
-            operation,
-        )
+        Error::transport(TransportKind::Connect, describe_chain(&target, &err))
+            .with_operation(operation)
     })?;
     // Requests are small and written at once; Nagle's delay only adds latency.
     let _ = tcp.set_nodelay(true);
     let failed = |err: hyper::Error| {
-        with_operation(
-            Error::transport(TransportKind::Io, describe_chain(&target, &err)),
-            operation,
-        )
+        Error::transport(TransportKind::Io, describe_chain(&target, &err)).with_operation(operation)
     };
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
         .await

@@ -20,14 +20,6 @@ pub(crate) fn chain_has_io_kind(error: &(dyn StdError + 'static), kind: io::Erro
     false
 }
 
-/// `error` naming `operation`, when it is known.
-pub(crate) fn with_operation(error: Error, operation: Option<Operation>) -> Error {
-    match operation {
-        Some(op) => error.with_operation(op),
-        None => error,
-    }
-}
-
 /// Maps a failure before the response head arrived.
 ///
 /// Nothing connected is `Connect` (reqwest's own connect timeout is `TimeoutKind::Connect`),
@@ -51,7 +43,7 @@ pub(crate) fn from_send_error(error: reqwest::Error, operation: Option<Operation
     } else {
         Error::transport(TransportKind::Io, describe_chain("", error_ref))
     };
-    with_operation(mapped, operation)
+    mapped.with_operation(operation)
 }
 
 /// Maps a failure while the body was read; `streamed` says which timeout a timeout of the
@@ -87,7 +79,7 @@ pub(crate) fn from_body_error(
             describe_chain("reading the response body", error_ref),
         )
     };
-    with_operation(mapped, operation)
+    mapped.with_operation(operation)
 }
 
 /// Maps a failure of a WebSocket of `operation` whose messages are bounded by `max_frame`.

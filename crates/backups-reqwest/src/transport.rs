@@ -15,7 +15,7 @@ use futures_util::future::Either;
 
 use crate::body::{FAR_AWAY, ReqwestBody, after};
 use crate::direct::{self, has_dot_segment};
-use crate::errors::{from_send_error, with_operation};
+use crate::errors::from_send_error;
 
 /// A [`Transport`] and [`SocketTransport`](backups_proto::SocketTransport) on a
 /// [`reqwest::Client`]: the caller's proxies, TLS settings, default headers and connection pool,
@@ -175,7 +175,7 @@ impl ReqwestTransport {
                     Ok(response) => response?,
                     Err(_) => {
                         let timeout = Error::timeout(TimeoutKind::Request);
-                        return Err(with_operation(timeout, operation));
+                        return Err(timeout.with_operation(operation));
                     }
                 }
             };
