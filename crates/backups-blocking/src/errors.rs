@@ -2,7 +2,7 @@
 
 use std::io;
 
-use backups_proto::{Error, Operation, TimeoutKind, TransportKind, describe_chain};
+use backups_proto::{Error, Operation, TimeoutKind, TransportKind, describe_chain, socket_error};
 
 /// Whether ureq's `error` happened before anything was sent: no connection was made, so the
 /// client may retry any call.
@@ -85,20 +85,16 @@ pub(crate) fn from_body_error(
     .with_operation(operation)
 }
 
-/// Maps a failure of a WebSocket of `operation` whose messages are bounded by `max_frame`.
+/// Maps a failure of a WebSocket of `operation` whose messages are bounded by `max_frame`: the
+/// SDK's mapping ([`socket_error`]), and first what a blocking socket meets that an async one
+/// does not: its read timeout (the idle timeout) and a reset seen as an IO error.
 pub(crate) fn from_socket_error(
     error: tungstenite::Error,
     operation: Operation,
     max_frame: usize,
 ) -> Error {
-    use tungstenite::Error as WsError;
-    use tungstenite::error::{CapacityError, ProtocolError};
     match error {
-        WsError::Capacity(CapacityError::MessageTooLong { .. }) => Error::FrameTooLarge {
-            operation,
-            limit: max_frame,
-        },
-        WsError::Io(io)
+        tungstenite::Error::Io(io)
             if matches!(
                 io.kind(),
                 io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
@@ -106,17 +102,10 @@ pub(crate) fn from_socket_error(
         {
             Error::timeout(TimeoutKind::Idle).with_operation(operation)
         }
-        // As for an HTTP body cut short: what was read is whole, but the end was never said.
-        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => Error::Truncated {
-            operation,
-            detail: "the connection closed without a close frame".into(),
-        },
-        WsError::Io(io)
+        tungstenite::Error::Io(io)
             if matches!(
                 io.kind(),
-                io::ErrorKind::UnexpectedEof
-                    | io::ErrorKind::ConnectionReset
-                    | io::ErrorKind::ConnectionAborted
+                io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted
             ) =>
         {
             Error::Truncated {
@@ -124,12 +113,6 @@ pub(crate) fn from_socket_error(
                 detail: describe_chain("the connection closed inside a message", &io),
             }
         }
-        // Broken WebSocket or text that is not UTF-8: reading it again would not change it.
-        WsError::Utf8(_) | WsError::Protocol(_) => Error::UnexpectedMessage {
-            operation,
-            detail: describe_chain("", &error),
-        },
-        other => Error::transport(TransportKind::Io, describe_chain("the WebSocket", &other))
-            .with_operation(operation),
+        other => socket_error(other, operation, max_frame),
     }
 }

@@ -46,7 +46,7 @@ mod memory;
 use memory::vm_hwm_kib;
 #[path = "../../../xtask/bench-support/canned.rs"]
 mod canned;
-use canned::{listing, listing_backups, start_server};
+use canned::{listing, start_server};
 
 const TASKS: usize = 64;
 
@@ -387,7 +387,7 @@ mod socket {
     /// One snapshot with one create under way, as JSON (about 400 bytes).
     fn snapshot() -> String {
         let schema = EmbeddedModelSchema::new(0, SemanticVersion::Major0Minor0Patch1);
-        let backup = super::listing_backups(1).remove(0);
+        let backup = super::canned::listing_backups(1).remove(0);
         let mut event =
             BackupStreamedProgress::new(ProgressStatus::InProgress, Number::from(42u64))
                 .with_backup(backup);

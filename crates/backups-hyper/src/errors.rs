@@ -4,7 +4,9 @@ use core::fmt;
 use std::error::Error as StdError;
 use std::io;
 
-use backups_proto::{Error, Operation, TimeoutKind, TransportKind, describe_chain};
+use backups_proto::{
+    Error, Operation, TimeoutKind, TransportKind, chain_has_io_kind, describe_chain,
+};
 
 /// A lower-level failure, told as one line ([`describe_chain`]): hyper-util's top-level errors
 /// say little ("client error (Connect)"), the useful part is deeper in the chain.
@@ -66,54 +68,6 @@ pub(crate) fn from_body_error(error: hyper::Error, operation: Option<Operation>)
         )
         .with_operation(operation),
     }
-}
-
-/// Maps a failure of a WebSocket of `operation` whose messages are bounded by `max_frame`.
-#[cfg(feature = "websocket")]
-pub(crate) fn from_socket_error(
-    error: tokio_tungstenite::tungstenite::Error,
-    operation: Operation,
-    max_frame: usize,
-) -> Error {
-    use tokio_tungstenite::tungstenite::Error as WsError;
-    use tokio_tungstenite::tungstenite::error::{CapacityError, ProtocolError};
-    match error {
-        WsError::Capacity(CapacityError::MessageTooLong { .. }) => Error::FrameTooLarge {
-            operation,
-            limit: max_frame,
-        },
-        // As for an HTTP body cut short: what was read is whole, but the end was not said.
-        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => Error::Truncated {
-            operation,
-            detail: "the connection closed without a close frame".into(),
-        },
-        WsError::Io(io) if io.kind() == io::ErrorKind::UnexpectedEof => Error::Truncated {
-            operation,
-            detail: Failure::new("the connection closed inside a message", &io).to_string(),
-        },
-        // The peer speaks broken WebSocket (or sent text that is not UTF-8): what came is
-        // unreadable, and trying again would not change it.
-        WsError::Utf8(_) | WsError::Protocol(_) => Error::UnexpectedMessage {
-            operation,
-            detail: Failure::new("", &error).to_string(),
-        },
-        other => Error::transport(TransportKind::Io, Failure::new("the WebSocket", &other))
-            .with_operation(operation),
-    }
-}
-
-fn chain_has_io_kind(error: &(dyn StdError + 'static), kind: io::ErrorKind) -> bool {
-    let mut next = Some(error);
-    while let Some(err) = next {
-        if err
-            .downcast_ref::<io::Error>()
-            .is_some_and(|io| io.kind() == kind)
-        {
-            return true;
-        }
-        next = err.source();
-    }
-    false
 }
 
 #[cfg(test)]

@@ -26,11 +26,11 @@ use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig
 use tokio_tungstenite::tungstenite::{Message as WsMessage, Utf8Bytes};
 
 use backups_proto::{
-    Error, Handshake, Message, Operation, SocketTransport, TimeoutKind, TransportKind,
+    Error, Handshake, Message, Operation, SocketTransport, TimeoutKind, TransportKind, socket_error,
 };
 
 use crate::body::{HyperBody, after};
-use crate::errors::{Failure, from_socket_error};
+use crate::errors::Failure;
 use crate::transport::HyperTransport;
 use backups_proto::trace::CallTrace;
 
@@ -134,7 +134,7 @@ impl HyperTransport {
                 socket
                     .send(WsMessage::text(first))
                     .await
-                    .map_err(|err| from_socket_error(err, operation, max_frame))?;
+                    .map_err(|err| socket_error(err, operation, max_frame))?;
             }
             Ok::<_, Error>(socket)
         };
@@ -293,7 +293,7 @@ impl Stream for Socket {
                     return Poll::Ready(Some(Ok(message)));
                 }
                 Poll::Ready(Some(Err(err))) => {
-                    let err = from_socket_error(err, this.operation, this.max_frame);
+                    let err = socket_error(err, this.operation, this.max_frame);
                     return this.fail(err);
                 }
                 Poll::Ready(None) => {

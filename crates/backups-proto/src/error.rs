@@ -540,6 +540,33 @@ pub fn describe_chain(context: &str, error: &(dyn std::error::Error + 'static)) 
     text
 }
 
+/// Whether an [`io::Error`](std::io::Error) of `kind` is anywhere in `error`'s source chain: how
+/// a transport tells a refused connection, a timeout or a connection cut short inside an HTTP
+/// stack's own error.
+///
+/// ```
+/// use std::io;
+/// let refused = io::Error::new(io::ErrorKind::ConnectionRefused, "connection refused");
+/// assert!(backups_proto::chain_has_io_kind(&refused, io::ErrorKind::ConnectionRefused));
+/// assert!(!backups_proto::chain_has_io_kind(&refused, io::ErrorKind::TimedOut));
+/// ```
+pub fn chain_has_io_kind(
+    error: &(dyn std::error::Error + 'static),
+    kind: std::io::ErrorKind,
+) -> bool {
+    let mut next = Some(error);
+    while let Some(err) = next {
+        if err
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == kind)
+        {
+            return true;
+        }
+        next = err.source();
+    }
+    false
+}
+
 /// The start of a body as text, cut at a character boundary, for error messages. Control
 /// characters other than newline and tab are escaped ([`escape_controls`]): a server's text
 /// cannot drive the terminal the message is printed on.

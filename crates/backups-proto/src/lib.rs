@@ -53,6 +53,8 @@ mod race;
 mod response;
 mod retry;
 mod socket;
+#[cfg(feature = "tungstenite")]
+mod socket_error;
 mod table;
 mod timeouts;
 #[cfg(feature = "tracing")]
@@ -67,8 +69,8 @@ pub use endpoint::{
     APPLICATION_ID, BaseUrl, DEFAULT_BASE_URL, DEFAULT_USER_AGENT, Endpoint, IntoBaseUrl,
 };
 pub use error::{
-    BoxError, EXCERPT_LIMIT, Error, ErrorKind, TimeoutKind, TransportKind, describe_chain,
-    escape_controls, excerpt,
+    BoxError, EXCERPT_LIMIT, Error, ErrorKind, TimeoutKind, TransportKind, chain_has_io_kind,
+    describe_chain, escape_controls, excerpt,
 };
 pub use follow::{FollowNote, SafeRestore};
 pub use operation::{Operation, OperationSpec, RequestBody, ResponseBody, STREAM_ACCEPT};
@@ -76,6 +78,9 @@ pub use polling::{Locate, LocateFuture, Polling};
 pub use progress_stream::{BodyEvents, EventSource, ProgressStream};
 pub use retry::{Attempt, RetryPolicy};
 pub use socket::{Handshake, Message, Snapshots, SocketEvents, SocketTransport, read_message};
+#[cfg(feature = "tungstenite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tungstenite")))]
+pub use socket_error::socket_error;
 pub use timeouts::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, Timeouts,
 };

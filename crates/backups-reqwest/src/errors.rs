@@ -3,22 +3,9 @@
 use std::error::Error as StdError;
 use std::io;
 
-use backups_proto::{Error, Operation, TimeoutKind, TransportKind, describe_chain};
-
-/// Whether an [`io::Error`] of `kind` is anywhere in the chain of `error`.
-pub(crate) fn chain_has_io_kind(error: &(dyn StdError + 'static), kind: io::ErrorKind) -> bool {
-    let mut next = Some(error);
-    while let Some(err) = next {
-        if err
-            .downcast_ref::<io::Error>()
-            .is_some_and(|io| io.kind() == kind)
-        {
-            return true;
-        }
-        next = err.source();
-    }
-    false
-}
+use backups_proto::{
+    Error, Operation, TimeoutKind, TransportKind, chain_has_io_kind, describe_chain,
+};
 
 /// Maps a failure before the response head arrived.
 ///
@@ -82,38 +69,6 @@ pub(crate) fn from_body_error(
     mapped.with_operation(operation)
 }
 
-/// Maps a failure of a WebSocket of `operation` whose messages are bounded by `max_frame`.
-pub(crate) fn from_socket_error(
-    error: tokio_tungstenite::tungstenite::Error,
-    operation: Operation,
-    max_frame: usize,
-) -> Error {
-    use tokio_tungstenite::tungstenite::Error as WsError;
-    use tokio_tungstenite::tungstenite::error::{CapacityError, ProtocolError};
-    match error {
-        WsError::Capacity(CapacityError::MessageTooLong { .. }) => Error::FrameTooLarge {
-            operation,
-            limit: max_frame,
-        },
-        // As for an HTTP body cut short: what was read is whole, but the end was never said.
-        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => Error::Truncated {
-            operation,
-            detail: "the connection closed without a close frame".into(),
-        },
-        WsError::Io(io) if io.kind() == io::ErrorKind::UnexpectedEof => Error::Truncated {
-            operation,
-            detail: describe_chain("the connection closed inside a message", &io),
-        },
-        // Broken WebSocket or text that is not UTF-8: reading it again would not change it.
-        WsError::Utf8(_) | WsError::Protocol(_) => Error::UnexpectedMessage {
-            operation,
-            detail: describe_chain("", &error),
-        },
-        other => Error::transport(TransportKind::Io, describe_chain("the WebSocket", &other))
-            .with_operation(operation),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,17 +98,5 @@ mod tests {
         );
         assert!(chain_has_io_kind(&err, io::ErrorKind::ConnectionRefused));
         assert!(!chain_has_io_kind(&err, io::ErrorKind::UnexpectedEof));
-    }
-
-    #[test]
-    fn a_socket_closed_without_a_close_frame_is_truncated() {
-        use tokio_tungstenite::tungstenite::Error as WsError;
-        use tokio_tungstenite::tungstenite::error::ProtocolError;
-        let err = from_socket_error(
-            WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake),
-            Operation::CreateOverWebSocket,
-            16,
-        );
-        assert!(matches!(err, Error::Truncated { .. }), "{err:?}");
     }
 }

@@ -22,11 +22,11 @@ use tokio_tungstenite::tungstenite::{Message as WsMessage, Utf8Bytes};
 
 use backups_proto::{
     Error, Handshake, Message, Operation, SocketTransport, TimeoutKind, TransportKind,
-    describe_chain,
+    describe_chain, socket_error,
 };
 
 use crate::body::after;
-use crate::errors::{from_body_error, from_socket_error};
+use crate::errors::from_body_error;
 use crate::transport::ReqwestTransport;
 
 /// How long a dropped [`Socket`] may take to send its close frame and read the peer's answer,
@@ -114,7 +114,7 @@ impl ReqwestTransport {
                 socket
                     .send(WsMessage::text(first))
                     .await
-                    .map_err(|err| from_socket_error(err, operation, max_frame))?;
+                    .map_err(|err| socket_error(err, operation, max_frame))?;
             }
             Ok(Opened::Upgraded(socket))
         };
@@ -271,7 +271,7 @@ impl Stream for Socket {
                     return Poll::Ready(Some(Ok(message)));
                 }
                 Poll::Ready(Some(Err(err))) => {
-                    let err = from_socket_error(err, this.operation, this.max_frame);
+                    let err = socket_error(err, this.operation, this.max_frame);
                     return this.fail(err);
                 }
                 Poll::Ready(None) => {
