@@ -17,10 +17,10 @@
 //! ```
 
 use std::io::{self, Read};
-use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::path::Path;
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use backups_proto::DEFAULT_USER_AGENT;
 use backups_proto::discovery::{Probe, connect_host};
@@ -30,6 +30,8 @@ pub use backups_proto::discovery::{
     HEALTH_PATH, HEALTH_READ_LIMIT, LEGACY_PORTS, Located, NotFound, PORT_FILE, PROBE_PORT_FIRST,
     PROBE_PORT_LAST, Place, Step, Verdict, fold,
 };
+
+use crate::connect::connect_within;
 
 /// Finds a running Pieces OS, configurably, with blocking IO; run it with [`locate`].
 ///
@@ -167,23 +169,15 @@ fn probe(
     health: Duration,
     agent: &ureq::Agent,
 ) -> Verdict {
-    let deadline = Instant::now() + connect;
-    let mut verdict = Verdict::ConnectTimeout;
-    for &ip in addresses {
-        let Some(left) = deadline
-            .checked_duration_since(Instant::now())
-            .filter(|left| !left.is_zero())
-        else {
-            return Verdict::ConnectTimeout;
-        };
-        let address = SocketAddr::new(ip, port);
-        match TcpStream::connect_timeout(&address, left) {
-            // The stream only told that something listens; ureq makes its own (see StdProbe).
-            Ok(_stream) => return health_check(agent, address, health),
-            Err(err) => verdict = Verdict::of_connect_error(&err),
-        }
+    let addresses: Vec<SocketAddr> = addresses
+        .iter()
+        .map(|&ip| SocketAddr::new(ip, port))
+        .collect();
+    match connect_within(&addresses, connect) {
+        // The stream only told that something listens; ureq makes its own (see StdProbe).
+        Ok((_stream, address)) => health_check(agent, address, health),
+        Err(err) => Verdict::of_connect_error(&err),
     }
-    verdict
 }
 
 /// `GET /.well-known/health` at `address`, judged by [`Verdict::of_health`].

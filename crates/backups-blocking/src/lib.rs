@@ -72,6 +72,7 @@ mod background;
 mod body;
 mod builder;
 mod client;
+mod connect;
 pub mod discovery;
 mod errors;
 mod methods;

@@ -24,6 +24,7 @@ use backups_proto::{
     TransportKind, describe_chain,
 };
 
+use crate::connect::connect_within;
 use crate::errors::from_socket_error;
 use crate::transport::UreqTransport;
 
@@ -218,7 +219,7 @@ fn nonzero(timeout: Duration) -> Duration {
     timeout.max(Duration::from_millis(1))
 }
 
-/// Connects to the URI's host and port (80 by default), trying each address within `timeout`.
+/// Connects to the URI's host and port (80 by default), its addresses in turn within `timeout`.
 fn open(uri: &http::Uri, timeout: Duration) -> Result<TcpStream, Error> {
     if uri.scheme() != Some(&http::uri::Scheme::HTTP) {
         return Err(Error::InvalidRequest {
@@ -232,32 +233,31 @@ fn open(uri: &http::Uri, timeout: Duration) -> Result<TcpStream, Error> {
         .to_socket_addrs()
         .map_err(|err| Error::transport(TransportKind::Connect, describe_chain(host, &err)))?
         .collect();
-    let mut last = None;
-    for addr in addrs {
-        match TcpStream::connect_timeout(&addr, nonzero(timeout)) {
-            Ok(stream) => {
-                // Events are small and latency-bound; failing to set it changes nothing.
-                let _ = stream.set_nodelay(true);
-                return Ok(stream);
-            }
-            Err(err) => last = Some(err),
-        }
+    if addrs.is_empty() {
+        return Err(Error::transport(
+            TransportKind::Connect,
+            format!("{host}: no address to connect to"),
+        ));
     }
-    Err(match last {
-        Some(err)
+    match connect_within(&addrs, nonzero(timeout)) {
+        Ok((stream, _)) => {
+            // Events are small and latency-bound; failing to set it changes nothing.
+            let _ = stream.set_nodelay(true);
+            Ok(stream)
+        }
+        Err(err)
             if matches!(
                 err.kind(),
                 io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
             ) =>
         {
-            Error::timeout(TimeoutKind::Connect)
+            Err(Error::timeout(TimeoutKind::Connect))
         }
-        Some(err) => Error::transport(TransportKind::Connect, describe_chain("", &err)),
-        None => Error::transport(
+        Err(err) => Err(Error::transport(
             TransportKind::Connect,
-            format!("{host}: no address to connect to"),
-        ),
-    })
+            describe_chain("", &err),
+        )),
+    }
 }
 
 /// Reads a refused handshake's answer whole, at most `limit` bytes, for the client to name the
