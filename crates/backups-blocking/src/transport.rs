@@ -151,17 +151,18 @@ impl UreqTransport {
         timeouts: Timeouts,
         request: Request<Bytes>,
         operation: Option<Operation>,
+        kind: CallKind,
     ) -> Result<Response<UreqBody>, Error> {
         let attempt = request.extensions().get::<Attempt>().map_or(1, |a| a.0);
         let mut trace = CallTrace::new(operation, attempt, request.method(), request.uri().path());
         let answered = trace
             .span()
-            .in_scope(|| Self::exchange(agent, timeouts, request, operation));
+            .in_scope(|| Self::exchange(agent, timeouts, request, operation, kind));
         match answered {
             Ok(response) => {
                 trace.record_head(response.status());
                 let (head, body) = response.into_parts();
-                let streamed = operation.is_some_and(|op| op.is_streamed() && !op.is_websocket());
+                let streamed = kind == CallKind::Streamed;
                 Ok(Response::from_parts(
                     head,
                     UreqBody::new(body, operation, streamed, trace),
@@ -180,30 +181,50 @@ impl UreqTransport {
         timeouts: Timeouts,
         request: Request<Bytes>,
         operation: Option<Operation>,
+        kind: CallKind,
     ) -> Result<Response<ureq::Body>, Error> {
-        let long = operation.is_some_and(|op| op.runs_long() && !op.is_streamed());
-        let streamed = operation.is_some_and(|op| op.is_streamed() && !op.is_websocket());
         let (parts, body) = request.into_parts();
         let request = Request::from_parts(parts, body.as_ref());
         let configured = agent.configure_request(request);
-        let configured = if long {
-            configured
-        } else if streamed {
-            configured
+        let configured = match kind {
+            CallKind::Long => configured,
+            CallKind::Streamed => configured
                 .timeout_recv_response(Some(timeouts.request()))
-                .timeout_per_read(Some(timeouts.idle()))
-        } else {
+                .timeout_per_read(Some(timeouts.idle())),
             // Each phase rather than ureq's total (`timeout_global`): a total bounds the name
             // lookup too, which ureq then runs on a thread of its own for every call (about
             // 18 µs, most of a local call); the phases need no thread.
-            configured
+            CallKind::Plain => configured
                 .timeout_send_request(Some(timeouts.request()))
                 .timeout_recv_response(Some(timeouts.request()))
-                .timeout_recv_body(Some(timeouts.request()))
+                .timeout_recv_body(Some(timeouts.request())),
         };
         agent
             .run(configured.build())
             .map_err(|err| from_call_error(err, operation))
+    }
+}
+
+/// How a call is bounded and where it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CallKind {
+    /// A call answered whole, bounded by the request timeout; made on the polling thread.
+    Plain,
+    /// A progress stream over HTTP: its head by the request timeout, its reads by the idle
+    /// timeout.
+    Streamed,
+    /// A plain create or restore, answered when its work is done: unbounded, on a thread of its
+    /// own, watched by the client meanwhile.
+    Long,
+}
+
+impl CallKind {
+    fn of(operation: Option<Operation>) -> Self {
+        match operation {
+            Some(op) if op.runs_long() && !op.is_streamed() => Self::Long,
+            Some(op) if op.is_streamed() && !op.is_websocket() => Self::Streamed,
+            _ => Self::Plain,
+        }
     }
 }
 
@@ -217,12 +238,13 @@ impl Transport for UreqTransport {
         let operation = request.extensions().get::<Operation>().copied();
         let agent = self.agent.clone();
         let timeouts = self.timeouts;
-        let long = operation.is_some_and(|op| op.runs_long() && !op.is_streamed());
+        let kind = CallKind::of(operation);
         async move {
-            if long {
-                background::run(move || Self::call(&agent, timeouts, request, operation)).await
+            if kind == CallKind::Long {
+                background::run(move || Self::call(&agent, timeouts, request, operation, kind))
+                    .await
             } else {
-                Self::call(&agent, timeouts, request, operation)
+                Self::call(&agent, timeouts, request, operation, kind)
             }
         }
     }
