@@ -106,7 +106,7 @@ impl Progress {
     ///
     /// # Errors
     ///
-    /// As the stream's items,.
+    /// As the stream's items.
     pub fn finish(self, on_event: impl FnMut(&BackupStreamedProgress)) -> Result<Backup, Error> {
         either!(self.stream, s => wait(s.finish(on_event)))
     }
