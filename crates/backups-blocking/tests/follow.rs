@@ -5,7 +5,8 @@
 use std::path::Path;
 use std::time::Duration;
 
-use backups_blocking::Client;
+use backups_blocking::models::Backup;
+use backups_blocking::{Client, Error};
 use backups_proto::{BackupId, Polling};
 use backups_testkit::{BlockingProxy, BlockingServer, Fault, Rule};
 
@@ -61,78 +62,67 @@ fn server_with_backup() -> (BlockingServer, BackupId) {
     (server, BackupId::new(made.id).expect("id"))
 }
 
-#[test]
-fn the_blocking_client_follows_a_reset_http_stream_to_completed() {
+/// Restores the backup through a proxy that applies `fault` to the path `suffix` after
+/// `/backup/{id}`, the call made by `restore` on a plain thread; the restore must end as
+/// `expected` says, the fault must have fired, and the data must be back.
+fn restore_through_fault(
+    suffix: &str,
+    fault: Fault,
+    expected: &str,
+    restore: impl FnOnce(Client, BackupId) -> Result<Backup, Error> + Send + 'static,
+) {
     let (server, id) = server_with_backup();
     let proxy = BlockingProxy::start(server.local_addr()).expect("proxy");
-    proxy.arm(Rule::on_path(
-        format!("/backup/{id}/restore/streamed"),
-        Fault::ResetAfter(1500),
-    ));
+    proxy.arm(Rule::on_path(format!("/backup/{id}{suffix}"), fault));
     let base = proxy.base_url();
-    let restored = std::thread::spawn(move || client(&base).restore_streamed(&id)?.follow(|_| {}))
+    let restored = std::thread::spawn(move || restore(client(&base), id))
         .join()
         .expect("no panic")
-        .expect("followed to COMPLETED");
+        .expect(expected);
     assert!(!restored.id.is_empty());
     assert!(proxy.wait_fired(1, Duration::from_secs(1)));
     assert_restored(server.server().dirs().data());
 }
 
 #[test]
+fn the_blocking_client_follows_a_reset_http_stream_to_completed() {
+    restore_through_fault(
+        "/restore/streamed",
+        Fault::ResetAfter(1500),
+        "followed to COMPLETED",
+        |client, id| client.restore_streamed(&id)?.follow(|_| {}),
+    );
+}
+
+#[test]
 fn the_blocking_client_follows_a_dropped_websocket_to_completed() {
-    let (server, id) = server_with_backup();
-    let proxy = BlockingProxy::start(server.local_addr()).expect("proxy");
-    proxy.arm(Rule::on_path(
-        format!("/backup/{id}/restore/streamed/websocket"),
+    restore_through_fault(
+        "/restore/streamed/websocket",
         Fault::CloseAfter(1500),
-    ));
-    let base = proxy.base_url();
-    let restored =
-        std::thread::spawn(move || client(&base).restore_over_websocket(&id)?.follow(|_| {}))
-            .join()
-            .expect("no panic")
-            .expect("followed to COMPLETED");
-    assert!(!restored.id.is_empty());
-    assert!(proxy.wait_fired(1, Duration::from_secs(1)));
-    assert_restored(server.server().dirs().data());
+        "followed to COMPLETED",
+        |client, id| client.restore_over_websocket(&id)?.follow(|_| {}),
+    );
 }
 
 /// A plain restore runs on a thread of its own while the client polls its status: when its
 /// answer never comes (the proxy stalls it), the status's COMPLETED ends the call.
 #[test]
 fn a_plain_restore_whose_answer_never_comes_ends_by_its_status() {
-    let (server, id) = server_with_backup();
-    let proxy = BlockingProxy::start(server.local_addr()).expect("proxy");
-    proxy.arm(Rule::on_path(
-        format!("/backup/{id}/restore"),
+    restore_through_fault(
+        "/restore",
         Fault::StallAfter(0),
-    ));
-    let base = proxy.base_url();
-    let restored = std::thread::spawn(move || client(&base).restore(&id))
-        .join()
-        .expect("no panic")
-        .expect("ended by its status");
-    assert!(!restored.id.is_empty());
-    assert!(proxy.wait_fired(1, Duration::from_secs(1)));
-    assert_restored(server.server().dirs().data());
+        "ended by its status",
+        |client, id| client.restore(&id),
+    );
 }
 
 /// A plain restore whose connection is reset is followed by its status to its end.
 #[test]
 fn a_plain_restore_whose_connection_resets_is_followed_to_completed() {
-    let (server, id) = server_with_backup();
-    let proxy = BlockingProxy::start(server.local_addr()).expect("proxy");
-    proxy.arm(Rule::on_path(
-        format!("/backup/{id}/restore"),
+    restore_through_fault(
+        "/restore",
         Fault::ResetAfter(0),
-    ));
-    let base = proxy.base_url();
-    let restored = std::thread::spawn(move || client(&base).restore(&id))
-        .join()
-        .expect("no panic")
-        .expect("followed to COMPLETED");
-    assert!(!restored.id.is_empty());
-    assert!(proxy.wait_fired(1, Duration::from_secs(1)));
-    assert_restored(server.server().dirs().data());
+        "followed to COMPLETED",
+        |client, id| client.restore(&id),
+    );
 }
